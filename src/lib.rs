@@ -7,3 +7,5 @@
 
 pub mod directory;
 pub mod policy;
+pub mod audit;
+pub mod store;

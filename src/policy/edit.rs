@@ -65,10 +65,10 @@ impl Field {
     pub fn of_role(role: Role) -> &'static [Field] {
         use Field::*;
         match role {
-            Role::Student => &[FirstName, LastName, School, Grade, Login, Password],
-            Role::Teacher => &[FirstName, LastName, Title, Login, Password, School],
-            Role::SchoolAdmin => &[FirstName, LastName, Title, Login, Password, School, Role],
-            Role::DistrictAdmin => &[FirstName, LastName, Title, Login, Password, District, Role],
+            self::Role::Student => &[FirstName, LastName, School, Grade, Login, Password],
+            self::Role::Teacher => &[FirstName, LastName, Title, Login, Password, School],
+            self::Role::SchoolAdmin => &[FirstName, LastName, Title, Login, Password, School, Field::Role],
+            self::Role::DistrictAdmin => &[FirstName, LastName, Title, Login, Password, District, Field::Role],
         }
     }
 }

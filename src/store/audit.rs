@@ -1,0 +1,101 @@
+//! Appending to and reading the audit log.
+
+use serde_json::Value;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+use uuid::Uuid;
+
+use super::{Store, StoreError, time};
+use crate::audit::{AuditEntry, AuditEvent, AuditQuery, Origin};
+
+/// Appends one entry on the given connection (inside the caller's transaction).
+pub(crate) async fn insert(conn: &mut sqlx::AnyConnection, entry: &AuditEntry) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO audit_events (id, tenant_id, at, actor_user_id, actor_discord_id, actor_label, action, \
+         target_user_id, target_label, outcome, reason, before_json, after_json, guild_id, channel_id, \
+         interaction_id, api_caller) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+    )
+    .bind(Uuid::now_v7().to_string())
+    .bind(entry.tenant_id.map(|t| t.to_string()))
+    .bind(time::encode(entry.at))
+    .bind(entry.actor.user_id.map(|u| u.to_string()))
+    .bind(entry.actor.discord_user_id.map(|d| d.to_string()))
+    .bind(entry.actor.label.clone())
+    .bind(entry.action.as_str())
+    .bind(entry.target_user_id.map(|u| u.to_string()))
+    .bind(entry.target_label.clone())
+    .bind(entry.outcome.as_str())
+    .bind(entry.reason.clone())
+    .bind(entry.before.as_ref().map(Value::to_string))
+    .bind(entry.after.as_ref().map(Value::to_string))
+    .bind(entry.origin.guild_id.clone())
+    .bind(entry.origin.channel_id.clone())
+    .bind(entry.origin.interaction_id.clone())
+    .bind(entry.origin.api_caller.clone())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+fn json_column(row: &AnyRow, name: &str) -> Result<Option<Value>, StoreError> {
+    let text: Option<String> = row.try_get(name)?;
+    text.map(|t| serde_json::from_str(&t).map_err(|e| StoreError::Corrupt(format!("audit_events.{name}: {e}"))))
+        .transpose()
+}
+
+fn event_from_row(row: &AnyRow) -> Result<AuditEvent, StoreError> {
+    Ok(AuditEvent {
+        seq: row.try_get("seq")?,
+        id: row.try_get("id")?,
+        tenant: row.try_get("tenant_name")?,
+        at: row.try_get("at")?,
+        actor_user_id: row.try_get("actor_user_id")?,
+        actor_discord_id: row.try_get("actor_discord_id")?,
+        actor: row.try_get("actor_label")?,
+        action: row.try_get("action")?,
+        target_user_id: row.try_get("target_user_id")?,
+        target: row.try_get("target_label")?,
+        outcome: row.try_get("outcome")?,
+        reason: row.try_get("reason")?,
+        before: json_column(row, "before_json")?,
+        after: json_column(row, "after_json")?,
+        origin: Origin {
+            guild_id: row.try_get("guild_id")?,
+            channel_id: row.try_get("channel_id")?,
+            interaction_id: row.try_get("interaction_id")?,
+            api_caller: row.try_get("api_caller")?,
+        },
+    })
+}
+
+impl Store {
+    /// Appends an entry on its own (refused attempts, which change nothing else).
+    #[tracing::instrument(skip(self, entry), fields(action = %entry.action, outcome = entry.outcome.as_str()))]
+    pub async fn append_audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        insert(&mut conn, entry).await
+    }
+
+    /// Events matching `query`, oldest first.
+    pub async fn audit_events(&self, query: &AuditQuery) -> Result<Vec<AuditEvent>, StoreError> {
+        let limit = query.limit.map(i64::from).unwrap_or(i64::MAX);
+        let rows = sqlx::query(
+            "SELECT * FROM (SELECT a.seq, a.id, t.name AS tenant_name, a.at, a.actor_user_id, a.actor_discord_id, \
+             a.actor_label, a.action, a.target_user_id, a.target_label, a.outcome, a.reason, a.before_json, \
+             a.after_json, a.guild_id, a.channel_id, a.interaction_id, a.api_caller \
+             FROM audit_events a LEFT JOIN tenants t ON t.id = a.tenant_id \
+             WHERE ($1 IS NULL OR a.tenant_id = $1) AND ($2 IS NULL OR a.target_user_id = $2) \
+             AND ($3 IS NULL OR a.actor_user_id = $3) AND ($4 IS NULL OR a.at >= $4) AND ($5 IS NULL OR a.at < $5) \
+             ORDER BY a.seq DESC LIMIT $6) newest ORDER BY seq ASC",
+        )
+        .bind(query.tenant_id.map(|t| t.to_string()))
+        .bind(query.target_user_id.map(|u| u.to_string()))
+        .bind(query.actor_user_id.map(|u| u.to_string()))
+        .bind(query.since.map(time::encode))
+        .bind(query.until.map(time::encode))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(event_from_row).collect()
+    }
+}
