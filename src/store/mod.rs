@@ -28,7 +28,8 @@ use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Executor};
 
 pub use error::StoreError;
-pub use users::{NewUser, UserChanges, UserRecord};
+pub use credentials::StoredPassword;
+pub use users::{NewUser, SearchScope, UserChanges, UserRecord};
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
