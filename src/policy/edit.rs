@@ -63,12 +63,14 @@ impl Field {
 
     /// The fields a record of this role has.
     pub fn of_role(role: Role) -> &'static [Field] {
-        use Field::*;
+        // Named, not globbed: a glob would bring in `Field::Role`, which
+        // shadows the `Role` type in the patterns below.
+        use Field::{District, FirstName, Grade, LastName, Login, Password, School, Title};
         match role {
             Role::Student => &[FirstName, LastName, School, Grade, Login, Password],
             Role::Teacher => &[FirstName, LastName, Title, Login, Password, School],
-            Role::SchoolAdmin => &[FirstName, LastName, Title, Login, Password, School, Role],
-            Role::DistrictAdmin => &[FirstName, LastName, Title, Login, Password, District, Role],
+            Role::SchoolAdmin => &[FirstName, LastName, Title, Login, Password, School, Field::Role],
+            Role::DistrictAdmin => &[FirstName, LastName, Title, Login, Password, District, Field::Role],
         }
     }
 }
