@@ -5,5 +5,6 @@
 //! `store` the database behind one API, `audit` the append-only log, `roster`
 //! the OneRoster import and `cli` the operator's command line.
 
+pub mod credentials;
 pub mod directory;
 pub mod policy;

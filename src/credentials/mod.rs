@@ -1,0 +1,13 @@
+//! Password handling: argon2id hashing on the blocking pool, temporary
+//! passphrases, the rules for passwords people choose, and one-time tokens.
+//!
+//! The promise this module keeps as a whole: a password, token or code exists
+//! in plain form only inside a `SecretString` (or a type that wraps one and
+//! redacts its `Debug`), and what is stored is only ever a hash. Randomness
+//! and time are the caller's parameters, so tests pin them.
+
+mod error;
+mod hashing;
+
+pub use error::CredentialError;
+pub use hashing::{HashParams, PasswordHash, PasswordHasher};
