@@ -8,6 +8,8 @@
 
 mod error;
 mod hashing;
+mod strength;
 
 pub use error::CredentialError;
 pub use hashing::{HashParams, PasswordHash, PasswordHasher};
+pub use strength::{PasswordRules, WeakPassword};
