@@ -9,7 +9,11 @@
 mod error;
 mod hashing;
 mod strength;
+mod temporary;
 
 pub use error::CredentialError;
 pub use hashing::{HashParams, PasswordHash, PasswordHasher};
 pub use strength::{PasswordRules, WeakPassword};
+pub use temporary::{
+    TemporaryPasswordPolicy, generate_temporary_password, temporary_password_entropy_bits,
+};
