@@ -10,6 +10,7 @@ mod error;
 mod hashing;
 mod strength;
 mod temporary;
+mod tokens;
 
 pub use error::CredentialError;
 pub use hashing::{HashParams, PasswordHash, PasswordHasher};
@@ -17,3 +18,4 @@ pub use strength::{PasswordRules, WeakPassword};
 pub use temporary::{
     TemporaryPasswordPolicy, generate_temporary_password, temporary_password_entropy_bits,
 };
+pub use tokens::{InvalidLinkCode, InvalidToken, LinkCode, OneTimeToken, TokenHash};
