@@ -5,6 +5,7 @@
 //! `store` the database behind one API, `audit` the append-only log, `roster`
 //! the OneRoster import and `cli` the operator's command line.
 
+pub mod credentials;
 pub mod directory;
 pub mod policy;
 pub mod audit;
