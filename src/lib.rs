@@ -5,8 +5,12 @@
 //! `store` the database behind one API, `audit` the append-only log, `roster`
 //! the OneRoster import and `cli` the operator's command line.
 
+pub mod audit;
+pub mod cli;
+pub mod config;
 pub mod credentials;
 pub mod directory;
 pub mod policy;
-pub mod audit;
+pub mod roster;
 pub mod store;
+pub mod telemetry;
