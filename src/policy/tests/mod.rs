@@ -35,7 +35,9 @@ macro_rules! cases {
 
 mod edit;
 mod fields;
+mod invisible;
 mod moves;
+mod principles;
 mod promotion;
 mod self_service;
 mod visibility;
@@ -43,6 +45,7 @@ mod visibility;
 pub(super) const ALLOW: Decision = Decision::Allow;
 /// The one answer for a user who does not exist or whom the actor cannot see.
 pub(super) const HIDDEN: Decision = Decision::Deny(Denial::NoSuchUser);
+pub(super) const NO_SUCH_USER_TEXT: &str = "No user you can manage matches that.";
 
 pub(super) fn deny(denial: Denial) -> Decision {
     Decision::Deny(denial)
@@ -174,6 +177,59 @@ pub(super) fn home_places(role: Role) -> &'static [At] {
     } else {
         &[A1, A2, B1]
     }
+}
+
+/// Every place change the world can express: each role at each named place.
+pub(super) fn every_change() -> Vec<PlaceChange> {
+    let places = [A1, A2, B1, C1, A, B, C];
+    Role::ALL
+        .iter()
+        .flat_map(|&role| places.map(|at| to(role, at)))
+        .collect()
+}
+
+/// Every question about `target` gets the answer for a user that does not exist,
+/// word for word.
+pub(super) fn assert_all_hidden(actor: &Subject, target: &Subject) {
+    let case = format!("{actor:?} -> {target:?}");
+    assert_eq!(can_see(actor, target), HIDDEN, "can_see {case}");
+    assert_eq!(can_edit(actor, target), HIDDEN, "can_edit {case}");
+    for field in Field::ALL {
+        assert_eq!(
+            can_edit_field(actor, target, field),
+            HIDDEN,
+            "can_edit_field {field} {case}"
+        );
+    }
+    assert_eq!(editable_fields(actor, target), [], "editable_fields {case}");
+    assert_eq!(
+        can_reset_password(actor, target),
+        HIDDEN,
+        "can_reset_password {case}"
+    );
+    assert_eq!(
+        can_issue_link_code(actor, target),
+        HIDDEN,
+        "can_issue_link_code {case}"
+    );
+    assert_eq!(
+        can_request_promotion(actor, target),
+        HIDDEN,
+        "can_request_promotion {case}"
+    );
+    for change in every_change() {
+        for count in [0, 1, 2] {
+            assert_eq!(
+                can_change_place(actor, target, &change, count),
+                HIDDEN,
+                "can_change_place {change:?} ({count} district admins) {case}"
+            );
+        }
+    }
+    let text = can_see(actor, target)
+        .into_result()
+        .map_err(|denial| denial.to_string());
+    assert_eq!(text, Err(NO_SUCH_USER_TEXT.to_owned()), "{case}");
 }
 
 /// What a case names as its target: another user, or the actor themselves.
