@@ -39,6 +39,7 @@ mod invisible;
 mod moves;
 mod principles;
 mod promotion;
+mod property;
 mod self_service;
 mod visibility;
 
