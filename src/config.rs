@@ -40,10 +40,15 @@ pub const KEYS: &[&str] = &[
 #[derive(Debug, Error)]
 pub enum ConfigError {
     #[error("Failed to read the config file {path}: {source}")]
-    Read { path: String, source: std::io::Error },
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("The config file {path} is not valid TOML: {message}")]
     Toml { path: String, message: String },
-    #[error("The config file {path} has an unknown key {key} (known keys: DATABASE_URL, HALLPASS_LISTEN, DISCORD_TOKEN, …)")]
+    #[error(
+        "The config file {path} has an unknown key {key} (known keys: DATABASE_URL, HALLPASS_LISTEN, DISCORD_TOKEN, …)"
+    )]
     UnknownKey { path: String, key: String },
     #[error("{key} is invalid: {reason}")]
     Invalid { key: &'static str, reason: String },
@@ -83,16 +88,29 @@ impl Config {
 
     /// Builds a configuration from key/value pairs (empty values count as unset).
     pub fn from_values(values: &HashMap<String, String>) -> Result<Self, ConfigError> {
-        let get = |key: &str| values.get(key).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let get = |key: &str| {
+            values
+                .get(key)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
         let secret = |key: &str| get(key).map(SecretString::from);
         let url = |key: &'static str, default: Option<&str>| -> Result<Option<Url>, ConfigError> {
             get(key)
                 .or(default.map(str::to_owned))
-                .map(|v| Url::parse(&v).map_err(|e| ConfigError::Invalid { key, reason: format!("{e} (got {v:?})") }))
+                .map(|v| {
+                    Url::parse(&v).map_err(|e| ConfigError::Invalid {
+                        key,
+                        reason: format!("{e} (got {v:?})"),
+                    })
+                })
                 .transpose()
         };
         let required_url = |key: &'static str, default: &str| -> Result<Url, ConfigError> {
-            url(key, Some(default))?.ok_or(ConfigError::Invalid { key, reason: "missing".into() })
+            url(key, Some(default))?.ok_or(ConfigError::Invalid {
+                key,
+                reason: "missing".into(),
+            })
         };
         let listen = get("HALLPASS_LISTEN").unwrap_or_else(|| DEFAULT_LISTEN.into());
         let listen = listen.parse().map_err(|_| ConfigError::Invalid {
@@ -138,9 +156,16 @@ impl Config {
 
 fn read_file(path: &Path) -> Result<HashMap<String, String>, ConfigError> {
     let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: shown.clone(), source })?;
-    let table: toml::Table =
-        text.parse().map_err(|e: toml::de::Error| ConfigError::Toml { path: shown.clone(), message: e.message().to_owned() })?;
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: shown.clone(),
+        source,
+    })?;
+    let table: toml::Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| ConfigError::Toml {
+            path: shown.clone(),
+            message: e.message().to_owned(),
+        })?;
     let mut values = HashMap::new();
     for (key, value) in table {
         let key = key.to_ascii_uppercase();
@@ -182,7 +207,10 @@ impl fmt::Debug for Config {
             .field("discord_api_url", &self.discord_api_url.as_str())
             .field("zendesk_url", &self.zendesk_url.as_ref().map(Url::as_str))
             .field("zendesk_oauth_client_id", &self.zendesk_oauth_client_id)
-            .field("zendesk_oauth_client_secret", &set(&self.zendesk_oauth_client_secret))
+            .field(
+                "zendesk_oauth_client_secret",
+                &set(&self.zendesk_oauth_client_secret),
+            )
             .field("zendesk_email", &self.zendesk_email)
             .field("zendesk_api_token", &set(&self.zendesk_api_token))
             .field("zendesk_webhook_secret", &set(&self.zendesk_webhook_secret))
@@ -198,7 +226,10 @@ mod tests {
     use super::*;
 
     fn values(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
     }
 
     #[test]
@@ -214,7 +245,10 @@ mod tests {
     #[test]
     fn debug_output_never_shows_a_secret() {
         let config = Config::from_values(&values(&[
-            ("DATABASE_URL", "postgres://app:hunter22@db.example/hallpass"),
+            (
+                "DATABASE_URL",
+                "postgres://app:hunter22@db.example/hallpass",
+            ),
             ("DISCORD_TOKEN", "MTIzNDU2Nzg5.token-value"),
             ("ZENDESK_OAUTH_CLIENT_SECRET", "zd-client-secret"),
             ("ZENDESK_API_TOKEN", "zd-api-token"),
@@ -223,7 +257,14 @@ mod tests {
         ]))
         .unwrap();
         let dump = format!("{config:?}");
-        for secret in ["hunter22", "token-value", "zd-client-secret", "zd-api-token", "zd-webhook-secret", "mail-pass"] {
+        for secret in [
+            "hunter22",
+            "token-value",
+            "zd-client-secret",
+            "zd-api-token",
+            "zd-webhook-secret",
+            "mail-pass",
+        ] {
             assert!(!dump.contains(secret), "{secret} leaked in {dump}");
         }
         assert!(dump.contains("postgres://app:***@db.example/hallpass"));
@@ -246,11 +287,24 @@ mod tests {
     fn a_toml_file_mirrors_the_environment_and_refuses_unknown_keys() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("hallpass.toml");
-        std::fs::write(&path, "DATABASE_URL = \"sqlite://x.db\"\nhallpass_listen = \"127.0.0.1:9999\"\n").unwrap();
+        std::fs::write(
+            &path,
+            "DATABASE_URL = \"sqlite://x.db\"\nhallpass_listen = \"127.0.0.1:9999\"\n",
+        )
+        .unwrap();
         let read = read_file(&path).unwrap();
-        assert_eq!(read.get("DATABASE_URL").map(String::as_str), Some("sqlite://x.db"));
-        assert_eq!(read.get("HALLPASS_LISTEN").map(String::as_str), Some("127.0.0.1:9999"));
+        assert_eq!(
+            read.get("DATABASE_URL").map(String::as_str),
+            Some("sqlite://x.db")
+        );
+        assert_eq!(
+            read.get("HALLPASS_LISTEN").map(String::as_str),
+            Some("127.0.0.1:9999")
+        );
         std::fs::write(&path, "DATABSE_URL = \"typo\"\n").unwrap();
-        assert!(matches!(read_file(&path), Err(ConfigError::UnknownKey { .. })));
+        assert!(matches!(
+            read_file(&path),
+            Err(ConfigError::UnknownKey { .. })
+        ));
     }
 }

@@ -11,6 +11,6 @@ pub mod config;
 pub mod credentials;
 pub mod directory;
 pub mod policy;
-pub mod roster;
+
 pub mod store;
 pub mod telemetry;

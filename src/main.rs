@@ -9,7 +9,10 @@ use hallpass::cli::{Cli, run};
 fn main() -> ExitCode {
     let cli = Cli::parse();
     hallpass::telemetry::init();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("hallpass: Failed to start the async runtime: {e}");

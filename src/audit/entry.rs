@@ -87,7 +87,10 @@ pub struct AuditActor {
 
 impl AuditActor {
     pub fn system(label: impl Into<String>) -> Self {
-        Self { label: label.into(), ..Self::default() }
+        Self {
+            label: label.into(),
+            ..Self::default()
+        }
     }
 }
 
@@ -103,7 +106,10 @@ pub struct Origin {
 
 impl Origin {
     pub fn api(caller: impl Into<String>) -> Self {
-        Self { api_caller: Some(caller.into()), ..Self::default() }
+        Self {
+            api_caller: Some(caller.into()),
+            ..Self::default()
+        }
     }
 }
 
@@ -126,7 +132,13 @@ pub struct AuditEntry {
 
 impl AuditEntry {
     /// An applied action with no field changes yet; fill the rest with the builder methods.
-    pub fn new(tenant_id: Option<TenantId>, at: DateTime<Utc>, actor: AuditActor, action: Action, origin: Origin) -> Self {
+    pub fn new(
+        tenant_id: Option<TenantId>,
+        at: DateTime<Utc>,
+        actor: AuditActor,
+        action: Action,
+        origin: Origin,
+    ) -> Self {
         Self {
             tenant_id,
             at,

@@ -31,9 +31,6 @@ pub struct Cli {
 pub enum Command {
     /// Apply the database migrations for DATABASE_URL (SQLite or PostgreSQL).
     Migrate,
-    /// Import users from a roster.
-    #[command(subcommand)]
-    Import(ImportCommand),
     /// Manage Discord servers (guilds).
     #[command(subcommand)]
     Guild(GuildCommand),

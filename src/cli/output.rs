@@ -7,7 +7,11 @@ use crate::store::UserRecord;
 
 pub fn user_card(record: &UserRecord) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "{}, {}  ({})", record.last_name, record.first_name, record.login);
+    let _ = writeln!(
+        out,
+        "{}, {}  ({})",
+        record.last_name, record.first_name, record.login
+    );
     let mut line = |label: &str, value: &str| {
         let _ = writeln!(out, "  {label:<14} {value}");
     };
@@ -22,13 +26,23 @@ pub fn user_card(record: &UserRecord) -> String {
     if let Some(title) = &record.title {
         line("title", title);
     }
-    line("chat account", record.discord_user_id.as_deref().map_or("not linked", |_| "linked"));
+    line(
+        "chat account",
+        record
+            .discord_user_id
+            .as_deref()
+            .map_or("not linked", |_| "linked"),
+    );
     if let Some(discord) = &record.discord_user_id {
         line("discord id", discord);
     }
     line(
         "password",
-        if record.must_change_password { "must change at next sign-in" } else { "set by the user" },
+        if record.must_change_password {
+            "must change at next sign-in"
+        } else {
+            "set by the user"
+        },
     );
     if record.disabled {
         line("status", "disabled");
@@ -39,7 +53,10 @@ pub fn user_card(record: &UserRecord) -> String {
 }
 
 pub fn audit_line(event: &AuditEvent) -> String {
-    let mut line = format!("{}  {:<8} {:<16} by {}", event.at, event.outcome, event.action, event.actor);
+    let mut line = format!(
+        "{}  {:<8} {:<16} by {}",
+        event.at, event.outcome, event.action, event.actor
+    );
     if let Some(target) = &event.target {
         let _ = write!(line, "  on {target}");
     }

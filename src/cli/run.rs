@@ -5,11 +5,10 @@ use anyhow::{Context, Result, anyhow, bail};
 use chrono::{DateTime, Utc};
 
 use super::output::{audit_line, user_card};
-use super::{AuditArgs, Cli, Command, GuildCommand, ImportCommand, LinkArgs, UserCommand};
+use super::{AuditArgs, Cli, Command, GuildCommand, LinkArgs, UserCommand};
 use crate::audit::{Action, AuditActor, AuditEntry, AuditQuery, Origin};
 use crate::config::{Config, redact_url};
 use crate::directory::{DiscordGuildId, DiscordUserId, Login, Tenant, TenantName, UserId};
-use crate::roster::{ImportOptions, import_oneroster};
 use crate::store::Store;
 
 pub async fn run(cli: Cli) -> Result<()> {
@@ -18,21 +17,21 @@ pub async fn run(cli: Cli) -> Result<()> {
     let now = Utc::now();
     match cli.command {
         Command::Migrate => {
-            println!("Migrations applied to {}.", redact_url(&config.database_url));
+            println!(
+                "Migrations applied to {}.",
+                redact_url(&config.database_url)
+            );
             Ok(())
         }
-        Command::Import(ImportCommand::Oneroster { dir, tenant }) => {
-            let tenant = TenantName::parse(&tenant)?;
-            let options = ImportOptions { show_progress: true };
-            let report = import_oneroster(&store, &tenant, &dir, &options, now)
-                .await
-                .with_context(|| format!("Failed to import {}", dir.display()))?;
-            print!("{report}");
-            Ok(())
+        Command::Guild(GuildCommand::Bind { guild_id, tenant }) => {
+            guild_bind(&store, &guild_id, &tenant, now).await
         }
-        Command::Guild(GuildCommand::Bind { guild_id, tenant }) => guild_bind(&store, &guild_id, &tenant, now).await,
         Command::Link(args) => link(&store, &args, now).await,
-        Command::User(UserCommand::Show { login, tenant, json }) => user_show(&store, &login, &tenant, json).await,
+        Command::User(UserCommand::Show {
+            login,
+            tenant,
+            json,
+        }) => user_show(&store, &login, &tenant, json).await,
         Command::Audit(args) => audit(&store, &args).await,
     }
 }
@@ -40,8 +39,13 @@ pub async fn run(cli: Cli) -> Result<()> {
 /// Connects and brings the schema up to date (every command needs it).
 async fn open(config: &Config) -> Result<Store> {
     let shown = redact_url(&config.database_url);
-    let store = Store::connect(&config.database_url).await.with_context(|| format!("Failed to open {shown}"))?;
-    store.migrate().await.with_context(|| format!("Failed to migrate {shown}"))?;
+    let store = Store::connect(&config.database_url)
+        .await
+        .with_context(|| format!("Failed to open {shown}"))?;
+    store
+        .migrate()
+        .await
+        .with_context(|| format!("Failed to migrate {shown}"))?;
     Ok(store)
 }
 
@@ -53,13 +57,26 @@ async fn tenant(store: &Store, name: &str) -> Result<Tenant> {
 }
 
 fn operator(tenant: &Tenant, action: Action, now: DateTime<Utc>) -> AuditEntry {
-    AuditEntry::new(Some(tenant.id), now, AuditActor::system("cli"), action, Origin::api("cli"))
+    AuditEntry::new(
+        Some(tenant.id),
+        now,
+        AuditActor::system("cli"),
+        action,
+        Origin::api("cli"),
+    )
 }
 
-async fn guild_bind(store: &Store, guild_id: &str, tenant_name: &str, now: DateTime<Utc>) -> Result<()> {
+async fn guild_bind(
+    store: &Store,
+    guild_id: &str,
+    tenant_name: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
     let guild = DiscordGuildId::parse(guild_id)?;
     let tenant = tenant(store, tenant_name).await?;
-    store.bind_guild(guild, tenant.id, operator(&tenant, Action::GuildBind, now)).await?;
+    store
+        .bind_guild(guild, tenant.id, operator(&tenant, Action::GuildBind, now))
+        .await?;
     println!("Discord server {guild} is bound to tenant {}.", tenant.name);
     Ok(())
 }
@@ -72,8 +89,14 @@ async fn link(store: &Store, args: &LinkArgs, now: DateTime<Utc>) -> Result<()> 
         .user_by_login(tenant.id, &login)
         .await?
         .ok_or_else(|| anyhow!("No user with login {login} in tenant {}.", tenant.name))?;
-    store.link_discord(&user, discord, operator(&tenant, Action::ChatLink, now)).await?;
-    println!("Discord account {discord} is linked to {} ({}).", user.display_name(), user.login);
+    store
+        .link_discord(&user, discord, operator(&tenant, Action::ChatLink, now))
+        .await?;
+    println!(
+        "Discord account {discord} is linked to {} ({}).",
+        user.display_name(),
+        user.login
+    );
     Ok(())
 }
 
@@ -83,8 +106,13 @@ async fn user_show(store: &Store, who: &str, tenant_name: &str, json: bool) -> R
         Ok(id) => store.user(tenant.id, id).await?,
         Err(_) => store.user_by_login(tenant.id, &Login::parse(who)?).await?,
     };
-    let Some(user) = user else { bail!("No user {who} in tenant {}.", tenant.name) };
-    let record = store.user_record(tenant.id, user.id).await?.ok_or_else(|| anyhow!("No user {who}."))?;
+    let Some(user) = user else {
+        bail!("No user {who} in tenant {}.", tenant.name)
+    };
+    let record = store
+        .user_record(tenant.id, user.id)
+        .await?
+        .ok_or_else(|| anyhow!("No user {who}."))?;
     if json {
         println!("{}", serde_json::to_string(&record)?);
     } else {
@@ -104,10 +132,20 @@ async fn audit(store: &Store, args: &AuditArgs) -> Result<()> {
         .map(|s| {
             DateTime::parse_from_rfc3339(s)
                 .map(|t| t.with_timezone(&Utc))
-                .map_err(|_| anyhow!("--since must be an RFC 3339 time such as 2026-11-28T09:00:00Z, not {s:?}"))
+                .map_err(|_| {
+                    anyhow!(
+                        "--since must be an RFC 3339 time such as 2026-11-28T09:00:00Z, not {s:?}"
+                    )
+                })
         })
         .transpose()?;
-    let events = store.audit_events(&AuditQuery { tenant_id, since, ..AuditQuery::default() }).await?;
+    let events = store
+        .audit_events(&AuditQuery {
+            tenant_id,
+            since,
+            ..AuditQuery::default()
+        })
+        .await?;
     for event in &events {
         if args.json {
             println!("{}", serde_json::to_string(event)?);

@@ -27,8 +27,9 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Executor};
 
-pub use error::StoreError;
 pub use credentials::StoredPassword;
+pub use error::StoreError;
+pub use hierarchy::OrgTable;
 pub use users::{NewUser, SearchScope, UserChanges, UserRecord};
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");

@@ -184,11 +184,13 @@ impl World {
     }
 
     pub async fn user(&self, store: &Store, login: &str, role: Role, place: Place) -> User {
-        let (first, last) = login.split_once('.').unwrap_or((login, "Tester"));
+        let (first, last) = login.split_once('.').unwrap_or((login, "tester"));
+        let capitalised = |s: &str| s[..1].to_uppercase() + &s[1..];
+        let (first, last) = (capitalised(first), capitalised(last));
         let new = NewUser {
             login: Login::parse(login).unwrap(),
-            first_name: PersonName::parse(first).unwrap(),
-            last_name: PersonName::parse(last).unwrap(),
+            first_name: PersonName::parse(&first).unwrap(),
+            last_name: PersonName::parse(&last).unwrap(),
             role,
             place,
             grade: (role == Role::Student).then(|| Grade::parse("07").unwrap()),
