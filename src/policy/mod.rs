@@ -28,7 +28,7 @@ pub use edit::{
 pub use moves::{PlaceChange, can_change_place};
 pub use promotion::can_request_promotion;
 pub use subject::Subject;
-pub use visibility::can_see;
+pub use visibility::{SearchArea, VisibleSet, can_see, visible_set};
 
 #[cfg(test)]
 mod tests;

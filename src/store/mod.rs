@@ -12,6 +12,7 @@
 //! * nothing here returns a password hash except [`Store::password_hash`].
 
 mod audit;
+mod bot;
 mod credentials;
 mod error;
 mod hierarchy;
@@ -27,6 +28,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Executor};
 
+pub use bot::{QuotaDecision, RedeemError};
 pub use credentials::StoredPassword;
 pub use error::StoreError;
 pub use hierarchy::OrgTable;

@@ -40,6 +40,7 @@ mod moves;
 mod principles;
 mod promotion;
 mod property;
+mod search;
 mod self_service;
 mod visibility;
 
