@@ -5,11 +5,15 @@
 //! `store` the database behind one API, `audit` the append-only log, `roster`
 //! the OneRoster import and `cli` the operator's command line.
 
+pub mod app;
 pub mod audit;
 pub mod cli;
+pub mod commands;
 pub mod config;
+pub mod console;
 pub mod credentials;
 pub mod directory;
+pub mod limits;
 pub mod policy;
 
 pub mod store;

@@ -22,6 +22,10 @@ pub enum Action {
     PasswordReset,
     PasswordChange,
     RosterImport,
+    /// Looking a user up (recorded when refused).
+    UserView,
+    /// Reading the audit log from chat (recorded when refused).
+    AuditRead,
 }
 
 impl Action {
@@ -38,6 +42,8 @@ impl Action {
             Self::PasswordReset => "password.reset",
             Self::PasswordChange => "password.change",
             Self::RosterImport => "roster.import",
+            Self::UserView => "user.view",
+            Self::AuditRead => "audit.read",
         }
     }
 }

@@ -41,6 +41,17 @@ pub enum Command {
     User(UserCommand),
     /// Print the audit log, newest last.
     Audit(AuditArgs),
+    /// Run slash commands at a prompt, as a directory user, with no Discord account.
+    ///
+    /// Answers are exactly what the bot would answer; what it would send by DM
+    /// or show privately is printed with a label. Tab completes names.
+    Console {
+        #[arg(long)]
+        tenant: String,
+        /// The login of the user to act as.
+        #[arg(long = "as", value_name = "LOGIN")]
+        login: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

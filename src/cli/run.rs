@@ -6,8 +6,11 @@ use chrono::{DateTime, Utc};
 
 use super::output::{audit_line, user_card};
 use super::{AuditArgs, Cli, Command, GuildCommand, LinkArgs, UserCommand};
+use crate::app::{App, Settings};
 use crate::audit::{Action, AuditActor, AuditEntry, AuditQuery, Origin};
 use crate::config::{Config, redact_url};
+use crate::console::{Console, interactive};
+use crate::credentials::{HashParams, PasswordHasher};
 use crate::directory::{DiscordGuildId, DiscordUserId, Login, Tenant, TenantName, UserId};
 use crate::store::Store;
 
@@ -33,7 +36,29 @@ pub async fn run(cli: Cli) -> Result<()> {
             json,
         }) => user_show(&store, &login, &tenant, json).await,
         Command::Audit(args) => audit(&store, &args).await,
+        Command::Console { tenant, login } => console(app(store)?, &tenant, &login).await,
     }
+}
+
+/// The application core with production settings.
+fn app(store: Store) -> Result<App> {
+    let hasher = PasswordHasher::new(HashParams::owasp()).context("Failed to set up password hashing")?;
+    let settings = Settings {
+        // Email reset links need an SMTP client, which is not built yet: until
+        // then email resets are refused with a reason even when SMTP_URL is set.
+        email_configured: false,
+        ..Settings::default()
+    };
+    Ok(App::new(store, hasher, settings))
+}
+
+async fn console(app: App, tenant: &str, login: &str) -> Result<()> {
+    let console = std::sync::Arc::new(Console::new(app, tenant, login).await?);
+    let runtime = tokio::runtime::Handle::current();
+    tokio::task::spawn_blocking(move || interactive(console, runtime))
+        .await
+        .context("The console stopped unexpectedly")?
+        .context("Failed to read from the terminal")
 }
 
 /// Connects and brings the schema up to date (every command needs it).
