@@ -13,12 +13,12 @@ pub enum Randomness {
     /// The operating system's random source.
     Os,
     /// A seeded generator (ChaCha12): repeatable, for tests and the demo only.
-    Seeded(Mutex<StdRng>),
+    Seeded(Box<Mutex<StdRng>>),
 }
 
 impl Randomness {
     pub fn seeded(seed: u64) -> Self {
-        Self::Seeded(Mutex::new(StdRng::seed_from_u64(seed)))
+        Self::Seeded(Box::new(Mutex::new(StdRng::seed_from_u64(seed))))
     }
 
     pub fn temporary_password(&self) -> SecretString {

@@ -42,7 +42,8 @@ pub async fn run(cli: Cli) -> Result<()> {
 
 /// The application core with production settings.
 fn app(store: Store) -> Result<App> {
-    let hasher = PasswordHasher::new(HashParams::owasp()).context("Failed to set up password hashing")?;
+    let hasher =
+        PasswordHasher::new(HashParams::owasp()).context("Failed to set up password hashing")?;
     let settings = Settings {
         // Email reset links need an SMTP client, which is not built yet: until
         // then email resets are refused with a reason even when SMTP_URL is set.

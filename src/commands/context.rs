@@ -43,7 +43,7 @@ pub fn origin(inv: &Invocation) -> Origin {
 }
 
 pub enum Caller {
-    Linked(Actor),
+    Linked(Box<Actor>),
     /// In a bound guild, but the chat account is not linked: only `/link` works.
     Unlinked(Tenant),
 }
@@ -64,9 +64,11 @@ pub async fn caller(app: &App, inv: &Invocation) -> Result<Caller, Reply> {
         }
         Err(e) => return Err(trouble(e)),
     };
-    let Some(account) = inv.user else { return Ok(Caller::Unlinked(tenant)) };
+    let Some(account) = inv.user else {
+        return Ok(Caller::Unlinked(tenant));
+    };
     match app.store.user_by_discord(tenant.id, account).await {
-        Ok(Some(user)) => Ok(Caller::Linked(Actor { tenant, user })),
+        Ok(Some(user)) => Ok(Caller::Linked(Box::new(Actor { tenant, user }))),
         Ok(None) => Ok(Caller::Unlinked(tenant)),
         Err(e) => Err(trouble(e)),
     }

@@ -176,13 +176,14 @@ pub async fn submit(
         (Field::Title, after.title != who.title),
         (Field::Grade, after.grade != who.grade),
     ] {
-        if changed {
-            if let Err(denial) =
-                crate::policy::can_edit_field(&actor.subject(), &Subject::from(&who), field)
-                    .into_result()
-            {
-                return refuse(app, actor, inv, Action::UserEdit, Some(&who), id, denial).await;
-            }
+        if !changed {
+            continue;
+        }
+        if let Err(denial) =
+            crate::policy::can_edit_field(&actor.subject(), &Subject::from(&who), field)
+                .into_result()
+        {
+            return refuse(app, actor, inv, Action::UserEdit, Some(&who), id, denial).await;
         }
     }
     if after == who {

@@ -53,7 +53,9 @@ pub async fn handle(app: &App, inv: &Invocation, request: Request) -> Reply {
         Ok(Caller::Linked(actor)) => actor,
         Ok(Caller::Unlinked(tenant)) => {
             return match &request {
-                Request::Command { name, options } if name == "link" => link::link(app, &tenant, inv, options).await,
+                Request::Command { name, options } if name == "link" => {
+                    link::link(app, &tenant, inv, options).await
+                }
                 Request::Autocomplete { .. } => Reply::choices(Vec::new()),
                 _ => Reply::private(UNLINKED),
             };

@@ -14,7 +14,10 @@ pub struct ParsedLine {
 pub fn parse_line(line: &str) -> Result<ParsedLine, String> {
     let line = line.trim();
     let Some(rest) = line.strip_prefix('/') else {
-        return Err("Type a slash command, such as /whois user:ana (Tab completes, /help lists them).".into());
+        return Err(
+            "Type a slash command, such as /whois user:ana (Tab completes, /help lists them)."
+                .into(),
+        );
     };
     let mut words = rest.split_whitespace();
     let name = words.next().unwrap_or_default().to_lowercase();
@@ -37,7 +40,11 @@ pub fn parse_line(line: &str) -> Result<ParsedLine, String> {
                     }
                     value.push_str(word);
                 }
-                None => return Err(format!("\"{word}\" is not an option; write options as name:value.")),
+                None => {
+                    return Err(format!(
+                        "\"{word}\" is not an option; write options as name:value."
+                    ));
+                }
             },
         }
     }
@@ -47,7 +54,9 @@ pub fn parse_line(line: &str) -> Result<ParsedLine, String> {
 
 /// Every option name the slash commands use; anything else with a colon is
 /// part of a value ("reason:note: urgent").
-pub const OPTION_NAMES: &[&str] = &["user", "method", "school", "district", "role", "teacher", "reason", "code"];
+pub const OPTION_NAMES: &[&str] = &[
+    "user", "method", "school", "district", "role", "teacher", "reason", "code",
+];
 
 fn option_start(word: &str) -> Option<(&str, &str)> {
     let (key, value) = word.split_once(':')?;
@@ -61,10 +70,15 @@ mod tests {
 
     #[test]
     fn options_are_read_as_discord_shows_them() {
-        let parsed = parse_line("/promote-request teacher:tess reason:runs the science fair, every year").unwrap();
+        let parsed =
+            parse_line("/promote-request teacher:tess reason:runs the science fair, every year")
+                .unwrap();
         assert_eq!(parsed.name, "promote-request");
         assert_eq!(parsed.options["teacher"], "tess");
-        assert_eq!(parsed.options["reason"], "runs the science fair, every year");
+        assert_eq!(
+            parsed.options["reason"],
+            "runs the science fair, every year"
+        );
     }
 
     #[test]

@@ -12,7 +12,9 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 
 use crate::app::App;
-use crate::commands::{Actor, Body, Choice, Courier, DeliveryError, Invocation, Modal, Request, deliver, handle_as};
+use crate::commands::{
+    Actor, Body, Choice, Courier, DeliveryError, Invocation, Modal, Request, deliver, handle_as,
+};
 use crate::directory::{DiscordUserId, Login, TenantName};
 
 pub use line::{ParsedLine, parse_line};
@@ -51,14 +53,31 @@ pub struct Console {
 impl Console {
     pub async fn new(app: App, tenant: &str, login: &str) -> Result<Self, ConsoleError> {
         let name = TenantName::parse(tenant)?;
-        let tenant = app.store.tenant_by_name(&name).await?.ok_or_else(|| ConsoleError::NoTenant(tenant.to_owned()))?;
+        let tenant = app
+            .store
+            .tenant_by_name(&name)
+            .await?
+            .ok_or_else(|| ConsoleError::NoTenant(tenant.to_owned()))?;
         let user = app
             .store
             .user_by_login(tenant.id, &Login::parse(login)?)
             .await?
-            .ok_or_else(|| ConsoleError::NoUser { login: login.to_owned(), tenant: tenant.name.to_string() })?;
-        let inv = Invocation { guild: None, channel: None, interaction_id: None, user: None, api_caller: Some("console".into()) };
-        Ok(Self { app, actor: Actor { tenant, user }, inv })
+            .ok_or_else(|| ConsoleError::NoUser {
+                login: login.to_owned(),
+                tenant: tenant.name.to_string(),
+            })?;
+        let inv = Invocation {
+            guild: None,
+            channel: None,
+            interaction_id: None,
+            user: None,
+            api_caller: Some("console".into()),
+        };
+        Ok(Self {
+            app,
+            actor: Actor { tenant, user },
+            inv,
+        })
     }
 
     pub fn actor(&self) -> &Actor {
@@ -83,21 +102,41 @@ impl Console {
                 }
             }
         }
-        let request = Request::Command { name: parsed.name, options };
+        let request = Request::Command {
+            name: parsed.name,
+            options,
+        };
         self.answer(request).await
     }
 
     /// Submits a filled-in form.
     pub async fn submit_form(&self, modal: &Modal, values: BTreeMap<String, String>) -> Outcome {
-        self.answer(Request::ModalSubmit { custom_id: modal.custom_id.clone(), fields: values }).await
+        self.answer(Request::ModalSubmit {
+            custom_id: modal.custom_id.clone(),
+            fields: values,
+        })
+        .await
     }
 
     /// Autocomplete choices for `key` of `command` given what was typed.
-    pub async fn complete(&self, command: &str, key: &str, typed: &str, options: &BTreeMap<String, String>) -> Vec<Choice> {
+    pub async fn complete(
+        &self,
+        command: &str,
+        key: &str,
+        typed: &str,
+        options: &BTreeMap<String, String>,
+    ) -> Vec<Choice> {
         let mut options = options.clone();
         options.insert(key.to_owned(), typed.to_owned());
-        let request = Request::Autocomplete { name: command.to_owned(), focused: key.to_owned(), options };
-        match handle_as(&self.app, &self.actor, &self.inv, request).await.body {
+        let request = Request::Autocomplete {
+            name: command.to_owned(),
+            focused: key.to_owned(),
+            options,
+        };
+        match handle_as(&self.app, &self.actor, &self.inv, request)
+            .await
+            .body
+        {
             Body::Choices(choices) => choices,
             _ => Vec::new(),
         }
@@ -105,7 +144,13 @@ impl Console {
 
     /// Turns a typed name into the id autocomplete would have given: one match
     /// is taken, several are listed so the person can be more specific.
-    async fn pick(&self, command: &str, key: &str, typed: &str, options: &BTreeMap<String, String>) -> Result<Option<String>, Vec<String>> {
+    async fn pick(
+        &self,
+        command: &str,
+        key: &str,
+        typed: &str,
+        options: &BTreeMap<String, String>,
+    ) -> Result<Option<String>, Vec<String>> {
         if uuid::Uuid::parse_str(typed).is_ok() {
             return Ok(None);
         }
@@ -114,11 +159,15 @@ impl Console {
             [] => Ok(None),
             [one] => Ok(Some(one.value.clone())),
             many => {
-                let exact = many.iter().find(|c| c.name.ends_with(&format!(" · {typed}")));
+                let exact = many
+                    .iter()
+                    .find(|c| c.name.ends_with(&format!(" · {typed}")));
                 match exact {
                     Some(choice) => Ok(Some(choice.value.clone())),
                     None => {
-                        let mut lines = vec![format!("Several match \"{typed}\"; be more specific (or press Tab):")];
+                        let mut lines = vec![format!(
+                            "Several match \"{typed}\"; be more specific (or press Tab):"
+                        )];
                         lines.extend(many.iter().map(|c| format!("  {}", c.name)));
                         Err(lines)
                     }
@@ -137,7 +186,11 @@ impl Console {
         let mut lines = courier.lines();
         match body {
             Body::Text { content, ephemeral } => {
-                let label = if ephemeral { "(only you can see this) " } else { "" };
+                let label = if ephemeral {
+                    "(only you can see this) "
+                } else {
+                    ""
+                };
                 lines.insert(0, format!("{label}{content}"));
             }
             Body::Choices(choices) => lines.extend(choices.into_iter().map(|c| c.name)),

@@ -14,7 +14,15 @@ use tokio::runtime::Handle;
 
 use super::{Console, Outcome, parse_line};
 
-const COMMANDS: &[&str] = &["/reset-password", "/edit-user", "/promote-request", "/link", "/link-code", "/whois", "/audit"];
+const COMMANDS: &[&str] = &[
+    "/reset-password",
+    "/edit-user",
+    "/promote-request",
+    "/link",
+    "/link-code",
+    "/whois",
+    "/audit",
+];
 
 const HELP: &str = "Commands (as in Discord; Tab completes names and people):
   /reset-password [user:NAME] [method:temporary|email]   no user = yourself
@@ -33,29 +41,54 @@ struct Completion {
 impl Completer for Completion {
     type Candidate = Pair;
 
-    fn complete(&self, line: &str, pos: usize, _ctx: &Context<'_>) -> rustyline::Result<(usize, Vec<Pair>)> {
+    fn complete(
+        &self,
+        line: &str,
+        pos: usize,
+        _ctx: &Context<'_>,
+    ) -> rustyline::Result<(usize, Vec<Pair>)> {
         let before = &line[..pos];
         if !before.contains(' ') {
             let found = COMMANDS
                 .iter()
                 .filter(|c| c.starts_with(before))
-                .map(|c| Pair { display: (*c).to_owned(), replacement: format!("{c} ") })
+                .map(|c| Pair {
+                    display: (*c).to_owned(),
+                    replacement: format!("{c} "),
+                })
                 .collect();
             return Ok((0, found));
         }
         let Some((key, start)) = ["user:", "teacher:", "school:", "district:"]
             .iter()
-            .filter_map(|k| before.rfind(&format!(" {k}")).map(|i| (*k, i + 1 + k.len())))
+            .filter_map(|k| {
+                before
+                    .rfind(&format!(" {k}"))
+                    .map(|i| (*k, i + 1 + k.len()))
+            })
             .max_by_key(|(_, start)| *start)
         else {
             return Ok((pos, Vec::new()));
         };
         let typed = &before[start..];
-        let command = before.split_whitespace().next().unwrap_or("").trim_start_matches('/').to_owned();
+        let command = before
+            .split_whitespace()
+            .next()
+            .unwrap_or("")
+            .trim_start_matches('/')
+            .to_owned();
         let options = parse_line(before).map(|p| p.options).unwrap_or_default();
         let key = key.trim_end_matches(':');
-        let choices = self.runtime.block_on(self.console.complete(&command, key, typed, &options));
-        let pairs = choices.into_iter().map(|c| Pair { display: c.name, replacement: format!("{} ", c.value) }).collect();
+        let choices = self
+            .runtime
+            .block_on(self.console.complete(&command, key, typed, &options));
+        let pairs = choices
+            .into_iter()
+            .map(|c| Pair {
+                display: c.name,
+                replacement: format!("{} ", c.value),
+            })
+            .collect();
         Ok((start, pairs))
     }
 }
@@ -79,7 +112,10 @@ pub fn interactive(console: Arc<Console>, runtime: Handle) -> rustyline::Result<
         console.actor().tenant.name
     );
     let mut editor: Editor<Completion, _> = Editor::new()?;
-    editor.set_helper(Some(Completion { console: console.clone(), runtime: runtime.clone() }));
+    editor.set_helper(Some(Completion {
+        console: console.clone(),
+        runtime: runtime.clone(),
+    }));
     loop {
         let line = match editor.readline("hallpass> ") {
             Ok(line) => line,
@@ -105,7 +141,8 @@ pub fn interactive(console: Arc<Console>, runtime: Handle) -> rustyline::Result<
             let mut values = BTreeMap::new();
             let mut field_editor = DefaultEditor::new()?;
             for input in &modal.inputs {
-                let value = field_editor.readline_with_initial(&format!("  {}: ", input.label), (&input.value, ""))?;
+                let value = field_editor
+                    .readline_with_initial(&format!("  {}: ", input.label), (&input.value, ""))?;
                 values.insert(input.custom_id.clone(), value);
             }
             outcome = runtime.block_on(console.submit_form(&modal, values));

@@ -1,6 +1,8 @@
 //! The integration tests: one binary, shared helpers.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod bot;
 mod cli;
+mod commands;
 mod helpers;
 mod store_conformance;
