@@ -12,6 +12,7 @@ pub mod commands;
 pub mod config;
 pub mod console;
 pub mod credentials;
+pub mod discord;
 pub mod directory;
 pub mod limits;
 pub mod policy;

@@ -62,10 +62,11 @@ impl Request {
         }
     }
 
-    /// Whether answering takes long enough (password hashing) that the
-    /// transport must acknowledge first and edit the answer in afterwards.
+    /// Whether answering takes long enough (password hashing, a secret to
+    /// deliver by DM) that the transport must acknowledge first and edit the
+    /// answer in afterwards.
     pub fn is_slow(&self) -> bool {
-        matches!(self, Self::Command { name, .. } if name == "reset-password")
+        matches!(self, Self::Command { name, .. } if name == "reset-password" || name == "link-code")
     }
 }
 
