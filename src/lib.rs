@@ -3,13 +3,15 @@
 //! The crate is laid out so the architecture shows: `directory` holds the domain
 //! types, `policy` the authority rules (pure), `credentials` password handling,
 //! `store` the database behind one API, `audit` the append-only log, `roster`
-//! the OneRoster import and `cli` the operator's command line.
+//! the OneRoster import, `discord` the serenity glue and `cli` the operator's
+//! command line.
 
 pub mod audit;
 pub mod cli;
 pub mod config;
 pub mod credentials;
 pub mod directory;
+pub mod discord;
 pub mod policy;
 
 pub mod store;
