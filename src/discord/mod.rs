@@ -3,5 +3,8 @@
 //! local stand-in for Discord's REST API. Serenity's types stop here.
 
 mod definitions;
+mod rest;
+pub mod standin;
 
 pub use definitions::{COMMAND_NAMES, DefinitionError, command_definitions};
+pub use rest::{DiscordRest, DmError, MAX_RETRIES, MAX_WAIT, RestError};
