@@ -41,6 +41,20 @@ pub enum Command {
     User(UserCommand),
     /// Print the audit log, newest last.
     Audit(AuditArgs),
+    /// Upload the slash-command definitions (commands/*.json) to Discord.
+    ///
+    /// Replaces the application's whole command set (a bulk overwrite), so a
+    /// command removed from commands/ disappears from Discord too. Without
+    /// --guild the commands are registered for every server the bot is in;
+    /// with --guild only in that server, where changes show at once (handy
+    /// for trying a change out). Needs DISCORD_TOKEN and DISCORD_APPLICATION_ID
+    /// (Developer Portal → your application); no database is opened.
+    RegisterCommands {
+        /// Register in this server only (Server Settings → Widget, or
+        /// right-click the server → Copy Server ID).
+        #[arg(long, value_name = "GUILD_ID")]
+        guild: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

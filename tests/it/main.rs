@@ -4,4 +4,5 @@
 mod cli;
 mod discord_standin;
 mod helpers;
+mod register_commands;
 mod store_conformance;
