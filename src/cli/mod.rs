@@ -41,7 +41,7 @@ pub enum Command {
     User(UserCommand),
     /// Print the audit log, newest last.
     Audit(AuditArgs),
-    /// Upload the slash-command definitions (commands/*.json) to Discord.
+    /// Upload the slash-command definitions (commands/*.json, built into the binary) to Discord.
     ///
     /// Replaces the application's whole command set (a bulk overwrite), so a
     /// command removed from commands/ disappears from Discord too. Without

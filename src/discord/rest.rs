@@ -16,7 +16,7 @@
 //! its error type keeps neither the headers nor a body without `code`, so the
 //! `retry_after` of a 429 is lost; and `Http::request` / `Request::build` are
 //! `#[instrument]`ed with the whole request (body and interaction token) as span
-//! fields. [`DiscordRest::url`] rewrites the base exactly as `Request::build` does
+//! fields. `DiscordRest::url` rewrites the base exactly as `Request::build` does
 //! (a test compares the two).
 
 use std::fmt;
