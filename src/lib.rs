@@ -3,7 +3,8 @@
 //! The crate is laid out so the architecture shows: `directory` holds the domain
 //! types, `policy` the authority rules (pure), `credentials` password handling,
 //! `store` the database behind one API, `audit` the append-only log, `roster`
-//! the OneRoster import and `cli` the operator's command line.
+//! the OneRoster import, `discord` the serenity glue and `cli` the operator's
+//! command line.
 
 pub mod app;
 pub mod audit;
@@ -12,8 +13,8 @@ pub mod commands;
 pub mod config;
 pub mod console;
 pub mod credentials;
-pub mod discord;
 pub mod directory;
+pub mod discord;
 pub mod limits;
 pub mod policy;
 

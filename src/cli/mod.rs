@@ -52,6 +52,20 @@ pub enum Command {
         #[arg(long = "as", value_name = "LOGIN")]
         login: String,
     },
+    /// Upload the slash-command definitions (commands/*.json, built into the binary) to Discord.
+    ///
+    /// Replaces the application's whole command set (a bulk overwrite), so a
+    /// command removed from commands/ disappears from Discord too. Without
+    /// --guild the commands are registered for every server the bot is in;
+    /// with --guild only in that server, where changes show at once (handy
+    /// for trying a change out). Needs DISCORD_TOKEN and DISCORD_APPLICATION_ID
+    /// (Developer Portal → your application); no database is opened.
+    RegisterCommands {
+        /// Register in this server only (Server Settings → Widget, or
+        /// right-click the server → Copy Server ID).
+        #[arg(long, value_name = "GUILD_ID")]
+        guild: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,5 +1,6 @@
 //! One short handler per subcommand: parse the arguments into domain types,
-//! call the store, print. Errors become one line on standard error (exit 1).
+//! call the store (or Discord), print. Errors become one line on standard
+//! error (exit 1).
 
 use anyhow::{Context, Result, anyhow, bail};
 use chrono::{DateTime, Utc};
@@ -12,14 +13,15 @@ use crate::config::{Config, redact_url};
 use crate::console::{Console, interactive};
 use crate::credentials::{HashParams, PasswordHasher};
 use crate::directory::{DiscordGuildId, DiscordUserId, Login, Tenant, TenantName, UserId};
+use crate::discord::{DiscordRest, command_definitions};
 use crate::store::Store;
 
 pub async fn run(cli: Cli) -> Result<()> {
     let config = Config::load(cli.config.as_deref()).context("Failed to read the configuration")?;
-    let store = open(&config).await?;
     let now = Utc::now();
     match cli.command {
         Command::Migrate => {
+            open(&config).await?;
             println!(
                 "Migrations applied to {}.",
                 redact_url(&config.database_url)
@@ -27,19 +29,21 @@ pub async fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Guild(GuildCommand::Bind { guild_id, tenant }) => {
-            guild_bind(&store, &guild_id, &tenant, now).await
+            guild_bind(&open(&config).await?, &guild_id, &tenant, now).await
         }
-        Command::Link(args) => link(&store, &args, now).await,
+        Command::Link(args) => link(&open(&config).await?, &args, now).await,
         Command::User(UserCommand::Show {
             login,
             tenant,
             json,
-        }) => user_show(&store, &login, &tenant, json).await,
-        Command::Audit(args) => audit(&store, &args).await,
-        Command::Console { tenant, login } => console(app(store)?, &tenant, &login).await,
+        }) => user_show(&open(&config).await?, &login, &tenant, json).await,
+        Command::Audit(args) => audit(&open(&config).await?, &args).await,
+        Command::RegisterCommands { guild } => register_commands(&config, guild.as_deref()).await,
+        Command::Console { tenant, login } => {
+            console(app(open(&config).await?)?, &tenant, &login).await
+        }
     }
 }
-
 /// The application core with production settings.
 fn app(store: Store) -> Result<App> {
     let hasher =
@@ -62,7 +66,8 @@ async fn console(app: App, tenant: &str, login: &str) -> Result<()> {
         .context("Failed to read from the terminal")
 }
 
-/// Connects and brings the schema up to date (every command needs it).
+/// Connects and brings the schema up to date (every command that touches the
+/// directory needs it; `register-commands` does not).
 async fn open(config: &Config) -> Result<Store> {
     let shown = redact_url(&config.database_url);
     let store = Store::connect(&config.database_url)
@@ -178,6 +183,36 @@ async fn audit(store: &Store, args: &AuditArgs) -> Result<()> {
         } else {
             println!("{}", audit_line(event));
         }
+    }
+    Ok(())
+}
+
+/// Uploads `commands/` (embedded at build time) with a bulk overwrite.
+async fn register_commands(config: &Config, guild: Option<&str>) -> Result<()> {
+    let guild = guild.map(DiscordGuildId::parse).transpose()?;
+    let Some(token) = &config.discord_token else {
+        bail!(
+            "DISCORD_TOKEN is not set: register-commands needs the bot token (Developer Portal → Bot → Reset Token)"
+        )
+    };
+    let Some(application_id) = config.discord_application_id else {
+        bail!(
+            "DISCORD_APPLICATION_ID is not set: register-commands needs the application id (Developer Portal → General Information)"
+        )
+    };
+    let commands = command_definitions()?;
+    let discord = DiscordRest::new(&config.discord_api_url, Some(token), Some(application_id))?;
+    let registered = discord
+        .register_commands(guild.map(|g| g.get()), &commands)
+        .await
+        .context("Failed to register the slash commands")?;
+    match guild {
+        Some(guild) => println!(
+            "Registered {registered} commands in Discord server {guild} (application {application_id})."
+        ),
+        None => println!(
+            "Registered {registered} commands globally, for every server of application {application_id}."
+        ),
     }
     Ok(())
 }

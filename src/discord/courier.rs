@@ -15,13 +15,19 @@ pub struct InteractionCourier<'a> {
 #[async_trait]
 impl Courier for InteractionCourier<'_> {
     async fn direct_message(&self, to: DiscordUserId, text: &str) -> Result<(), DeliveryError> {
-        self.rest.send_dm(to.get(), text).await.map_err(|e| match e {
-            DmError::Closed { .. } => DeliveryError::DmsClosed,
-            DmError::Other(e) => DeliveryError::Failed(e.to_string()),
-        })
+        self.rest
+            .send_dm(to.get(), text)
+            .await
+            .map_err(|e| match e {
+                DmError::Closed { .. } => DeliveryError::DmsClosed,
+                DmError::Other(e) => DeliveryError::Failed(e.to_string()),
+            })
     }
 
     async fn private_reply(&self, text: &str) -> Result<(), DeliveryError> {
-        self.rest.followup(self.token, text, true).await.map_err(|e| DeliveryError::Failed(e.to_string()))
+        self.rest
+            .followup(self.token, text, true)
+            .await
+            .map_err(|e| DeliveryError::Failed(e.to_string()))
     }
 }

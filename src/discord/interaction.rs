@@ -40,7 +40,10 @@ pub fn understand(interaction: &Interaction) -> Incoming {
     match interaction {
         Interaction::Ping(_) => Incoming::Ping,
         Interaction::Command(command) => {
-            let request = Request::Command { name: command.data.name.clone(), options: options(&command.data.options) };
+            let request = Request::Command {
+                name: command.data.name.clone(),
+                options: options(&command.data.options),
+            };
             envelope(command, request)
         }
         Interaction::Autocomplete(command) => {
@@ -51,8 +54,11 @@ pub fn understand(interaction: &Interaction) -> Incoming {
                 .find(|o| matches!(o.value, CommandDataOptionValue::Autocomplete { .. }))
                 .map(|o| o.name.clone())
                 .unwrap_or_default();
-            let request =
-                Request::Autocomplete { name: command.data.name.clone(), focused, options: options(&command.data.options) };
+            let request = Request::Autocomplete {
+                name: command.data.name.clone(),
+                focused,
+                options: options(&command.data.options),
+            };
             envelope(command, request)
         }
         Interaction::Modal(modal) => {
@@ -62,9 +68,10 @@ pub fn understand(interaction: &Interaction) -> Incoming {
                 .iter()
                 .flat_map(|row| row.components.iter())
                 .filter_map(|component| match component {
-                    ActionRowComponent::InputText(input) => {
-                        Some((input.custom_id.clone(), input.value.clone().unwrap_or_default()))
-                    }
+                    ActionRowComponent::InputText(input) => Some((
+                        input.custom_id.clone(),
+                        input.value.clone().unwrap_or_default(),
+                    )),
                     _ => None,
                 })
                 .collect();
@@ -77,7 +84,10 @@ pub fn understand(interaction: &Interaction) -> Incoming {
             };
             Incoming::Request(Box::new(Envelope {
                 invocation,
-                request: Request::ModalSubmit { custom_id: modal.data.custom_id.clone(), fields },
+                request: Request::ModalSubmit {
+                    custom_id: modal.data.custom_id.clone(),
+                    fields,
+                },
                 interaction_id: modal.id.get(),
                 token: modal.token.clone(),
             }))

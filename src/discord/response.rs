@@ -25,8 +25,12 @@ pub fn deferred_ephemeral() -> Value {
 
 pub fn render(body: &Body) -> Value {
     match body {
-        Body::Text { content, ephemeral } => json!({ "type": CHANNEL_MESSAGE, "data": message(content, *ephemeral) }),
-        Body::Choices(choices) => json!({ "type": AUTOCOMPLETE_RESULT, "data": { "choices": choices_json(choices) } }),
+        Body::Text { content, ephemeral } => {
+            json!({ "type": CHANNEL_MESSAGE, "data": message(content, *ephemeral) })
+        }
+        Body::Choices(choices) => {
+            json!({ "type": AUTOCOMPLETE_RESULT, "data": { "choices": choices_json(choices) } })
+        }
         Body::Modal(modal) => json!({ "type": MODAL, "data": modal_json(modal) }),
     }
 }
@@ -50,7 +54,11 @@ pub fn clip(content: &str) -> String {
 }
 
 fn choices_json(choices: &[Choice]) -> Vec<Value> {
-    choices.iter().take(25).map(|c| json!({ "name": c.name, "value": c.value })).collect()
+    choices
+        .iter()
+        .take(25)
+        .map(|c| json!({ "name": c.name, "value": c.value }))
+        .collect()
 }
 
 fn modal_json(modal: &Modal) -> Value {
@@ -80,7 +88,10 @@ mod tests {
 
     #[test]
     fn private_messages_carry_the_ephemeral_flag_and_never_mention_anyone() {
-        let v = render(&Body::Text { content: "@everyone hi".into(), ephemeral: true });
+        let v = render(&Body::Text {
+            content: "@everyone hi".into(),
+            ephemeral: true,
+        });
         assert_eq!(v["type"], 4);
         assert_eq!(v["data"]["flags"], 64);
         assert_eq!(v["data"]["allowed_mentions"]["parse"], json!([]));

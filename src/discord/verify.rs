@@ -27,7 +27,9 @@ impl InteractionVerifier {
     pub fn from_hex(public_key: &str) -> Result<Self, VerifyError> {
         let bytes = hex::decode(public_key.trim()).map_err(|_| VerifyError::BadKey)?;
         let key: [u8; 32] = bytes.try_into().map_err(|_| VerifyError::BadKey)?;
-        Verifier::try_new(key).map(Self).map_err(|_| VerifyError::BadKey)
+        Verifier::try_new(key)
+            .map(Self)
+            .map_err(|_| VerifyError::BadKey)
     }
 
     pub fn verify(
@@ -37,8 +39,12 @@ impl InteractionVerifier {
         body: &[u8],
         now: DateTime<Utc>,
     ) -> Result<(), VerifyError> {
-        let (Some(signature), Some(timestamp)) = (signature, timestamp) else { return Err(VerifyError::Missing) };
-        self.0.verify(signature, timestamp, body).map_err(|()| VerifyError::BadSignature)?;
+        let (Some(signature), Some(timestamp)) = (signature, timestamp) else {
+            return Err(VerifyError::Missing);
+        };
+        self.0
+            .verify(signature, timestamp, body)
+            .map_err(|()| VerifyError::BadSignature)?;
         let sent: i64 = timestamp.trim().parse().map_err(|_| VerifyError::Stale)?;
         if (now.timestamp() - sent).abs() > MAX_SKEW_SECONDS {
             return Err(VerifyError::Stale);

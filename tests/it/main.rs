@@ -4,5 +4,7 @@
 mod bot;
 mod cli;
 mod commands;
+mod discord_standin;
 mod helpers;
+mod register_commands;
 mod store_conformance;
