@@ -8,6 +8,7 @@ mod definitions;
 mod interaction;
 mod response;
 mod rest;
+pub mod simulate;
 pub mod standin;
 mod verify;
 
