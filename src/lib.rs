@@ -3,7 +3,8 @@
 //! The crate is laid out so the architecture shows: `directory` holds the domain
 //! types, `policy` the authority rules (pure), `credentials` password handling,
 //! `store` the database behind one API, `audit` the append-only log, `roster`
-//! the OneRoster import and `cli` the operator's command line.
+//! the OneRoster import, `support` the Zendesk tickets behind promotion
+//! requests and `cli` the operator's command line.
 
 pub mod audit;
 pub mod cli;
@@ -13,4 +14,5 @@ pub mod directory;
 pub mod policy;
 
 pub mod store;
+pub mod support;
 pub mod telemetry;
