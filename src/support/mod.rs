@@ -3,9 +3,15 @@
 //!
 //! The promise of the module as a whole: Zendesk credentials and the webhook
 //! secret stay inside `SecretString`s and never reach `Debug`, logs or error
-//! messages; time is a parameter (`now` for
+//! messages; time is a parameter ([`Clock`] for token lifetimes, `now` for
 //! webhook freshness).
 
+pub mod clock;
 pub mod webhook;
+pub mod zendesk;
 
+pub use clock::{Clock, ManualClock, SystemClock};
 pub use webhook::{Decision, TriggerPayload, WebhookAuthError, sign, verify_headers, verify_signature};
+pub use zendesk::{
+    NewTicket, TicketRef, ZendeskAuth, ZendeskClient, ZendeskConfig, ZendeskError,
+};
