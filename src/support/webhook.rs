@@ -111,6 +111,8 @@ pub fn verify_headers(
     body: &[u8],
     now: DateTime<Utc>,
 ) -> Result<(), WebhookAuthError> {
+    // An absent header reads as "" (missing); one that is not visible ASCII
+    // reads as "\0", which fails as malformed rather than as missing.
     let header = |name: &str| {
         headers
             .get(name)
@@ -252,7 +254,13 @@ mod tests {
             .unwrap()
             .replace("hallpass_approved", "hallpass_rejected");
         assert_eq!(
-            verify_signature(&secret(), &signature, TIMESTAMP, tampered.as_bytes(), signed_at()),
+            verify_signature(
+                &secret(),
+                &signature,
+                TIMESTAMP,
+                tampered.as_bytes(),
+                signed_at()
+            ),
             Err(WebhookAuthError::BadSignature)
         );
     }
@@ -261,7 +269,13 @@ mod tests {
     fn a_tampered_timestamp_is_refused() {
         let signature = sign(&secret(), TIMESTAMP, BODY);
         assert_eq!(
-            verify_signature(&secret(), &signature, "2026-11-28T09:27:12Z", BODY, signed_at()),
+            verify_signature(
+                &secret(),
+                &signature,
+                "2026-11-28T09:27:12Z",
+                BODY,
+                signed_at()
+            ),
             Err(WebhookAuthError::BadSignature)
         );
     }
@@ -298,7 +312,10 @@ mod tests {
             Err(WebhookAuthError::MissingSignature)
         );
         headers.insert(SIGNATURE_HEADER, signature.parse().unwrap());
-        assert_eq!(verify_headers(&secret(), &headers, BODY, signed_at()), Ok(()));
+        assert_eq!(
+            verify_headers(&secret(), &headers, BODY, signed_at()),
+            Ok(())
+        );
         headers.remove(TIMESTAMP_HEADER);
         assert_eq!(
             verify_headers(&secret(), &headers, BODY, signed_at()),
@@ -386,7 +403,13 @@ mod tests {
         let expected = sign(&secret(), TIMESTAMP, BODY);
         let errors = [
             verify_signature(&secret(), "AAAA", TIMESTAMP, BODY, signed_at()),
-            verify_signature(&secret(), &STANDARD.encode([0u8; 32]), TIMESTAMP, BODY, signed_at()),
+            verify_signature(
+                &secret(),
+                &STANDARD.encode([0u8; 32]),
+                TIMESTAMP,
+                BODY,
+                signed_at(),
+            ),
             verify_at(signed_at() + TimeDelta::hours(1)),
         ];
         for error in errors {

@@ -223,12 +223,7 @@ impl ZendeskClient {
                 client_secret,
             } => {
                 let token_url = endpoint(&base_url, &["oauth", "tokens"])?;
-                Credentials::OAuth(OAuthTokens::new(
-                    client_id,
-                    client_secret,
-                    token_url,
-                    clock,
-                ))
+                Credentials::OAuth(OAuthTokens::new(client_id, client_secret, token_url, clock))
             }
             ZendeskAuth::ApiToken { email, token } => Credentials::ApiToken { email, token },
         };
@@ -365,7 +360,8 @@ impl ZendeskClient {
             if status.is_success() {
                 return Ok(response);
             }
-            if let (StatusCode::UNAUTHORIZED, None, Some(generation)) = (status, refused, generation)
+            if let (StatusCode::UNAUTHORIZED, None, Some(generation)) =
+                (status, refused, generation)
             {
                 tracing::info!(
                     "Zendesk refused the access token (401); fetching a new one and retrying once"
@@ -413,7 +409,9 @@ fn endpoint(base: &Url, segments: &[&str]) -> Result<Url, ZendeskError> {
 impl fmt::Debug for ZendeskClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let auth = match &self.credentials {
-            Credentials::OAuth(tokens) => format!("OAuth client credentials ({})", tokens.client_id),
+            Credentials::OAuth(tokens) => {
+                format!("OAuth client credentials ({})", tokens.client_id)
+            }
             Credentials::ApiToken { email, .. } => format!("API token ({email})"),
         };
         f.debug_struct("ZendeskClient")

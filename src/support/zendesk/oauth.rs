@@ -178,7 +178,10 @@ impl OAuthTokens {
             .map_err(|e| from_transport(&e, timeout))?;
         let status = response.status();
         if !status.is_success() {
-            let retry_after = response.headers().get(reqwest::header::RETRY_AFTER).cloned();
+            let retry_after = response
+                .headers()
+                .get(reqwest::header::RETRY_AFTER)
+                .cloned();
             let body = response.text().await.unwrap_or_default();
             return Err(from_status(status, retry_after.as_ref(), &body));
         }
@@ -192,9 +195,9 @@ impl OAuthTokens {
             }
         })?;
         match parsed.token_type.as_deref() {
-            Some(kind) if !kind.eq_ignore_ascii_case("bearer") => Err(ZendeskError::Auth(
-                format!("the token endpoint issued a {kind:?} token, not a bearer token"),
-            )),
+            Some(kind) if !kind.eq_ignore_ascii_case("bearer") => Err(ZendeskError::Auth(format!(
+                "the token endpoint issued a {kind:?} token, not a bearer token"
+            ))),
             _ => Ok(parsed),
         }
     }
