@@ -7,11 +7,13 @@
 //! webhook freshness).
 
 pub mod clock;
+pub mod standin;
 pub mod webhook;
 pub mod zendesk;
 
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use webhook::{Decision, TriggerPayload, WebhookAuthError, sign, verify_headers, verify_signature};
-pub use zendesk::{
-    NewTicket, TicketRef, ZendeskAuth, ZendeskClient, ZendeskConfig, ZendeskError,
+pub use standin::{StandInOptions, ZendeskStandIn};
+pub use webhook::{
+    Decision, TriggerPayload, WebhookAuthError, sign, verify_headers, verify_signature,
 };
+pub use zendesk::{NewTicket, TicketRef, ZendeskAuth, ZendeskClient, ZendeskConfig, ZendeskError};
