@@ -4,3 +4,5 @@
 mod cli;
 mod helpers;
 mod store_conformance;
+mod zendesk;
+mod zendesk_standin;
