@@ -349,6 +349,8 @@ async fn a_timeout_after_the_ticket_was_created_is_uncertain_and_the_retry_retur
         "the stand-in created the ticket before stalling"
     );
 
+    // The retry is the outbox worker's, later, with a patient client.
+    let client = oauth_client(&zendesk);
     let retried = client.create_ticket(&promotion(10), "k10").await.unwrap();
     assert_eq!(retried.id, stored[0].id);
     assert_eq!(zendesk.tickets().len(), 1);
