@@ -27,7 +27,11 @@ pub struct Member<'a> {
 
 impl SimulatedDiscord {
     pub fn new(seed: [u8; 32], application_id: u64) -> Self {
-        Self { key: SigningKey::from_bytes(&seed), application_id, next_id: AtomicU64::new(1_100_000_000_000_000_000) }
+        Self {
+            key: SigningKey::from_bytes(&seed),
+            application_id,
+            next_id: AtomicU64::new(1_100_000_000_000_000_000),
+        }
     }
 
     /// The public key to configure as `DISCORD_PUBLIC_KEY`.
@@ -61,12 +65,25 @@ impl SimulatedDiscord {
     }
 
     pub fn command(&self, who: Member<'_>, name: &str, options: &[(&str, &str)]) -> Value {
-        let options: Vec<Value> = options.iter().map(|(k, v)| json!({ "name": k, "type": 3, "value": v })).collect();
-        self.envelope(who, 2, json!({ "id": "1000", "name": name, "type": 1, "options": options }))
+        let options: Vec<Value> = options
+            .iter()
+            .map(|(k, v)| json!({ "name": k, "type": 3, "value": v }))
+            .collect();
+        self.envelope(
+            who,
+            2,
+            json!({ "id": "1000", "name": name, "type": 1, "options": options }),
+        )
     }
 
     /// An autocomplete request while `focused` is being typed.
-    pub fn autocomplete(&self, who: Member<'_>, name: &str, focused: &str, options: &[(&str, &str)]) -> Value {
+    pub fn autocomplete(
+        &self,
+        who: Member<'_>,
+        name: &str,
+        focused: &str,
+        options: &[(&str, &str)],
+    ) -> Value {
         let options: Vec<Value> = options
             .iter()
             .map(|(k, v)| {
@@ -77,7 +94,11 @@ impl SimulatedDiscord {
                 option
             })
             .collect();
-        self.envelope(who, 4, json!({ "id": "1000", "name": name, "type": 1, "options": options }))
+        self.envelope(
+            who,
+            4,
+            json!({ "id": "1000", "name": name, "type": 1, "options": options }),
+        )
     }
 
     pub fn modal_submit(&self, who: Member<'_>, custom_id: &str, fields: &[(&str, &str)]) -> Value {
@@ -85,7 +106,11 @@ impl SimulatedDiscord {
             .iter()
             .map(|(k, v)| json!({ "type": 1, "components": [{ "type": 4, "custom_id": k, "value": v }] }))
             .collect();
-        self.envelope(who, 5, json!({ "custom_id": custom_id, "components": rows }))
+        self.envelope(
+            who,
+            5,
+            json!({ "custom_id": custom_id, "components": rows }),
+        )
     }
 
     fn envelope(&self, who: Member<'_>, kind: u8, data: Value) -> Value {
@@ -148,14 +173,24 @@ mod tests {
     use crate::commands::Request;
     use crate::discord::{Incoming, parse};
 
-    const ANA: Member<'static> = Member { guild: 4242, user: 1001, username: "ana" };
+    const ANA: Member<'static> = Member {
+        guild: 4242,
+        user: 1001,
+        username: "ana",
+    };
 
     #[test]
     fn serenity_reads_a_simulated_command_as_discord_would_send_it() {
         let discord = SimulatedDiscord::new([7; 32], 42);
         let payload = discord.command(ANA, "whois", &[("user", "ana.lopez")]);
-        let Incoming::Request(envelope) = parse(&serde_json::to_vec(&payload).unwrap()).unwrap() else { unreachable!() };
-        assert_eq!(envelope.request, Request::command("whois", &[("user", "ana.lopez")]));
+        let Incoming::Request(envelope) = parse(&serde_json::to_vec(&payload).unwrap()).unwrap()
+        else {
+            unreachable!()
+        };
+        assert_eq!(
+            envelope.request,
+            Request::command("whois", &[("user", "ana.lopez")])
+        );
         assert_eq!(envelope.invocation.user.map(|u| u.get()), Some(1001));
         assert_eq!(envelope.invocation.guild.map(|g| g.get()), Some(4242));
         assert!(envelope.token.starts_with("interaction-token-"));
@@ -165,12 +200,27 @@ mod tests {
     fn serenity_reads_autocomplete_and_modal_submits() {
         let discord = SimulatedDiscord::new([7; 32], 42);
         let auto = discord.autocomplete(ANA, "whois", "user", &[("user", "lo")]);
-        let Incoming::Request(envelope) = parse(&serde_json::to_vec(&auto).unwrap()).unwrap() else { unreachable!() };
-        assert_eq!(envelope.request, Request::autocomplete("whois", "user", &[("user", "lo")]));
+        let Incoming::Request(envelope) = parse(&serde_json::to_vec(&auto).unwrap()).unwrap()
+        else {
+            unreachable!()
+        };
+        assert_eq!(
+            envelope.request,
+            Request::autocomplete("whois", "user", &[("user", "lo")])
+        );
         let modal = discord.modal_submit(ANA, "edit-user:x:1", &[("first_name", "Anita")]);
-        let Incoming::Request(envelope) = parse(&serde_json::to_vec(&modal).unwrap()).unwrap() else { unreachable!() };
-        assert_eq!(envelope.request, Request::modal_submit("edit-user:x:1", &[("first_name", "Anita")]));
+        let Incoming::Request(envelope) = parse(&serde_json::to_vec(&modal).unwrap()).unwrap()
+        else {
+            unreachable!()
+        };
+        assert_eq!(
+            envelope.request,
+            Request::modal_submit("edit-user:x:1", &[("first_name", "Anita")])
+        );
         let ping = discord.ping();
-        assert!(matches!(parse(&serde_json::to_vec(&ping).unwrap()).unwrap(), Incoming::Ping));
+        assert!(matches!(
+            parse(&serde_json::to_vec(&ping).unwrap()).unwrap(),
+            Incoming::Ping
+        ));
     }
 }

@@ -14,15 +14,30 @@ use axum::response::{IntoResponse, Response};
 
 use super::WebState;
 use crate::commands::{Body, Request, deliver, handle};
-use crate::discord::{Envelope, Incoming, InteractionCourier, deferred_ephemeral, parse, pong, render};
+use crate::discord::{
+    Envelope, Incoming, InteractionCourier, deferred_ephemeral, parse, pong, render,
+};
 
-pub async fn interactions(State(state): State<WebState>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn interactions(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let Some(verifier) = &state.verifier else {
         state.metrics.rejected("not_configured");
-        return (StatusCode::SERVICE_UNAVAILABLE, "DISCORD_PUBLIC_KEY is not set on this hallpass server.").into_response();
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "DISCORD_PUBLIC_KEY is not set on this hallpass server.",
+        )
+            .into_response();
     };
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    let verified = verifier.verify(header("x-signature-ed25519"), header("x-signature-timestamp"), &body, state.app.now());
+    let verified = verifier.verify(
+        header("x-signature-ed25519"),
+        header("x-signature-timestamp"),
+        &body,
+        state.app.now(),
+    );
     if let Err(e) = verified {
         state.metrics.rejected("bad_signature");
         tracing::warn!(error = %e, "refused an interaction");
@@ -54,8 +69,14 @@ pub async fn interactions(State(state): State<WebState>, headers: HeaderMap, bod
         if let Some(rest) = state.discord.clone() {
             let (app, token) = (state.app.clone(), envelope.token.clone());
             tokio::spawn(async move {
-                let courier = InteractionCourier { rest: &rest, token: &token };
-                let notices_only = crate::commands::Reply { body: Body::Choices(Vec::new()), ..reply };
+                let courier = InteractionCourier {
+                    rest: &rest,
+                    token: &token,
+                };
+                let notices_only = crate::commands::Reply {
+                    body: Body::Choices(Vec::new()),
+                    ..reply
+                };
                 let _ = deliver(&app, &courier, notices_only).await;
             });
         }
@@ -70,10 +91,15 @@ async fn finish_later(state: WebState, envelope: Envelope) {
     let (kind, command) = labels(&envelope.request);
     let reply = handle(&state.app, &envelope.invocation, envelope.request).await;
     let Some(rest) = state.discord.as_ref() else {
-        tracing::error!("DISCORD_APPLICATION_ID is not set, so a deferred answer cannot be delivered");
+        tracing::error!(
+            "DISCORD_APPLICATION_ID is not set, so a deferred answer cannot be delivered"
+        );
         return;
     };
-    let courier = InteractionCourier { rest, token: &envelope.token };
+    let courier = InteractionCourier {
+        rest,
+        token: &envelope.token,
+    };
     let (body, _route) = deliver(&state.app, &courier, reply).await;
     let content = match body {
         Body::Text { content, .. } => content,

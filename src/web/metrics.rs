@@ -17,7 +17,9 @@ pub struct Metrics {
 impl Metrics {
     pub fn interaction(&self, kind: &str, command: &str, took: Duration) {
         if let Ok(mut map) = self.interactions.lock() {
-            let entry = map.entry((kind.to_owned(), command.to_owned())).or_default();
+            let entry = map
+                .entry((kind.to_owned(), command.to_owned()))
+                .or_default();
             entry.0 += 1;
             entry.1 += took.as_secs_f64();
         }
@@ -31,21 +33,40 @@ impl Metrics {
 
     pub fn render(&self) -> String {
         let mut out = String::new();
-        out.push_str("# HELP hallpass_interactions_total Interactions answered, by kind and command.\n");
+        out.push_str(
+            "# HELP hallpass_interactions_total Interactions answered, by kind and command.\n",
+        );
         out.push_str("# TYPE hallpass_interactions_total counter\n");
-        let interactions = self.interactions.lock().map(|m| m.clone()).unwrap_or_default();
+        let interactions = self
+            .interactions
+            .lock()
+            .map(|m| m.clone())
+            .unwrap_or_default();
         for ((kind, command), (count, _)) in &interactions {
-            let _ = writeln!(out, "hallpass_interactions_total{{kind=\"{kind}\",command=\"{command}\"}} {count}");
+            let _ = writeln!(
+                out,
+                "hallpass_interactions_total{{kind=\"{kind}\",command=\"{command}\"}} {count}"
+            );
         }
-        out.push_str("# HELP hallpass_interaction_seconds_sum Time spent answering, by kind and command.\n");
+        out.push_str(
+            "# HELP hallpass_interaction_seconds_sum Time spent answering, by kind and command.\n",
+        );
         out.push_str("# TYPE hallpass_interaction_seconds_sum counter\n");
         for ((kind, command), (_, seconds)) in &interactions {
-            let _ = writeln!(out, "hallpass_interaction_seconds_sum{{kind=\"{kind}\",command=\"{command}\"}} {seconds:.6}");
+            let _ = writeln!(
+                out,
+                "hallpass_interaction_seconds_sum{{kind=\"{kind}\",command=\"{command}\"}} {seconds:.6}"
+            );
         }
-        out.push_str("# HELP hallpass_requests_rejected_total Requests refused before any handler ran.\n");
+        out.push_str(
+            "# HELP hallpass_requests_rejected_total Requests refused before any handler ran.\n",
+        );
         out.push_str("# TYPE hallpass_requests_rejected_total counter\n");
         for (reason, count) in self.rejected.lock().map(|m| m.clone()).unwrap_or_default() {
-            let _ = writeln!(out, "hallpass_requests_rejected_total{{reason=\"{reason}\"}} {count}");
+            let _ = writeln!(
+                out,
+                "hallpass_requests_rejected_total{{reason=\"{reason}\"}} {count}"
+            );
         }
         out
     }

@@ -22,7 +22,7 @@ pub struct WebState {
     /// `None` when DISCORD_PUBLIC_KEY is unset: `/interactions` answers 503.
     pub verifier: Option<Arc<InteractionVerifier>>,
     /// Discord's REST API, for DMs, edits and follow-ups.
-    pub discord: Option<DiscordRest>,
+    pub discord: Option<Arc<DiscordRest>>,
     pub metrics: Arc<Metrics>,
 }
 

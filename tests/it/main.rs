@@ -8,3 +8,5 @@ mod discord_standin;
 mod helpers;
 mod register_commands;
 mod store_conformance;
+mod zendesk;
+mod zendesk_standin;
