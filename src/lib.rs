@@ -15,6 +15,7 @@ pub mod commands;
 pub mod config;
 pub mod console;
 pub mod credentials;
+pub mod demo;
 pub mod directory;
 pub mod discord;
 pub mod limits;

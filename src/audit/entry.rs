@@ -160,6 +160,12 @@ impl AuditEntry {
         }
     }
 
+    /// Files the entry under `tenant` unless the caller already did.
+    pub fn in_tenant(mut self, tenant: TenantId) -> Self {
+        self.tenant_id.get_or_insert(tenant);
+        self
+    }
+
     pub fn target(mut self, id: UserId, label: impl Into<String>) -> Self {
         self.target_user_id = Some(id);
         self.target_label = Some(label.into());

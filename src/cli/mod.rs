@@ -29,6 +29,16 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// See hallpass work, on this machine, with no accounts anywhere.
+    ///
+    /// Creates a sample district in a new SQLite file, starts the real service
+    /// on loopback with local stand-ins for Discord's REST API, and plays a
+    /// scripted session of signed interactions through it, printing what each
+    /// person sees in chat and in their DMs.
+    Demo,
+    /// Run the service: the HTTP listener (interactions endpoint, health,
+    /// metrics) and, when DISCORD_TOKEN is set, the Discord gateway client.
+    Serve,
     /// Apply the database migrations for DATABASE_URL (SQLite or PostgreSQL).
     Migrate,
     /// Manage Discord servers (guilds).

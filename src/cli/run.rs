@@ -13,13 +13,17 @@ use crate::config::{Config, redact_url};
 use crate::console::{Console, interactive};
 use crate::credentials::{HashParams, PasswordHasher};
 use crate::directory::{DiscordGuildId, DiscordUserId, Login, Tenant, TenantName, UserId};
-use crate::discord::{DiscordRest, command_definitions};
+use crate::discord::{DiscordRest, InteractionVerifier, command_definitions, gateway};
 use crate::store::Store;
+use crate::web::{WebState, router};
+use std::sync::Arc;
 
 pub async fn run(cli: Cli) -> Result<()> {
     let config = Config::load(cli.config.as_deref()).context("Failed to read the configuration")?;
     let now = Utc::now();
     match cli.command {
+        Command::Serve => serve(&config).await,
+        Command::Demo => demo().await,
         Command::Migrate => {
             open(&config).await?;
             println!(
@@ -44,6 +48,60 @@ pub async fn run(cli: Cli) -> Result<()> {
         }
     }
 }
+/// `hallpass demo`: in a temporary directory, so every run starts fresh.
+async fn demo() -> Result<()> {
+    let dir = tempfile::tempdir().context("Failed to create a directory for the demo database")?;
+    let mut out = std::io::stdout();
+    crate::demo::run(dir.path(), &mut out).await
+}
+
+/// `hallpass serve`: the listener, and the gateway client when a token is set.
+async fn serve(config: &Config) -> Result<()> {
+    let app = app(open(config).await?)?;
+    let discord = match (&config.discord_token, config.discord_application_id) {
+        (None, None) => None,
+        (token, id) => Some(Arc::new(
+            DiscordRest::new(&config.discord_api_url, token.as_ref(), id)
+                .context("Failed to set up the Discord REST client")?,
+        )),
+    };
+    let verifier = match &config.discord_public_key {
+        Some(key) => Some(Arc::new(
+            InteractionVerifier::from_hex(key).context("DISCORD_PUBLIC_KEY is invalid")?,
+        )),
+        None => {
+            tracing::warn!("DISCORD_PUBLIC_KEY is not set: /interactions answers 503");
+            None
+        }
+    };
+    let state = WebState {
+        verifier,
+        discord: discord.clone(),
+        ..WebState::new(app.clone())
+    };
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("Failed to listen on {}", config.listen))?;
+    tracing::info!(address = %config.listen, "listening");
+    match (&config.discord_token, discord) {
+        (Some(token), Some(rest)) => {
+            let (token, app) = (token.clone(), app.clone());
+            tokio::spawn(async move {
+                if let Err(e) = gateway::run(&token, app, rest).await {
+                    tracing::error!(error = %e, "the Discord gateway client stopped");
+                }
+            });
+        }
+        _ => tracing::info!("DISCORD_TOKEN is not set: the gateway client does not start"),
+    }
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .context("The HTTP listener failed")
+}
+
 /// The application core with production settings.
 fn app(store: Store) -> Result<App> {
     let hasher =

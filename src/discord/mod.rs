@@ -3,8 +3,10 @@
 //! the bot uses (DMs, interaction edits and follow-ups, command registration)
 //! and a local stand-in for Discord's REST API. Serenity's types stop here.
 
+mod answer;
 mod courier;
 mod definitions;
+pub mod gateway;
 mod interaction;
 mod response;
 mod rest;
@@ -12,6 +14,7 @@ pub mod simulate;
 pub mod standin;
 mod verify;
 
+pub use answer::{deliver_rest, finish_deferred};
 pub use courier::InteractionCourier;
 pub use definitions::{COMMAND_NAMES, DefinitionError, command_definitions};
 pub use interaction::{Envelope, Incoming, parse, understand};

@@ -29,7 +29,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use serenity::http::{Http, HttpBuilder, Route};
-use serenity::model::id::{ApplicationId, ChannelId, GuildId};
+use serenity::model::id::{ApplicationId, ChannelId, GuildId, InteractionId};
 use thiserror::Error;
 use url::Url;
 
@@ -269,6 +269,32 @@ impl DiscordRest {
                 token: interaction_token,
             },
             body: &message(content, ephemeral.then_some(EPHEMERAL)),
+        })
+        .await?;
+        Ok(())
+    }
+
+    /// Answers an interaction received over the gateway (over HTTP the answer
+    /// is the response body instead). `response` is an interaction-response
+    /// object such as [`super::render`] builds.
+    #[tracing::instrument(skip(self, interaction_token, response))]
+    pub async fn create_response(
+        &self,
+        interaction_id: u64,
+        interaction_token: &str,
+        response: &Value,
+    ) -> Result<(), RestError> {
+        let label = "POST /interactions/{interaction.id}/{interaction.token}/callback";
+        self.send(Call {
+            label,
+            method: Method::POST,
+            route: Route::InteractionResponse {
+                interaction_id: NonZeroU64::new(interaction_id)
+                    .map(InteractionId::from)
+                    .ok_or(RestError::InvalidId("the interaction"))?,
+                token: interaction_token,
+            },
+            body: response,
         })
         .await?;
         Ok(())

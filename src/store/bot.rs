@@ -170,7 +170,7 @@ impl Store {
             other => other.map_err(StoreError::from)?,
         };
         let id = UserId::parse(&user_id).map_err(|e| StoreError::Corrupt(e.0))?;
-        let entry = audit_entry.change(
+        let entry = audit_entry.in_tenant(tenant).change(
             json!({ "discord_user_id": null }),
             json!({ "discord_user_id": discord.to_string() }),
         );
@@ -217,10 +217,13 @@ impl Store {
             .bind(user.id.to_string())
             .execute(&mut *tx)
             .await?;
-        let entry = audit_entry.target(user.id, user.display_name()).change(
-            json!({ "password": "reset" }),
-            json!({ "password": "restored" }),
-        );
+        let entry = audit_entry
+            .in_tenant(user.tenant_id)
+            .target(user.id, user.display_name())
+            .change(
+                json!({ "password": "reset" }),
+                json!({ "password": "restored" }),
+            );
         audit::insert(&mut tx, &entry).await?;
         tx.commit().await?;
         Ok(())

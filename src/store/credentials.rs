@@ -63,7 +63,7 @@ impl Store {
         .bind(expires_at.map(time::encode))
         .execute(&mut *tx)
         .await?;
-        let entry = audit.target(user.id, user.display_name()).change(
+        let entry = audit.in_tenant(user.tenant_id).target(user.id, user.display_name()).change(
             json!({ "password": "previous", "must_change_password": user.must_change_password }),
             json!({ "password": "changed", "must_change_password": must_change,
                     "expires_at": expires_at.map(time::encode) }),

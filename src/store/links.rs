@@ -34,7 +34,7 @@ impl Store {
         .bind(time::encode(audit.at))
         .execute(&mut *tx)
         .await?;
-        let entry = audit.change(
+        let entry = audit.in_tenant(tenant).change(
             json!({ "guild_id": guild.to_string(), "tenant_id": previous }),
             json!({ "guild_id": guild.to_string(), "tenant_id": tenant.to_string() }),
         );
@@ -86,10 +86,13 @@ impl Store {
             Err(e) if StoreError::is_unique_violation(&e) => return Err(StoreError::AlreadyLinked),
             other => other?,
         };
-        let entry = audit.target(user.id, user.display_name()).change(
-            json!({ "discord_user_id": null }),
-            json!({ "discord_user_id": discord.to_string() }),
-        );
+        let entry = audit
+            .in_tenant(user.tenant_id)
+            .target(user.id, user.display_name())
+            .change(
+                json!({ "discord_user_id": null }),
+                json!({ "discord_user_id": discord.to_string() }),
+            );
         audit::insert(&mut tx, &entry).await?;
         tx.commit().await?;
         Ok(User {

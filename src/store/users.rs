@@ -162,10 +162,13 @@ impl Store {
         }
         let mut tx = self.begin_write().await?;
         insert_user_row(&mut tx, &user).await?;
-        let entry = audit.target(user.id, user.display_name()).change(
-            Value::Object(Map::new()),
-            Value::Object(audit_fields(&user)),
-        );
+        let entry = audit
+            .in_tenant(tenant)
+            .target(user.id, user.display_name())
+            .change(
+                Value::Object(Map::new()),
+                Value::Object(audit_fields(&user)),
+            );
         audit::insert(&mut tx, &entry).await?;
         tx.commit().await?;
         Ok(user)
@@ -278,6 +281,7 @@ impl Store {
         }
         let (old, new) = diff(before, &after);
         let entry = audit
+            .in_tenant(after.tenant_id)
             .target(after.id, after.display_name())
             .change(old, new);
         audit::insert(&mut tx, &entry).await?;

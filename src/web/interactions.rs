@@ -13,9 +13,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::WebState;
-use crate::commands::{Body, Request, deliver, handle};
+use crate::commands::{Request, handle};
 use crate::discord::{
-    Envelope, Incoming, InteractionCourier, deferred_ephemeral, parse, pong, render,
+    Envelope, Incoming, deferred_ephemeral, deliver_rest, finish_deferred, parse, pong, render,
 };
 
 pub async fn interactions(
@@ -65,49 +65,24 @@ pub async fn interactions(
     let reply = handle(&state.app, &envelope.invocation, envelope.request).await;
     state.metrics.interaction(kind, &command, started.elapsed());
     let rendered = render(&reply.body);
-    if !reply.notices.is_empty() {
-        if let Some(rest) = state.discord.clone() {
-            let (app, token) = (state.app.clone(), envelope.token.clone());
-            tokio::spawn(async move {
-                let courier = InteractionCourier {
-                    rest: &rest,
-                    token: &token,
-                };
-                let notices_only = crate::commands::Reply {
-                    body: Body::Choices(Vec::new()),
-                    ..reply
-                };
-                let _ = deliver(&app, &courier, notices_only).await;
-            });
-        }
+    if let Some(rest) = state.discord.clone() {
+        let (app, token) = (state.app.clone(), envelope.token.clone());
+        tokio::spawn(async move { deliver_rest(&app, &rest, &token, reply).await });
     }
     Json(rendered).into_response()
 }
 
-/// The deferred path: run the handler, deliver any secret, then edit the
-/// "thinking…" message into the answer.
+/// The deferred path, in the background.
 async fn finish_later(state: WebState, envelope: Envelope) {
     let started = Instant::now();
     let (kind, command) = labels(&envelope.request);
-    let reply = handle(&state.app, &envelope.invocation, envelope.request).await;
     let Some(rest) = state.discord.as_ref() else {
         tracing::error!(
             "DISCORD_APPLICATION_ID is not set, so a deferred answer cannot be delivered"
         );
         return;
     };
-    let courier = InteractionCourier {
-        rest,
-        token: &envelope.token,
-    };
-    let (body, _route) = deliver(&state.app, &courier, reply).await;
-    let content = match body {
-        Body::Text { content, .. } => content,
-        _ => String::new(),
-    };
-    if let Err(e) = rest.edit_original(&envelope.token, &content).await {
-        tracing::error!(error = %e, "could not edit the deferred answer");
-    }
+    finish_deferred(&state.app, rest, envelope).await;
     state.metrics.interaction(kind, &command, started.elapsed());
 }
 

@@ -26,6 +26,19 @@ pub struct WebState {
     pub metrics: Arc<Metrics>,
 }
 
+impl WebState {
+    /// A listener with nothing outside configured: `/interactions` answers 503
+    /// until a verifier is set, and deferred answers need `discord`.
+    pub fn new(app: App) -> Self {
+        Self {
+            app,
+            verifier: None,
+            discord: None,
+            metrics: Arc::new(Metrics::default()),
+        }
+    }
+}
+
 pub fn router(state: WebState) -> Router {
     Router::new()
         .route("/interactions", post(interactions::interactions))

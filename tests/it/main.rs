@@ -4,8 +4,11 @@
 mod bot;
 mod cli;
 mod commands;
+mod console;
+mod demo;
 mod discord_standin;
 mod helpers;
+mod interactions;
 mod register_commands;
 mod store_conformance;
 mod zendesk;

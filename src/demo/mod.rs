@@ -1,0 +1,178 @@
+//! `hallpass demo`: the whole product on a fresh machine, with no accounts
+//! anywhere. A sample district goes into a new SQLite file; the real HTTP
+//! listener starts on loopback with local stand-ins for Discord's REST API
+//! (and Zendesk's); a scripted session of real, signed interactions goes
+//! through `/interactions`; and the session is printed the way the people in
+//! it would see it: their commands, the private answers, the DMs.
+//!
+//! `anyhow` is used here as in the binary's wiring: the demo is a script.
+
+mod seed;
+mod show;
+
+use std::io::Write;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use secrecy::SecretString;
+use url::Url;
+
+use crate::app::{App, Settings};
+use crate::credentials::{HashParams, PasswordHasher};
+use crate::directory::User;
+use crate::discord::simulate::{Member, SimulatedDiscord};
+use crate::discord::standin::{self, DiscordStandIn};
+use crate::discord::{DiscordRest, InteractionVerifier};
+use crate::store::Store;
+use crate::web::{WebState, router};
+
+use show::Show;
+
+const APPLICATION_ID: u64 = 1_300_000_000_000_000_042;
+
+/// Everything the script drives.
+struct Stage {
+    discord: SimulatedDiscord,
+    standin: DiscordStandIn,
+    endpoint: Url,
+    client: reqwest::Client,
+    app: App,
+    cast: seed::Cast,
+}
+
+impl Stage {
+    fn member(user: &User) -> Member<'static> {
+        Member {
+            guild: seed::GUILD,
+            user: user.discord_user_id.map(|d| d.get()).unwrap_or(1),
+            username: "member",
+        }
+    }
+}
+
+/// Runs the demo, printing to `out`. `dir` holds the demo's database.
+pub async fn run(dir: &std::path::Path, out: &mut (dyn Write + Send)) -> Result<()> {
+    let url = format!("sqlite://{}", dir.join("hallpass-demo.db").display());
+    let store = Store::connect(&url)
+        .await
+        .context("Failed to create the demo database")?;
+    store.migrate().await?;
+    let cast = seed::seed(&store)
+        .await
+        .context("Failed to create the sample district")?;
+    let app = App::new(
+        store,
+        PasswordHasher::new(HashParams::owasp())?,
+        Settings::default(),
+    );
+    let standin = standin::start()
+        .await
+        .context("Failed to start the Discord stand-in")?;
+    let discord = SimulatedDiscord::new(rand::random(), APPLICATION_ID);
+    let rest = DiscordRest::new(
+        &standin.url(),
+        Some(&SecretString::from("demo-bot-token")),
+        Some(APPLICATION_ID),
+    )?;
+    let state = WebState {
+        verifier: Some(Arc::new(InteractionVerifier::from_hex(
+            &discord.public_key_hex(),
+        )?)),
+        discord: Some(Arc::new(rest)),
+        ..WebState::new(app.clone())
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let address = listener.local_addr()?;
+    let endpoint = Url::parse(&format!("http://{address}/interactions"))?;
+    let server = tokio::spawn(async move { axum::serve(listener, router(state)).await });
+    let stage = Stage {
+        discord,
+        standin,
+        endpoint,
+        client: reqwest::Client::new(),
+        app,
+        cast,
+    };
+    let mut show = Show::new(out);
+    show.intro(&url, address, &stage.standin.url())?;
+    script(&stage, &mut show).await?;
+    show.outro()?;
+    server.abort();
+    Ok(())
+}
+
+async fn script(stage: &Stage, show: &mut Show<'_>) -> Result<()> {
+    let c = &stage.cast;
+    show.scene("A teacher resets a student's password")?;
+    let ana = show
+        .pick(stage, &c.rivera, "reset-password", "user", "lop")
+        .await?;
+    show.command(
+        stage,
+        &c.rivera,
+        "reset-password",
+        &[("user", &ana)],
+        "user:Lopez, Ana",
+    )
+    .await?;
+
+    show.scene("A teacher tries to edit another teacher")?;
+    show.command(
+        stage,
+        &c.rivera,
+        "edit-user",
+        &[("user", c.okafor.login.as_str())],
+        "user:j.okafor@lincoln.example",
+    )
+    .await?;
+    show.narrate("Teachers manage students only; to a teacher, other teachers' records don't exist in hallpass.")?;
+
+    show.scene("A school admin edits a teacher through the form")?;
+    let okafor = c.okafor.id.to_string();
+    show.modal(
+        stage,
+        &c.patel,
+        &okafor,
+        "user:Okafor, James",
+        &[("title", "Math Department Lead")],
+    )
+    .await?;
+
+    show.scene("A district admin moves a student to another school")?;
+    let ben = c.ben.id.to_string();
+    let adams = c.adams.id.to_string();
+    show.command(
+        stage,
+        &c.whitfield,
+        "edit-user",
+        &[("user", &ben), ("school", &adams)],
+        "user:Ng, Ben school:Adams Elementary",
+    )
+    .await?;
+
+    show.scene("A student resets their own password")?;
+    show.narrate(&format!(
+        "{} has no Discord account linked yet, so a teacher first issues a link code.",
+        c.ana.display_name()
+    ))?;
+    let code = show.link_code(stage, &c.rivera, &c.ana).await?;
+    let ana_discord = Member {
+        guild: seed::GUILD,
+        user: 2100,
+        username: "ana",
+    };
+    show.raw(
+        stage,
+        ana_discord,
+        "Ana",
+        "link",
+        &[("code", &code)],
+        &format!("code:{code}"),
+    )
+    .await?;
+    show.raw(stage, ana_discord, "Ana", "reset-password", &[], "")
+        .await?;
+    let _ = &c.lincoln_ms;
+    let _ = &c.tenant;
+    Ok(())
+}

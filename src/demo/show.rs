@@ -1,0 +1,307 @@
+//! Printing the demo the way the people in it see it.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::{Result, anyhow};
+use serde_json::Value;
+use url::Url;
+
+use super::{APPLICATION_ID, Stage};
+use crate::directory::User;
+use crate::discord::simulate::{Member, SimulatedDiscord};
+
+pub struct Show<'a> {
+    out: &'a mut (dyn Write + Send),
+    scene: usize,
+}
+
+fn who(user: &User) -> String {
+    format!(
+        "{} {} ({})",
+        user.first_name,
+        user.last_name,
+        user.role.label()
+    )
+}
+
+fn indent(text: &str, prefix: &str) -> String {
+    text.lines()
+        .map(|l| format!("{prefix}{l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+impl<'a> Show<'a> {
+    pub fn new(out: &'a mut (dyn Write + Send)) -> Self {
+        Self { out, scene: 0 }
+    }
+
+    pub fn intro(&mut self, database: &str, listener: SocketAddr, discord: &Url) -> Result<()> {
+        writeln!(self.out, "hallpass demo")?;
+        writeln!(
+            self.out,
+            "  directory:        {database} (Lincoln Unified School District, 2 schools, 8 people)"
+        )?;
+        writeln!(
+            self.out,
+            "  hallpass:         http://{listener} (the real service: POST /interactions, Ed25519-verified)"
+        )?;
+        writeln!(
+            self.out,
+            "  Discord REST API: {discord} (a local stand-in that records DMs and edits)"
+        )?;
+        writeln!(
+            self.out,
+            "Every step below is a signed interaction sent to hallpass, as Discord would send it."
+        )?;
+        Ok(())
+    }
+
+    pub fn outro(&mut self) -> Result<()> {
+        writeln!(
+            self.out,
+            "\nThat's the session. Every change above is in the audit log; try `hallpass console` to run commands yourself."
+        )?;
+        Ok(())
+    }
+
+    pub fn scene(&mut self, title: &str) -> Result<()> {
+        self.scene += 1;
+        let heading = format!("{}. {title}", self.scene);
+        writeln!(
+            self.out,
+            "\n{heading}\n{}",
+            "─".repeat(heading.chars().count())
+        )?;
+        Ok(())
+    }
+
+    pub fn narrate(&mut self, text: &str) -> Result<()> {
+        writeln!(self.out, "  ({text})")?;
+        Ok(())
+    }
+
+    /// Types into an autocompleted option and takes the first suggestion.
+    pub async fn pick(
+        &mut self,
+        stage: &Stage,
+        actor: &User,
+        command: &str,
+        option: &str,
+        typed: &str,
+    ) -> Result<String> {
+        let payload =
+            stage
+                .discord
+                .autocomplete(Stage::member(actor), command, option, &[(option, typed)]);
+        let (_, answer) = self.send(stage, &payload).await?;
+        let choices = answer["data"]["choices"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        writeln!(self.out, "{} types /{command} {option}:{typed}", who(actor))?;
+        for choice in &choices {
+            writeln!(
+                self.out,
+                "    suggestion: {}",
+                choice["name"].as_str().unwrap_or_default()
+            )?;
+        }
+        choices
+            .first()
+            .and_then(|c| c["value"].as_str())
+            .map(str::to_owned)
+            .ok_or_else(|| anyhow!("autocomplete offered nothing for {typed:?}"))
+    }
+
+    pub async fn command(
+        &mut self,
+        stage: &Stage,
+        actor: &User,
+        name: &str,
+        options: &[(&str, &str)],
+        shown: &str,
+    ) -> Result<()> {
+        let payload = stage.discord.command(Stage::member(actor), name, options);
+        writeln!(self.out, "{} runs /{name} {shown}", who(actor))?;
+        self.answer(stage, &payload, &who(actor)).await
+    }
+
+    /// A command from a Discord account that may not be linked yet.
+    pub async fn raw(
+        &mut self,
+        stage: &Stage,
+        member: Member<'_>,
+        display: &str,
+        name: &str,
+        options: &[(&str, &str)],
+        shown: &str,
+    ) -> Result<()> {
+        let payload = stage.discord.command(member, name, options);
+        writeln!(self.out, "{display} runs /{name} {shown}")?;
+        self.answer(stage, &payload, display).await
+    }
+
+    /// Opens the edit form, changes some fields, submits it.
+    pub async fn modal(
+        &mut self,
+        stage: &Stage,
+        actor: &User,
+        target: &str,
+        shown: &str,
+        changes: &[(&str, &str)],
+    ) -> Result<()> {
+        let payload = stage
+            .discord
+            .command(Stage::member(actor), "edit-user", &[("user", target)]);
+        writeln!(self.out, "{} runs /edit-user {shown}", who(actor))?;
+        let (_, answer) = self.send(stage, &payload).await?;
+        let data = &answer["data"];
+        writeln!(
+            self.out,
+            "  hallpass opens a form \"{}\":",
+            data["title"].as_str().unwrap_or_default()
+        )?;
+        let mut fields = Vec::new();
+        for row in data["components"].as_array().cloned().unwrap_or_default() {
+            let input = &row["components"][0];
+            let id = input["custom_id"].as_str().unwrap_or_default().to_owned();
+            let mut value = input["value"].as_str().unwrap_or_default().to_owned();
+            let changed = changes
+                .iter()
+                .find(|(k, _)| *k == id)
+                .map(|(_, v)| (*v).to_owned());
+            let label = input["label"].as_str().unwrap_or_default();
+            match changed {
+                Some(new) => {
+                    writeln!(self.out, "    {label}: {value}  → typed: {new}")?;
+                    value = new;
+                }
+                None => writeln!(self.out, "    {label}: {value}")?,
+            }
+            fields.push((id, value));
+        }
+        let custom_id = data["custom_id"].as_str().unwrap_or_default().to_owned();
+        let fields: Vec<(&str, &str)> = fields
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let submit = stage
+            .discord
+            .modal_submit(Stage::member(actor), &custom_id, &fields);
+        writeln!(self.out, "  {} submits the form", who(actor))?;
+        self.answer(stage, &submit, &who(actor)).await
+    }
+
+    /// Runs /link-code for `user` and returns the code from the DM.
+    pub async fn link_code(&mut self, stage: &Stage, actor: &User, user: &User) -> Result<String> {
+        let target = user.id.to_string();
+        self.command(
+            stage,
+            actor,
+            "link-code",
+            &[("user", &target)],
+            &format!("user:{}", user.display_name()),
+        )
+        .await?;
+        let dm = stage
+            .standin
+            .dms()
+            .last()
+            .map(|(_, text)| text.clone())
+            .unwrap_or_default();
+        dm.split('`')
+            .nth(1)
+            .map(str::to_owned)
+            .ok_or_else(|| anyhow!("no link code arrived"))
+    }
+
+    async fn send(&mut self, stage: &Stage, payload: &Value) -> Result<(u16, Value)> {
+        let (status, answer) = stage
+            .discord
+            .send(&stage.client, &stage.endpoint, payload, stage.app.now())
+            .await?;
+        if status != 200 {
+            return Err(anyhow!("hallpass answered HTTP {status}: {answer}"));
+        }
+        Ok((status, answer))
+    }
+
+    /// Prints what the person sees: the answer (waiting for a deferred one to
+    /// be edited in), follow-ups only they can see, and DMs that arrived.
+    async fn answer(&mut self, stage: &Stage, payload: &Value, person: &str) -> Result<()> {
+        let dms_before = stage.standin.dms().len();
+        let requests_before = stage.standin.requests().len();
+        let (_, answer) = self.send(stage, payload).await?;
+        let token = SimulatedDiscord::token_of(payload);
+        let content = if answer["type"] == 5 {
+            writeln!(
+                self.out,
+                "  hallpass is thinking… (only {person} can see this)"
+            )?;
+            self.wait_for_edit(stage, &token).await?
+        } else {
+            answer["data"]["content"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let private = if answer["data"]["flags"] == 64 || answer["type"] == 5 {
+            " (only they can see this)"
+        } else {
+            ""
+        };
+        writeln!(
+            self.out,
+            "  hallpass{private}:\n{}",
+            indent(&content, "    ")
+        )?;
+        let followup = format!("/api/v10/webhooks/{APPLICATION_ID}/{token}");
+        for request in stage.standin.requests().into_iter().skip(requests_before) {
+            if request.method == "POST" && request.path == followup {
+                let text = request
+                    .body
+                    .as_ref()
+                    .and_then(|b| b["content"].as_str())
+                    .unwrap_or_default()
+                    .to_owned();
+                writeln!(
+                    self.out,
+                    "  hallpass, in a message only they can see:\n{}",
+                    indent(&text, "    ")
+                )?;
+            }
+        }
+        for (_, text) in stage.standin.dms().into_iter().skip(dms_before) {
+            writeln!(
+                self.out,
+                "  ✉ DM from hallpass to {person}:\n{}",
+                indent(&text, "    ")
+            )?;
+        }
+        Ok(())
+    }
+
+    async fn wait_for_edit(&mut self, stage: &Stage, token: &str) -> Result<String> {
+        let path = format!("/api/v10/webhooks/{APPLICATION_ID}/{token}/messages/@original");
+        for _ in 0..500 {
+            let edit = stage
+                .standin
+                .requests()
+                .into_iter()
+                .find(|r| r.method == "PATCH" && r.path == path);
+            if let Some(edit) = edit {
+                return Ok(edit
+                    .body
+                    .as_ref()
+                    .and_then(|b| b["content"].as_str())
+                    .unwrap_or_default()
+                    .to_owned());
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        Err(anyhow!("hallpass never finished its deferred answer"))
+    }
+}
