@@ -62,7 +62,11 @@ impl<'a> Show<'a> {
     pub fn outro(&mut self) -> Result<()> {
         writeln!(
             self.out,
-            "\nThat's the session. Every change above is in the audit log; try `hallpass console` to run commands yourself."
+            "\nThat's the session; every change above went into the audit log of a throwaway database."
+        )?;
+        writeln!(
+            self.out,
+            "To run commands yourself: hallpass import oneroster DIR --tenant NAME, then hallpass console --tenant NAME --as LOGIN."
         )?;
         Ok(())
     }
