@@ -4,10 +4,11 @@
 use tracing_subscriber::EnvFilter;
 
 /// Installs the global subscriber. `RUST_LOG` filters (default `info`, with
-/// sqlx's per-statement chatter kept to warnings).
+/// sqlx's per-statement chatter kept to warnings, and serenity's too: its
+/// HTTP spans record request bodies, which can hold secrets).
 pub fn init() {
     let filter =
-        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,serenity=warn"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
