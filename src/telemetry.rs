@@ -7,8 +7,8 @@ use tracing_subscriber::EnvFilter;
 /// sqlx's per-statement chatter kept to warnings, and serenity's too: its
 /// HTTP spans record request bodies, which can hold secrets).
 pub fn init() {
-    let filter =
-        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,serenity=warn"));
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,serenity=warn"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
