@@ -6,6 +6,7 @@
 mod courier;
 mod definitions;
 mod interaction;
+mod notifier;
 mod response;
 mod rest;
 pub mod simulate;
