@@ -1,20 +1,24 @@
-//! The HTTP listener (axum): Discord's interactions endpoint, health and
-//! metrics (and, as they land, the Zendesk webhook, the platform API and the
+//! The HTTP listener (axum): Discord's interactions endpoint, the Zendesk
+//! webhook, health and metrics (and, as they land, the platform API and the
 //! reset page).
 
 mod health;
 mod interactions;
 mod metrics;
+mod zendesk;
 
 use std::sync::Arc;
 
 use axum::Router;
 use axum::routing::{get, post};
+use secrecy::SecretString;
 
 pub use metrics::Metrics;
+pub use zendesk::FOLLOW_UP_GRACE;
 
 use crate::app::App;
 use crate::discord::{DiscordRest, InteractionVerifier};
+use crate::support::ZendeskClient;
 
 #[derive(Clone)]
 pub struct WebState {
@@ -24,11 +28,16 @@ pub struct WebState {
     /// Discord's REST API, for DMs, edits and follow-ups.
     pub discord: Option<Arc<DiscordRest>>,
     pub metrics: Arc<Metrics>,
+    /// `None` when ZENDESK_WEBHOOK_SECRET is unset: `/webhooks/zendesk` answers 503.
+    pub zendesk_webhook_secret: Option<Arc<SecretString>>,
+    /// Zendesk's API, for the note on a ticket whose approval could not apply.
+    pub zendesk: Option<Arc<ZendeskClient>>,
 }
 
 pub fn router(state: WebState) -> Router {
     Router::new()
         .route("/interactions", post(interactions::interactions))
+        .route("/webhooks/zendesk", post(zendesk::zendesk_webhook))
         .route("/healthz", get(health::healthz))
         .route("/metrics", get(health::metrics))
         .with_state(state)
