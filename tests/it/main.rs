@@ -4,8 +4,14 @@
 mod bot;
 mod cli;
 mod commands;
+mod desk;
 mod discord_standin;
 mod helpers;
+mod promote_request;
+mod promotions_cli;
+mod promotions_outbox;
+mod promotions_store;
+mod promotions_webhook;
 mod register_commands;
 mod store_conformance;
 mod zendesk;
