@@ -391,3 +391,21 @@ async fn the_drain_benchmark_delivers_every_request_once_through_one_429_in_five
         report.tickets_created + report.rate_limited
     );
 }
+
+#[tokio::test]
+async fn the_running_worker_delivers_new_requests_and_stops_when_told() {
+    let desk = Desk::new().await;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let running = tokio::spawn(desk.worker().run(stopped));
+    let request = desk.queue(&desk.bot.tess, &desk.bot.tess).await;
+    eventually(|| desk.zendesk.tickets().len() == 1).await;
+    stop.send(true).unwrap();
+    tokio::time::timeout(Duration::from_secs(5), running)
+        .await
+        .expect("the worker stops when told")
+        .unwrap();
+    assert_eq!(
+        desk.reload(&request).await.state,
+        PromotionState::TicketOpen
+    );
+}
