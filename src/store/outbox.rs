@@ -11,13 +11,16 @@
 //!   over) changes nothing.
 //! * An entry whose lease expired is taken over as *uncertain*: its worker may
 //!   have created the ticket before vanishing, so the next one looks it up first.
+//! * A transaction that changes both a request and its entry (here, in
+//!   `decisions.rs`, in `promotions.rs`) locks the request's row first, so
+//!   the worker and the webhook never deadlock each other on PostgreSQL.
 
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 use sqlx::Row;
 use uuid::Uuid;
 
-use super::promotions::{PROMOTION_FIELDS, PromotionRequest, promotion_from_row};
+use super::promotions::{PROMOTION_FIELDS, PromotionRequest, lock_promotion, promotion_from_row};
 use super::{Backend, Store, StoreError, audit, time};
 use crate::audit::AuditEntry;
 use crate::directory::{PromotionId, TenantId};
@@ -128,6 +131,14 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Option<PromotionRequest>, StoreError> {
         let mut tx = self.begin_write().await?;
+        // The request's row first, then the entry's: the order every
+        // transaction that touches both keeps, so none deadlocks another.
+        if lock_promotion(&mut tx, self.backend, claim.request_id)
+            .await?
+            .is_none()
+        {
+            return Ok(None);
+        }
         let settled = sqlx::query(
             "UPDATE support_outbox SET delivered_at = $1, next_attempt_at = NULL, lease_token = NULL, \
              lease_until = NULL, last_error = NULL WHERE request_id = $2 AND lease_token = $3",
@@ -193,6 +204,12 @@ impl Store {
     ) -> Result<Option<PromotionRequest>, StoreError> {
         let now = audit.at;
         let mut tx = self.begin_write().await?;
+        if lock_promotion(&mut tx, self.backend, claim.request_id)
+            .await?
+            .is_none()
+        {
+            return Ok(None);
+        }
         let settled = sqlx::query(
             "UPDATE support_outbox SET next_attempt_at = NULL, lease_token = NULL, lease_until = NULL, \
              last_error = $1 WHERE request_id = $2 AND lease_token = $3",

@@ -38,8 +38,9 @@ pub struct OutboxSettings {
     pub base_backoff: Duration,
     /// The longest wait between attempts.
     pub max_backoff: Duration,
-    /// How long a claim holds its entries. Longer than any one delivery can
-    /// take (a lookup and a creation, each bounded by the client's timeout).
+    /// How long a claim holds its entries. Each is attempted within the first
+    /// half, so half must exceed what one delivery can take (a lookup and a
+    /// creation, each bounded by the client's timeout, a token fetch besides).
     pub lease: Duration,
     /// Entries claimed at a time.
     pub batch: usize,
@@ -159,7 +160,18 @@ impl OutboxWorker {
             if claimed.is_empty() {
                 return Ok(opened);
             }
-            for claim in &claimed {
+            // Every entry after the first is attempted in the first half of
+            // its lease, so a slow Zendesk cannot make a late entry outlive
+            // its claim while another instance takes it over.
+            let fresh_until = later(now, self.settings.lease / 2);
+            for (index, claim) in claimed.iter().enumerate() {
+                if index > 0 && self.app.now() >= fresh_until {
+                    self.app
+                        .store
+                        .release_claim(&claim.lease_token, self.app.now())
+                        .await?;
+                    break;
+                }
                 match self.deliver(claim).await? {
                     Step::Delivered => opened += 1,
                     Step::Settled => {}
