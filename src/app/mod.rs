@@ -27,6 +27,9 @@ pub struct Settings {
     pub password_rules: PasswordRules,
     /// Whether email resets can be sent (SMTP_URL is set).
     pub email_configured: bool,
+    /// Whether promotion requests reach a support desk (ZENDESK_URL is set);
+    /// without one they queue and wait.
+    pub zendesk_configured: bool,
 }
 
 impl Default for Settings {
@@ -37,6 +40,7 @@ impl Default for Settings {
             self_resets_per_day: 3,
             password_rules: PasswordRules::default(),
             email_configured: false,
+            zendesk_configured: false,
         }
     }
 }

@@ -3,8 +3,8 @@
 
 use std::sync::Mutex;
 
-use rand::SeedableRng;
 use rand::rngs::{OsRng, StdRng};
+use rand::{Rng, SeedableRng};
 use secrecy::SecretString;
 
 use crate::credentials::{LinkCode, generate_temporary_password};
@@ -27,6 +27,17 @@ impl Randomness {
             Self::Seeded(rng) => match rng.lock() {
                 Ok(mut rng) => generate_temporary_password(&mut *rng),
                 Err(_) => generate_temporary_password(&mut OsRng),
+            },
+        }
+    }
+
+    /// A number in [0, 1): jitter for retry delays.
+    pub fn fraction(&self) -> f64 {
+        match self {
+            Self::Os => OsRng.r#gen(),
+            Self::Seeded(rng) => match rng.lock() {
+                Ok(mut rng) => rng.r#gen(),
+                Err(_) => OsRng.r#gen(),
             },
         }
     }

@@ -26,6 +26,16 @@ pub enum Action {
     UserView,
     /// Reading the audit log from chat (recorded when refused).
     AuditRead,
+    /// A promotion request was made (or refused).
+    PromotionRequest,
+    /// Support approved a promotion and it was applied.
+    PromotionApprove,
+    /// Support rejected a promotion.
+    PromotionReject,
+    /// A promotion request failed: delivery gave up, or an approval could not apply.
+    PromotionFail,
+    /// An operator queued a failed promotion request again.
+    PromotionRetry,
 }
 
 impl Action {
@@ -44,6 +54,11 @@ impl Action {
             Self::RosterImport => "roster.import",
             Self::UserView => "user.view",
             Self::AuditRead => "audit.read",
+            Self::PromotionRequest => "promotion.request",
+            Self::PromotionApprove => "promotion.approve",
+            Self::PromotionReject => "promotion.reject",
+            Self::PromotionFail => "promotion.fail",
+            Self::PromotionRetry => "promotion.retry",
         }
     }
 }

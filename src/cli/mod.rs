@@ -2,6 +2,7 @@
 //! handler per subcommand in `run.rs`.
 
 mod output;
+mod promotions;
 mod run;
 
 use std::path::PathBuf;
@@ -62,6 +63,9 @@ pub enum Command {
         #[arg(long = "as", value_name = "LOGIN")]
         login: String,
     },
+    /// Promotion requests (teacher -> school admin) on their way to the support desk.
+    #[command(subcommand)]
+    Promotions(PromotionsCommand),
     /// Upload the slash-command definitions (commands/*.json, built into the binary) to Discord.
     ///
     /// Replaces the application's whole command set (a bulk overwrite), so a
@@ -128,6 +132,33 @@ pub enum UserCommand {
         /// One JSON object with stable field names.
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PromotionsCommand {
+    /// List promotion requests, oldest first.
+    ///
+    /// States: queued (waiting for its Zendesk ticket), ticket_open (with
+    /// support), approved, rejected, failed (the reason says what to do next).
+    List {
+        /// Only requests in this state.
+        #[arg(long, value_name = "STATE", value_parser = ["queued", "ticket_open", "approved", "rejected", "failed"])]
+        state: Option<String>,
+        /// One JSON object per line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Queue a failed request for Zendesk again.
+    ///
+    /// Only a request that failed before it had a ticket can be retried (the
+    /// outbox gave up, or Zendesk refused the ticket); fix what its failure
+    /// reason names first. It goes back to queued and the outbox worker of a
+    /// running `hallpass serve` delivers it; a ticket an earlier attempt may
+    /// have created is found, not duplicated.
+    Retry {
+        /// The request number (12, as in "request #12") or the request's id.
+        id: String,
     },
 }
 

@@ -43,6 +43,10 @@ pub async fn run(cli: Cli) -> Result<()> {
         }) => user_show(&open(&config).await?, &login, &tenant, json).await,
         Command::Audit(args) => audit(&open(&config).await?, &args).await,
         Command::RegisterCommands { guild } => register_commands(&config, guild.as_deref()).await,
+        Command::Promotions(command) => {
+            let store = open(&config).await?;
+            super::promotions::run(&store, command, now, config.zendesk_url.is_some()).await
+        }
         Command::Console { tenant, login } => {
             console(app(open(&config).await?)?, &tenant, &login).await
         }

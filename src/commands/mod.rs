@@ -9,11 +9,13 @@ mod context;
 mod delivery;
 mod edit_user;
 mod link;
+mod promote_request;
 mod reply;
 mod reset_password;
 mod whois;
 
 pub use delivery::{Courier, DeliveryError, Route, deliver};
+pub use promote_request::{MAX_REASON_CHARS, PromotionReason};
 pub use reply::{
     Body, Choice, Invocation, Modal, Notice, Reply, Request, SecretDelivery, TextInput, Undo,
 };
@@ -26,6 +28,7 @@ use context::{Caller, UNLINKED, caller};
 pub const HANDLED: &[&str] = &[
     "reset-password",
     "edit-user",
+    "promote-request",
     "link",
     "link-code",
     "whois",
@@ -73,6 +76,7 @@ pub async fn handle_as(app: &App, actor: &Actor, inv: &Invocation, request: Requ
         Request::Command { name, options } => match name.as_str() {
             "reset-password" => reset_password::reset_password(app, &actor, inv, &options).await,
             "edit-user" => edit_user::edit_user(app, &actor, inv, &options).await,
+            "promote-request" => promote_request::promote_request(app, &actor, inv, &options).await,
             "link-code" => link::link_code(app, &actor, inv, &options).await,
             "whois" => whois::whois(app, &actor, inv, &options).await,
             "audit" => audit_log::audit(app, &actor, inv, &options).await,

@@ -82,6 +82,12 @@ uuid_id!(
     UserId,
     "user"
 );
+uuid_id!(
+    /// A promotion request: its Zendesk ticket's `external_id` and the
+    /// `Idempotency-Key` of the ticket's creation.
+    PromotionId,
+    "promotion request"
+);
 
 macro_rules! snowflake {
     ($(#[$doc:meta])* $name:ident, $what:literal) => {

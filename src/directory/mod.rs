@@ -12,7 +12,7 @@ mod tenant;
 mod user;
 
 pub use grade::Grade;
-pub use ids::{DiscordGuildId, DiscordUserId, DistrictId, SchoolId, TenantId, UserId};
+pub use ids::{DiscordGuildId, DiscordUserId, DistrictId, PromotionId, SchoolId, TenantId, UserId};
 pub use login::Login;
 pub use name::{PersonName, Title};
 pub use role::Role;

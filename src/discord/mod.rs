@@ -8,6 +8,7 @@ mod courier;
 mod definitions;
 pub mod gateway;
 mod interaction;
+mod notifier;
 mod response;
 mod rest;
 pub mod simulate;

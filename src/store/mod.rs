@@ -14,9 +14,12 @@
 mod audit;
 mod bot;
 mod credentials;
+mod decisions;
 mod error;
 mod hierarchy;
 mod links;
+mod outbox;
+mod promotions;
 mod rows;
 mod time;
 mod users;
@@ -30,8 +33,13 @@ use sqlx::{AnyPool, Executor};
 
 pub use bot::{QuotaDecision, RedeemError};
 pub use credentials::StoredPassword;
+pub use decisions::{DecisionInput, DecisionOutcome, PromotionDecision};
 pub use error::StoreError;
 pub use hierarchy::OrgTable;
+pub use outbox::{ClaimedDelivery, RetryPlan};
+pub use promotions::{
+    NewPromotion, PromotionError, PromotionListing, PromotionRequest, PromotionState,
+};
 pub use users::{NewUser, SearchScope, UserChanges, UserRecord};
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");

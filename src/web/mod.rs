@@ -1,20 +1,24 @@
-//! The HTTP listener (axum): Discord's interactions endpoint, health and
-//! metrics (and, as they land, the Zendesk webhook, the platform API and the
+//! The HTTP listener (axum): Discord's interactions endpoint, the Zendesk
+//! webhook, health and metrics (and, as they land, the platform API and the
 //! reset page).
 
 mod health;
 mod interactions;
 mod metrics;
+mod zendesk;
 
 use std::sync::Arc;
 
 use axum::Router;
 use axum::routing::{get, post};
+use secrecy::SecretString;
 
 pub use metrics::Metrics;
+pub use zendesk::FOLLOW_UP_GRACE;
 
 use crate::app::App;
 use crate::discord::{DiscordRest, InteractionVerifier};
+use crate::support::ZendeskClient;
 
 #[derive(Clone)]
 pub struct WebState {
@@ -24,17 +28,24 @@ pub struct WebState {
     /// Discord's REST API, for DMs, edits and follow-ups.
     pub discord: Option<Arc<DiscordRest>>,
     pub metrics: Arc<Metrics>,
+    /// `None` when ZENDESK_WEBHOOK_SECRET is unset: `/webhooks/zendesk` answers 503.
+    pub zendesk_webhook_secret: Option<Arc<SecretString>>,
+    /// Zendesk's API, for the note on a ticket whose approval could not apply.
+    pub zendesk: Option<Arc<ZendeskClient>>,
 }
 
 impl WebState {
-    /// A listener with nothing outside configured: `/interactions` answers 503
-    /// until a verifier is set, and deferred answers need `discord`.
+    /// A listener with nothing outside configured: `/interactions` and
+    /// `/webhooks/zendesk` answer 503 until their keys are set, and deferred
+    /// answers need `discord`.
     pub fn new(app: App) -> Self {
         Self {
             app,
             verifier: None,
             discord: None,
             metrics: Arc::new(Metrics::default()),
+            zendesk_webhook_secret: None,
+            zendesk: None,
         }
     }
 }
@@ -42,6 +53,7 @@ impl WebState {
 pub fn router(state: WebState) -> Router {
     Router::new()
         .route("/interactions", post(interactions::interactions))
+        .route("/webhooks/zendesk", post(zendesk::zendesk_webhook))
         .route("/healthz", get(health::healthz))
         .route("/metrics", get(health::metrics))
         .with_state(state)
