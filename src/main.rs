@@ -4,11 +4,14 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use hallpass::cli::{Cli, run};
+use hallpass::cli::{Cli, Command, run};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    hallpass::telemetry::init();
+    match cli.command {
+        Command::Demo | Command::Console { .. } => hallpass::telemetry::init_with_default("warn"),
+        _ => hallpass::telemetry::init(),
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -15,6 +15,12 @@ use crate::credentials::{HashParams, PasswordHasher};
 use crate::directory::{DiscordGuildId, DiscordUserId, Login, Tenant, TenantName, UserId};
 use crate::discord::{DiscordRest, InteractionVerifier, command_definitions, gateway};
 use crate::store::Store;
+use crate::support::{
+    LogNotifier, Notifier, OutboxSettings, OutboxWorker, ZendeskClient, ZendeskConfig,
+};
+
+/// How long one call to Zendesk may take.
+const ZENDESK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 use crate::web::{WebState, router};
 use std::sync::Arc;
 
@@ -48,7 +54,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             super::promotions::run(&store, command, now, config.zendesk_url.is_some()).await
         }
         Command::Console { tenant, login } => {
-            console(app(open(&config).await?)?, &tenant, &login).await
+            console(app(&config, open(&config).await?)?, &tenant, &login).await
         }
     }
 }
@@ -61,7 +67,7 @@ async fn demo() -> Result<()> {
 
 /// `hallpass serve`: the listener, and the gateway client when a token is set.
 async fn serve(config: &Config) -> Result<()> {
-    let app = app(open(config).await?)?;
+    let app = app(config, open(config).await?)?;
     let discord = match (&config.discord_token, config.discord_application_id) {
         (None, None) => None,
         (token, id) => Some(Arc::new(
@@ -78,15 +84,39 @@ async fn serve(config: &Config) -> Result<()> {
             None
         }
     };
+    let zendesk = ZendeskConfig::from_app_config(config, ZENDESK_TIMEOUT)
+        .context("The Zendesk settings are incomplete")?
+        .map(ZendeskClient::new)
+        .transpose()
+        .context("Failed to set up the Zendesk client")?
+        .map(Arc::new);
     let state = WebState {
         verifier,
         discord: discord.clone(),
+        zendesk: zendesk.clone(),
+        zendesk_webhook_secret: config.zendesk_webhook_secret.clone().map(Arc::new),
         ..WebState::new(app.clone())
     };
+    if state.zendesk_webhook_secret.is_none() {
+        tracing::warn!("ZENDESK_WEBHOOK_SECRET is not set: /webhooks/zendesk answers 503");
+    }
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("Failed to listen on {}", config.listen))?;
     tracing::info!(address = %config.listen, "listening");
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    match zendesk {
+        Some(client) => {
+            let notifier: Arc<dyn Notifier> = match (&config.discord_token, &discord) {
+                (Some(_), Some(rest)) => rest.clone(),
+                _ => Arc::new(LogNotifier),
+            };
+            let worker =
+                OutboxWorker::new(app.clone(), client, notifier, OutboxSettings::default());
+            tokio::spawn(worker.run(stopped));
+        }
+        None => tracing::info!("ZENDESK_URL is not set: promotion requests queue until it is"),
+    }
     match (&config.discord_token, discord) {
         (Some(token), Some(rest)) => {
             let (token, app) = (token.clone(), app.clone());
@@ -99,21 +129,23 @@ async fn serve(config: &Config) -> Result<()> {
         _ => tracing::info!("DISCORD_TOKEN is not set: the gateway client does not start"),
     }
     axum::serve(listener, router(state))
-        .with_graceful_shutdown(async {
+        .with_graceful_shutdown(async move {
             let _ = tokio::signal::ctrl_c().await;
+            let _ = stop.send(true);
         })
         .await
         .context("The HTTP listener failed")
 }
 
 /// The application core with production settings.
-fn app(store: Store) -> Result<App> {
+fn app(config: &Config, store: Store) -> Result<App> {
     let hasher =
         PasswordHasher::new(HashParams::owasp()).context("Failed to set up password hashing")?;
     let settings = Settings {
         // Email reset links need an SMTP client, which is not built yet: until
         // then email resets are refused with a reason even when SMTP_URL is set.
         email_configured: false,
+        zendesk_configured: config.zendesk_url.is_some(),
         ..Settings::default()
     };
     Ok(App::new(store, hasher, settings))

@@ -24,6 +24,7 @@ use crate::discord::simulate::{Member, SimulatedDiscord};
 use crate::discord::standin::{self, DiscordStandIn};
 use crate::discord::{DiscordRest, InteractionVerifier};
 use crate::store::Store;
+use crate::support::{OutboxSettings, OutboxWorker, StandInOptions, ZendeskClient, ZendeskStandIn};
 use crate::web::{WebState, router};
 
 use show::Show;
@@ -34,6 +35,10 @@ const APPLICATION_ID: u64 = 1_300_000_000_000_000_042;
 struct Stage {
     discord: SimulatedDiscord,
     standin: DiscordStandIn,
+    zendesk: ZendeskStandIn,
+    outbox: OutboxWorker,
+    webhook: Url,
+    webhook_secret: SecretString,
     endpoint: Url,
     client: reqwest::Client,
     app: App,
@@ -60,41 +65,56 @@ pub async fn run(dir: &std::path::Path, out: &mut (dyn Write + Send)) -> Result<
     let cast = seed::seed(&store)
         .await
         .context("Failed to create the sample district")?;
-    let app = App::new(
-        store,
-        PasswordHasher::new(HashParams::owasp())?,
-        Settings::default(),
-    );
+    let settings = Settings {
+        zendesk_configured: true,
+        ..Settings::default()
+    };
+    let app = App::new(store, PasswordHasher::new(HashParams::owasp())?, settings);
     let standin = standin::start()
         .await
         .context("Failed to start the Discord stand-in")?;
+    let zendesk = ZendeskStandIn::start(StandInOptions::default())
+        .await
+        .context("Failed to start the Zendesk stand-in")?;
+    let zendesk_client = Arc::new(ZendeskClient::new(
+        zendesk.client_config(std::time::Duration::from_secs(5)),
+    )?);
     let discord = SimulatedDiscord::new(rand::random(), APPLICATION_ID);
-    let rest = DiscordRest::new(
+    let rest = Arc::new(DiscordRest::new(
         &standin.url(),
         Some(&SecretString::from("demo-bot-token")),
         Some(APPLICATION_ID),
-    )?;
+    )?);
+    let webhook_secret = SecretString::from(hex::encode(rand::random::<[u8; 32]>()));
     let state = WebState {
         verifier: Some(Arc::new(InteractionVerifier::from_hex(
             &discord.public_key_hex(),
         )?)),
-        discord: Some(Arc::new(rest)),
+        discord: Some(rest.clone()),
+        zendesk: Some(zendesk_client.clone()),
+        zendesk_webhook_secret: Some(Arc::new(webhook_secret.clone())),
         ..WebState::new(app.clone())
     };
+    let outbox = OutboxWorker::new(app.clone(), zendesk_client, rest, OutboxSettings::default());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let address = listener.local_addr()?;
     let endpoint = Url::parse(&format!("http://{address}/interactions"))?;
+    let webhook = Url::parse(&format!("http://{address}/webhooks/zendesk"))?;
     let server = tokio::spawn(async move { axum::serve(listener, router(state)).await });
     let stage = Stage {
         discord,
         standin,
+        zendesk,
+        outbox,
+        webhook,
+        webhook_secret,
         endpoint,
         client: reqwest::Client::new(),
         app,
         cast,
     };
     let mut show = Show::new(out);
-    show.intro(&url, address, &stage.standin.url())?;
+    show.intro(&url, address, &stage.standin.url(), &stage.zendesk.url())?;
     script(&stage, &mut show).await?;
     show.outro()?;
     server.abort();
@@ -172,7 +192,21 @@ async fn script(stage: &Stage, show: &mut Show<'_>) -> Result<()> {
     .await?;
     show.raw(stage, ana_discord, "Ana", "reset-password", &[], "")
         .await?;
-    let _ = &c.lincoln_ms;
-    let _ = &c.tenant;
+
+    show.scene("A teacher asks to become a school admin; support approves")?;
+    let rivera = c.rivera.id.to_string();
+    let reason = "I coordinate the science fair and mentor our two new teachers.";
+    let shown = format!("teacher:Rivera, Maria reason:{reason}");
+    show.command(
+        stage,
+        &c.rivera,
+        "promote-request",
+        &[("teacher", &rivera), ("reason", reason)],
+        &shown,
+    )
+    .await?;
+    let ticket = show.deliver_tickets(stage).await?;
+    show.support_decides(stage, ticket, &c.rivera, &c.lincoln_ms.name)
+        .await?;
     Ok(())
 }

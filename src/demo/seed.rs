@@ -13,7 +13,6 @@ use crate::store::{NewUser, Store};
 pub const GUILD: u64 = 900_100_200_300_400_500;
 
 pub struct Cast {
-    pub tenant: Tenant,
     pub rivera: User,
     pub okafor: User,
     pub ana: User,
@@ -204,7 +203,6 @@ pub async fn seed(store: &Store) -> Result<Cast> {
         )
         .await?;
     Ok(Cast {
-        tenant,
         rivera,
         okafor,
         ana,

@@ -38,7 +38,13 @@ impl<'a> Show<'a> {
         Self { out, scene: 0 }
     }
 
-    pub fn intro(&mut self, database: &str, listener: SocketAddr, discord: &Url) -> Result<()> {
+    pub fn intro(
+        &mut self,
+        database: &str,
+        listener: SocketAddr,
+        discord: &Url,
+        zendesk: &Url,
+    ) -> Result<()> {
         writeln!(self.out, "hallpass demo")?;
         writeln!(
             self.out,
@@ -51,6 +57,10 @@ impl<'a> Show<'a> {
         writeln!(
             self.out,
             "  Discord REST API: {discord} (a local stand-in that records DMs and edits)"
+        )?;
+        writeln!(
+            self.out,
+            "  Zendesk API:      {zendesk} (a local stand-in: tickets, OAuth, idempotency)"
         )?;
         writeln!(
             self.out,
@@ -220,6 +230,114 @@ impl<'a> Show<'a> {
             .nth(1)
             .map(str::to_owned)
             .ok_or_else(|| anyhow!("no link code arrived"))
+    }
+
+    /// Runs the outbox worker once; prints the ticket and the DMs; returns the ticket id.
+    pub async fn deliver_tickets(&mut self, stage: &Stage) -> Result<u64> {
+        let dms_before = stage.standin.dms().len();
+        stage.outbox.run_once().await?;
+        let ticket = stage
+            .zendesk
+            .tickets()
+            .pop()
+            .ok_or_else(|| anyhow!("no ticket was created"))?;
+        writeln!(
+            self.out,
+            "  (hallpass's outbox delivers the request to Zendesk)"
+        )?;
+        writeln!(
+            self.out,
+            "  🎫 Zendesk ticket #{}: {}",
+            ticket.id,
+            ticket.subject.clone().unwrap_or_default()
+        )?;
+        let requester = ticket.requester_name.clone().unwrap_or_default();
+        writeln!(
+            self.out,
+            "     requester: {requester} <{}>, tags: {}",
+            ticket.requester_email,
+            ticket.tags.join(" ")
+        )?;
+        if let Some(note) = ticket.comments.first() {
+            let kind = if note.public {
+                "public comment"
+            } else {
+                "internal note"
+            };
+            writeln!(self.out, "     {kind}:\n{}", indent(&note.body, "       "))?;
+        }
+        self.dms_since(stage, dms_before)?;
+        Ok(ticket.id)
+    }
+
+    /// A support agent approves in Zendesk; the trigger calls hallpass's signed webhook.
+    pub async fn support_decides(
+        &mut self,
+        stage: &Stage,
+        ticket: u64,
+        teacher: &User,
+        school: &str,
+    ) -> Result<()> {
+        use crate::support::webhook::{
+            Decision, INVOCATION_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, sign,
+        };
+        let agent = "amy.agent@masteryprep.example";
+        let payload = stage
+            .zendesk
+            .agent_decides(ticket, Decision::Approved, agent)
+            .ok_or_else(|| anyhow!("the ticket vanished"))?;
+        writeln!(
+            self.out,
+            "Support agent {agent} tags ticket #{ticket} hallpass_approved and solves it"
+        )?;
+        let body = serde_json::to_vec(&payload)?;
+        let timestamp = stage
+            .app
+            .now()
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let signature = sign(&stage.webhook_secret, &timestamp, &body);
+        let dms_before = stage.standin.dms().len();
+        let response = stage
+            .client
+            .post(stage.webhook.clone())
+            .header("content-type", "application/json")
+            .header(SIGNATURE_HEADER, signature)
+            .header(TIMESTAMP_HEADER, timestamp)
+            .header(INVOCATION_ID_HEADER, uuid::Uuid::new_v4().to_string())
+            .body(body)
+            .send()
+            .await?;
+        let status = response.status().as_u16();
+        writeln!(
+            self.out,
+            "  Zendesk's trigger calls POST /webhooks/zendesk, signed; hallpass answers {status}"
+        )?;
+        self.dms_since(stage, dms_before)?;
+        let now = stage
+            .app
+            .store
+            .user(teacher.tenant_id, teacher.id)
+            .await?
+            .ok_or_else(|| anyhow!("the teacher vanished"))?;
+        writeln!(
+            self.out,
+            "  {} {} is now a {} at {school}.",
+            now.first_name,
+            now.last_name,
+            now.role.label()
+        )?;
+        Ok(())
+    }
+
+    fn dms_since(&mut self, stage: &Stage, before: usize) -> Result<()> {
+        for (to, text) in stage.standin.dms().into_iter().skip(before) {
+            writeln!(
+                self.out,
+                "  ✉ DM from hallpass to Discord user {to}:\n{}",
+                indent(&text, "    ")
+            )?;
+        }
+        Ok(())
     }
 
     async fn send(&mut self, stage: &Stage, payload: &Value) -> Result<(u16, Value)> {
