@@ -16,6 +16,7 @@ mod credentials;
 mod error;
 mod hierarchy;
 mod links;
+mod roster;
 mod rows;
 mod time;
 mod users;
@@ -30,6 +31,9 @@ use sqlx::{AnyPool, Executor};
 pub use error::StoreError;
 pub use credentials::StoredPassword;
 pub use users::{NewUser, SearchScope, UserChanges, UserRecord};
+
+pub(crate) use hierarchy::OrgTable;
+pub(crate) use roster::RosterWrite;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
