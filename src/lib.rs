@@ -9,3 +9,4 @@ pub mod directory;
 pub mod policy;
 pub mod audit;
 pub mod store;
+pub mod roster;
