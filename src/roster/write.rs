@@ -15,9 +15,10 @@ use super::ImportError;
 use crate::audit::{Action, AuditEntry};
 use crate::store::{RosterWrite, Store, StoreError};
 
-/// Rows per transaction: large enough that commits do not dominate, small
-/// enough that a row-by-row retry after a refused batch stays quick.
-pub(crate) const BATCH_SIZE: usize = 2_000;
+/// Rows per transaction: large enough that commits (and on SQLite the
+/// checkpoints they trigger) do not dominate, small enough that a row-by-row
+/// retry after a refused batch stays quick.
+pub(crate) const BATCH_SIZE: usize = 5_000;
 
 /// A planned write and the users.csv line it came from.
 pub(crate) struct Pending {
@@ -34,6 +35,7 @@ pub(crate) async fn write_all(
     progress: &ProgressBar,
     report: &mut ImportReport,
 ) -> Result<(), ImportError> {
+    let mut writer = store.roster_writer().await?;
     let mut lines = Vec::with_capacity(BATCH_SIZE);
     let mut writes = Vec::with_capacity(BATCH_SIZE);
     let mut rows = pending.into_iter().peekable();
@@ -44,13 +46,13 @@ pub(crate) async fn write_all(
             lines.push(line);
             writes.push(write);
         }
-        match store.write_roster_batch(&writes, template).await {
+        match writer.write_batch(&writes, template).await {
             Ok(()) => writes.iter().for_each(|w| count(w, report)),
             Err(e) if !is_about_a_row(&e) => return Err(e.into()),
             Err(e) => {
                 tracing::warn!(error = %e, "a batch was refused; writing it row by row");
                 for (line, write) in lines.iter().zip(&writes) {
-                    match store.write_roster_batch(std::slice::from_ref(write), template).await {
+                    match writer.write_batch(std::slice::from_ref(write), template).await {
                         Ok(()) => count(write, report),
                         Err(e) if !is_about_a_row(&e) => return Err(e.into()),
                         Err(e) => report.refused.push(RefusedRow::new(
@@ -65,6 +67,7 @@ pub(crate) async fn write_all(
         }
         progress.inc(writes.len() as u64);
     }
+    writer.finish().await;
     Ok(())
 }
 
