@@ -10,7 +10,11 @@ pub enum ImportError {
     #[error("The bundle has no {file} (looked in {dir}).")]
     MissingFile { file: String, dir: String },
     #[error("{file} has no \"{column}\" column (its columns are: {found}).")]
-    MissingColumn { file: String, column: String, found: String },
+    MissingColumn {
+        file: String,
+        column: String,
+        found: String,
+    },
     #[error("Failed to read {file}: {source}")]
     UnreadableCsv {
         file: String,

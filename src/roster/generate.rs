@@ -17,21 +17,78 @@ const USERS_PER_SCHOOL: usize = 1_000;
 const USERS_PER_TEACHER: usize = 25;
 
 const FIRST: &[&str] = &[
-    "Ana", "Ben", "Chloé", "Dmitri", "Elif", "Farah", "Gabriel", "Hana", "Isaac", "Jalen", "Kai", "Leila", "Mateo",
-    "Nia", "Oliver", "Priya", "Quinn", "Rosa", "Søren", "Tomás", "Uma", "Victor", "Wen", "Ximena", "Yusuf", "Zoë",
-    "Aisha", "Bruno", "Camila", "Diego", "Emma", "Finn", "Grace", "Hugo", "Inés", "Jonah", "Kenji", "Lucía", "Malik",
+    "Ana", "Ben", "Chloé", "Dmitri", "Elif", "Farah", "Gabriel", "Hana", "Isaac", "Jalen", "Kai",
+    "Leila", "Mateo", "Nia", "Oliver", "Priya", "Quinn", "Rosa", "Søren", "Tomás", "Uma", "Victor",
+    "Wen", "Ximena", "Yusuf", "Zoë", "Aisha", "Bruno", "Camila", "Diego", "Emma", "Finn", "Grace",
+    "Hugo", "Inés", "Jonah", "Kenji", "Lucía", "Malik",
 ];
 const LAST: &[&str] = &[
-    "Lopez", "Nguyễn", "Smith", "O'Brien", "Kowalski", "Haddad", "Okafor", "Müller", "Tanaka", "García", "Johnson",
-    "Ørsted", "Patel", "Kim", "Rossi", "Dubois", "Novak", "Silva", "Cohen", "Ivanova", "Mensah", "Hernández", "Lee",
-    "Walker", "Andersen", "Popescu", "Chen", "Yılmaz", "Murphy", "Santos", "Fischer", "Khan", "Brown", "Jensen",
+    "Lopez",
+    "Nguyễn",
+    "Smith",
+    "O'Brien",
+    "Kowalski",
+    "Haddad",
+    "Okafor",
+    "Müller",
+    "Tanaka",
+    "García",
+    "Johnson",
+    "Ørsted",
+    "Patel",
+    "Kim",
+    "Rossi",
+    "Dubois",
+    "Novak",
+    "Silva",
+    "Cohen",
+    "Ivanova",
+    "Mensah",
+    "Hernández",
+    "Lee",
+    "Walker",
+    "Andersen",
+    "Popescu",
+    "Chen",
+    "Yılmaz",
+    "Murphy",
+    "Santos",
+    "Fischer",
+    "Khan",
+    "Brown",
+    "Jensen",
 ];
-const GRADES: &[&str] = &["KG", "01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11", "12"];
+const GRADES: &[&str] = &[
+    "KG", "01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11", "12",
+];
 
-const ORG_HEADER: &[&str] = &["sourcedId", "status", "dateLastModified", "name", "type", "identifier", "parentSourcedId"];
+const ORG_HEADER: &[&str] = &[
+    "sourcedId",
+    "status",
+    "dateLastModified",
+    "name",
+    "type",
+    "identifier",
+    "parentSourcedId",
+];
 const USER_HEADER: &[&str] = &[
-    "sourcedId", "status", "dateLastModified", "enabledUser", "orgSourcedIds", "role", "username", "userIds",
-    "givenName", "familyName", "middleName", "identifier", "email", "sms", "phone", "agentSourcedIds", "grades",
+    "sourcedId",
+    "status",
+    "dateLastModified",
+    "enabledUser",
+    "orgSourcedIds",
+    "role",
+    "username",
+    "userIds",
+    "givenName",
+    "familyName",
+    "middleName",
+    "identifier",
+    "email",
+    "sms",
+    "phone",
+    "agentSourcedIds",
+    "grades",
     "password",
 ];
 
@@ -41,7 +98,10 @@ fn school_id(n: usize) -> String {
 
 /// The letters and digits of `name`, lower-cased: "O'Brien" becomes "obrien".
 fn login_part(name: &str) -> String {
-    name.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
+    name.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
 }
 
 /// Writes `orgs.csv` and `users.csv` with `users` users into `dir` (which must exist).
@@ -49,10 +109,26 @@ pub fn write_sample_bundle(dir: &Path, users: usize, seed: u64) -> io::Result<()
     let schools = users.div_ceil(USERS_PER_SCHOOL).max(1);
     let mut orgs = csv::Writer::from_writer(BufWriter::new(File::create(dir.join("orgs.csv"))?));
     orgs.write_record(ORG_HEADER)?;
-    orgs.write_record([DISTRICT, "active", "", "Maplewood Unified School District", "district", "MUSD", ""])?;
+    orgs.write_record([
+        DISTRICT,
+        "active",
+        "",
+        "Maplewood Unified School District",
+        "district",
+        "MUSD",
+        "",
+    ])?;
     for n in 0..schools {
         let name = format!("Maplewood School No. {}", n + 1);
-        orgs.write_record([school_id(n).as_str(), "active", "", &name, "school", &format!("MS{}", n + 1), DISTRICT])?;
+        orgs.write_record([
+            school_id(n).as_str(),
+            "active",
+            "",
+            &name,
+            "school",
+            &format!("MS{}", n + 1),
+            DISTRICT,
+        ])?;
     }
     orgs.flush()?;
 
@@ -78,8 +154,24 @@ pub fn write_sample_bundle(dir: &Path, users: usize, seed: u64) -> io::Result<()
         let source = format!("u-{:06}", i + 1);
         let id = format!("{:06}", i + 1);
         out.write_record([
-            source.as_str(), "active", "", "true", &org, role, &username, "", first, last, "", &id, &email, "", "", "",
-            grade, "",
+            source.as_str(),
+            "active",
+            "",
+            "true",
+            &org,
+            role,
+            &username,
+            "",
+            first,
+            last,
+            "",
+            &id,
+            &email,
+            "",
+            "",
+            "",
+            grade,
+            "",
         ])?;
     }
     out.flush()?;
@@ -114,6 +206,10 @@ mod tests {
         assert_eq!((ids.len(), logins.len()), (2_500, 2_500));
         assert_eq!(rows.iter().filter(|r| &r[5] == "teacher").count(), 100);
         let orgs = std::fs::read_to_string(dir.path().join("orgs.csv")).unwrap();
-        assert_eq!(orgs.lines().count(), 1 + 1 + 3, "a header, the district and three schools");
+        assert_eq!(
+            orgs.lines().count(),
+            1 + 1 + 3,
+            "a header, the district and three schools"
+        );
     }
 }

@@ -9,12 +9,12 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
 
+use super::ImportError;
 use super::orgs::{OrgColumns, import_orgs};
 use super::report::{ImportReport, RefusedRow};
 use super::table::Table;
 use super::users::{Plan, Planner, UserColumns};
 use super::write::{Pending, write_all};
-use super::ImportError;
 use crate::audit::{Action, AuditActor, AuditEntry, Origin};
 use crate::directory::{TenantId, TenantName};
 use crate::store::Store;
@@ -47,13 +47,32 @@ pub async fn import_oneroster(
 
     let tenant = store.ensure_tenant(tenant, now).await?.id;
     let origin = Origin::api(format!("oneroster:{}", dir.display()));
-    let template = AuditEntry::new(Some(tenant), now, AuditActor::system("roster import"), Action::RosterImport, origin);
+    let template = AuditEntry::new(
+        Some(tenant),
+        now,
+        AuditActor::system("roster import"),
+        Action::RosterImport,
+        origin,
+    );
     let mut report = ImportReport::default();
-    let result = run(store, tenant, orgs_table, &org_cols, users_table, &user_cols, &template, options, &mut report).await;
+    let result = run(
+        store,
+        tenant,
+        orgs_table,
+        &org_cols,
+        users_table,
+        &user_cols,
+        &template,
+        options,
+        &mut report,
+    )
+    .await;
     report.sort();
     let summary = match &result {
         Ok(()) => template.change(serde_json::json!({}), report.summary_json()),
-        Err(e) => template.change(serde_json::json!({}), report.summary_json()).failed(e.to_string()),
+        Err(e) => template
+            .change(serde_json::json!({}), report.summary_json())
+            .failed(e.to_string()),
     };
     match (result, store.append_audit(&summary).await) {
         (Err(e), _) => Err(e),
@@ -87,18 +106,28 @@ async fn run(
     let existing = store.tenant_users(tenant).await?;
     let mut planner = Planner::new(tenant, &orgs, existing, template.at);
 
-    let reading = bar(options, users_table.len(), "reading users.csv", "{msg} [{bar:30}] {bytes}/{total_bytes}");
+    let reading = bar(
+        options,
+        users_table.len(),
+        "reading users.csv",
+        "{msg} [{bar:30}] {bytes}/{total_bytes}",
+    );
     let file = users_table.name();
     let mut pending = Vec::new();
     let mut rows = 0_u64;
     while let Some(record) = users_table.next_record()? {
         rows += 1;
         match planner.plan(&record, user_cols) {
-            Ok(Plan::Write(write)) => pending.push(Pending { line: record.line, write }),
+            Ok(Plan::Write(write)) => pending.push(Pending {
+                line: record.line,
+                write,
+            }),
             Ok(Plan::Unchanged) => report.users_unchanged += 1,
             Err(reason) => {
                 let source_id = Planner::source_id(&record, user_cols);
-                report.refused.push(RefusedRow::new(file, record.line, Some(source_id), reason));
+                report
+                    .refused
+                    .push(RefusedRow::new(file, record.line, Some(source_id), reason));
             }
         }
         if rows.is_multiple_of(1024) {
@@ -122,6 +151,9 @@ fn bar(options: &ImportOptions, len: u64, message: &'static str, template: &str)
     if !options.show_progress {
         return ProgressBar::hidden();
     }
-    let style = ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar());
-    ProgressBar::new(len).with_style(style.progress_chars("=> ")).with_message(message)
+    let style =
+        ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar());
+    ProgressBar::new(len)
+        .with_style(style.progress_chars("=> "))
+        .with_message(message)
 }

@@ -11,9 +11,9 @@
 
 use std::collections::HashMap;
 
+use super::ImportError;
 use super::report::{ImportReport, RefusedRow};
 use super::table::{Record, Table};
-use super::ImportError;
 use crate::directory::{DistrictId, Place, SchoolId, TenantId};
 use crate::store::{OrgTable, Store};
 
@@ -21,7 +21,10 @@ use crate::store::{OrgTable, Store};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum OrgRef {
     District(DistrictId),
-    School { school: SchoolId, district: DistrictId },
+    School {
+        school: SchoolId,
+        district: DistrictId,
+    },
 }
 
 impl OrgRef {
@@ -92,16 +95,30 @@ fn parse_row(record: &Record, cols: &OrgColumns) -> Result<OrgRow, String> {
     if source_id.is_empty() {
         return Err("sourcedId is empty.".into());
     }
-    match record.text(cols.status, "status")?.to_ascii_lowercase().as_str() {
+    match record
+        .text(cols.status, "status")?
+        .to_ascii_lowercase()
+        .as_str()
+    {
         "" | "active" => {}
         "tobedeleted" => {
-            return Err("status is tobedeleted, but hallpass does not delete districts or schools: \
+            return Err(
+                "status is tobedeleted, but hallpass does not delete districts or schools: \
                         the org is left as it is (disable its users instead)."
-                .into());
+                    .into(),
+            );
         }
-        other => return Err(format!("status \"{other}\" is not one of active or tobedeleted.")),
+        other => {
+            return Err(format!(
+                "status \"{other}\" is not one of active or tobedeleted."
+            ));
+        }
     }
-    let kind = match record.text(Some(cols.kind), "type")?.to_ascii_lowercase().as_str() {
+    let kind = match record
+        .text(Some(cols.kind), "type")?
+        .to_ascii_lowercase()
+        .as_str()
+    {
         "district" => Kind::District,
         "school" => Kind::School,
         other => {
@@ -112,7 +129,13 @@ fn parse_row(record: &Record, cols: &OrgColumns) -> Result<OrgRow, String> {
     };
     let name = org_name(record.text(Some(cols.name), "name")?)?;
     let parent = record.text(cols.parent, "parentSourcedId")?.to_owned();
-    Ok(OrgRow { line: record.line, source_id, kind, name, parent })
+    Ok(OrgRow {
+        line: record.line,
+        source_id,
+        kind,
+        name,
+        parent,
+    })
 }
 
 /// Reads orgs.csv, creates or renames the tenant's districts and schools, and
@@ -129,9 +152,15 @@ pub(crate) async fn import_orgs(
     let mut rows = Vec::new();
     let mut seen: HashMap<String, u64> = HashMap::new();
     while let Some(record) = table.next_record()? {
-        let source_id = record.text(Some(cols.source_id), "sourcedId").unwrap_or_default().to_owned();
+        let source_id = record
+            .text(Some(cols.source_id), "sourcedId")
+            .unwrap_or_default()
+            .to_owned();
         let parsed = parse_row(&record, cols).and_then(|row| match seen.get(&row.source_id) {
-            Some(first) => Err(format!("sourcedId {} is listed again (first on line {first}).", row.source_id)),
+            Some(first) => Err(format!(
+                "sourcedId {} is listed again (first on line {first}).",
+                row.source_id
+            )),
             None => Ok(row),
         });
         match parsed {
@@ -139,7 +168,11 @@ pub(crate) async fn import_orgs(
                 seen.insert(row.source_id.clone(), row.line);
                 rows.push(row);
             }
-            Err(reason) => report.refused.push(RefusedRow::new(file, record.line, Some(&source_id), reason)),
+            Err(reason) => {
+                report
+                    .refused
+                    .push(RefusedRow::new(file, record.line, Some(&source_id), reason))
+            }
         }
     }
 
@@ -151,17 +184,34 @@ pub(crate) async fn import_orgs(
     }
     for s in store.schools(tenant).await? {
         if let Some(source) = s.source_id {
-            names.insert(source, (OrgRef::School { school: s.id, district: s.district_id }, s.name));
+            names.insert(
+                source,
+                (
+                    OrgRef::School {
+                        school: s.id,
+                        district: s.district_id,
+                    },
+                    s.name,
+                ),
+            );
         }
     }
-    let mut orgs: OrgMap = names.iter().map(|(k, (org, _))| (k.clone(), *org)).collect();
+    let mut orgs: OrgMap = names
+        .iter()
+        .map(|(k, (org, _))| (k.clone(), *org))
+        .collect();
 
     for kind in [Kind::District, Kind::School] {
         for row in rows.iter().filter(|r| r.kind == kind) {
-            let refuse = |reason: String| RefusedRow::new(file, row.line, Some(&row.source_id), reason);
+            let refuse =
+                |reason: String| RefusedRow::new(file, row.line, Some(&row.source_id), reason);
             let outcome = match kind {
-                Kind::District => upsert_district(store, tenant, row, names.get(&row.source_id)).await?,
-                Kind::School => upsert_school(store, tenant, row, names.get(&row.source_id), &orgs).await?,
+                Kind::District => {
+                    upsert_district(store, tenant, row, names.get(&row.source_id)).await?
+                }
+                Kind::School => {
+                    upsert_school(store, tenant, row, names.get(&row.source_id), &orgs).await?
+                }
             };
             match outcome {
                 Upsert::Created(org) => {
@@ -192,14 +242,18 @@ async fn upsert_district(
 ) -> Result<Upsert, ImportError> {
     match existing {
         None => {
-            let district = store.create_district(tenant, &row.name, Some(&row.source_id)).await?;
+            let district = store
+                .create_district(tenant, &row.name, Some(&row.source_id))
+                .await?;
             Ok(Upsert::Created(OrgRef::District(district.id)))
         }
         Some((OrgRef::School { .. }, _)) => Ok(Upsert::Refused(format!(
             "sourcedId {} is a school in this tenant; it cannot become a district.",
             row.source_id
         ))),
-        Some((OrgRef::District(id), name)) => rename(store, OrgTable::Districts, &id.to_string(), name, &row.name).await,
+        Some((OrgRef::District(id), name)) => {
+            rename(store, OrgTable::Districts, &id.to_string(), name, &row.name).await
+        }
     }
 }
 
@@ -211,10 +265,16 @@ async fn upsert_school(
     orgs: &OrgMap,
 ) -> Result<Upsert, ImportError> {
     let district = match (row.parent.as_str(), orgs.get(&row.parent)) {
-        ("", _) => return Ok(Upsert::Refused("parentSourcedId is empty: a school belongs to a district.".into())),
+        ("", _) => {
+            return Ok(Upsert::Refused(
+                "parentSourcedId is empty: a school belongs to a district.".into(),
+            ));
+        }
         (_, Some(OrgRef::District(district))) => *district,
         (parent, Some(OrgRef::School { .. })) => {
-            return Ok(Upsert::Refused(format!("parent org {parent} is a school, not a district.")));
+            return Ok(Upsert::Refused(format!(
+                "parent org {parent} is a school, not a district."
+            )));
         }
         (parent, None) => {
             return Ok(Upsert::Refused(format!(
@@ -224,25 +284,48 @@ async fn upsert_school(
     };
     match existing {
         None => {
-            let school = store.create_school(tenant, district, &row.name, Some(&row.source_id)).await?;
-            Ok(Upsert::Created(OrgRef::School { school: school.id, district }))
+            let school = store
+                .create_school(tenant, district, &row.name, Some(&row.source_id))
+                .await?;
+            Ok(Upsert::Created(OrgRef::School {
+                school: school.id,
+                district,
+            }))
         }
         Some((OrgRef::District(_), _)) => Ok(Upsert::Refused(format!(
             "sourcedId {} is a district in this tenant; it cannot become a school.",
             row.source_id
         ))),
-        Some((OrgRef::School { district: current, .. }, _)) if *current != district => Ok(Upsert::Refused(format!(
+        Some((
+            OrgRef::School {
+                district: current, ..
+            },
+            _,
+        )) if *current != district => Ok(Upsert::Refused(format!(
             "this school belongs to another district in hallpass; an import does not move schools between \
              districts (parentSourcedId {}). Its users stay where they are.",
             row.parent
         ))),
         Some((OrgRef::School { school, .. }, name)) => {
-            rename(store, OrgTable::Schools, &school.to_string(), name, &row.name).await
+            rename(
+                store,
+                OrgTable::Schools,
+                &school.to_string(),
+                name,
+                &row.name,
+            )
+            .await
         }
     }
 }
 
-async fn rename(store: &Store, table: OrgTable, id: &str, current: &str, wanted: &str) -> Result<Upsert, ImportError> {
+async fn rename(
+    store: &Store,
+    table: OrgTable,
+    id: &str,
+    current: &str,
+    wanted: &str,
+) -> Result<Upsert, ImportError> {
     if current == wanted {
         return Ok(Upsert::Unchanged);
     }

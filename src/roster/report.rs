@@ -37,7 +37,12 @@ pub struct RefusedRow {
 }
 
 impl RefusedRow {
-    pub(crate) fn new(file: &str, line: u64, source_id: Option<&str>, reason: impl Into<String>) -> Self {
+    pub(crate) fn new(
+        file: &str,
+        line: u64,
+        source_id: Option<&str>,
+        reason: impl Into<String>,
+    ) -> Self {
         Self {
             file: file.to_owned(),
             line,
@@ -54,7 +59,9 @@ impl ImportReport {
     /// Puts the refused rows in file order (orgs.csv before users.csv, then by line).
     pub(crate) fn sort(&mut self) {
         let rank = |file: &str| if file == "orgs.csv" { 0 } else { 1 };
-        self.refused.sort_by(|a, b| (rank(&a.file), &a.file, a.line).cmp(&(rank(&b.file), &b.file, b.line)));
+        self.refused.sort_by(|a, b| {
+            (rank(&a.file), &a.file, a.line).cmp(&(rank(&b.file), &b.file, b.line))
+        });
     }
 
     /// The counts, and the first refused rows, for the summary audit event.
@@ -108,7 +115,11 @@ impl fmt::Display for ImportReport {
             self.users_disabled,
             match self.refused.len() {
                 0 => "No rows refused".to_owned(),
-                n => plural(n, "row refused (listed above)", "rows refused (listed above)"),
+                n => plural(
+                    n,
+                    "row refused (listed above)",
+                    "rows refused (listed above)"
+                ),
             },
         )
     }
@@ -124,7 +135,12 @@ mod tests {
         let mut report = ImportReport {
             users_created: 20,
             refused: vec![
-                RefusedRow::new("users.csv", 9, Some("s-9"), "grades: \"14\" is not a grade."),
+                RefusedRow::new(
+                    "users.csv",
+                    9,
+                    Some("s-9"),
+                    "grades: \"14\" is not a grade.",
+                ),
                 RefusedRow::new("orgs.csv", 4, None, "name is empty."),
                 RefusedRow::new("users.csv", 3, Some(""), "role \"aide\" is not imported."),
             ],
@@ -134,8 +150,14 @@ mod tests {
         let text = report.to_string();
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines[0], "refused: orgs.csv line 4: name is empty.");
-        assert_eq!(lines[1], "refused: users.csv line 3: role \"aide\" is not imported.");
-        assert_eq!(lines[2], "refused: users.csv line 9 (sourcedId s-9): grades: \"14\" is not a grade.");
+        assert_eq!(
+            lines[1],
+            "refused: users.csv line 3: role \"aide\" is not imported."
+        );
+        assert_eq!(
+            lines[2],
+            "refused: users.csv line 9 (sourcedId s-9): grades: \"14\" is not a grade."
+        );
         assert_eq!(
             lines[3],
             "Orgs: 0 created, 0 updated. Users: 20 created, 0 updated, 0 unchanged, 0 disabled. \
@@ -145,7 +167,11 @@ mod tests {
 
     #[test]
     fn a_clean_import_says_no_rows_were_refused() {
-        let text = ImportReport { orgs_created: 1, ..ImportReport::default() }.to_string();
+        let text = ImportReport {
+            orgs_created: 1,
+            ..ImportReport::default()
+        }
+        .to_string();
         assert!(text.ends_with("No rows refused.\n"), "{text}");
         assert_eq!(text.lines().count(), 1);
     }

@@ -37,26 +37,48 @@ impl Table {
     #[tracing::instrument]
     pub fn open(dir: &Path, name: &'static str) -> Result<Self, ImportError> {
         let path = dir.join(name);
-        let bytes: Arc<[u8]> = std::fs::read(&path).map_err(|e| match e.kind() {
-            io::ErrorKind::NotFound => {
-                ImportError::MissingFile { file: name.to_owned(), dir: dir.display().to_string() }
-            }
-            _ => ImportError::UnreadableCsv { file: name.to_owned(), source: e.into() },
-        })?
-        .into();
-        let mut reader = ReaderBuilder::new().flexible(true).trim(Trim::All).from_reader(Cursor::new(bytes.clone()));
-        let unreadable = |source| ImportError::UnreadableCsv { file: name.to_owned(), source };
+        let bytes: Arc<[u8]> = std::fs::read(&path)
+            .map_err(|e| match e.kind() {
+                io::ErrorKind::NotFound => ImportError::MissingFile {
+                    file: name.to_owned(),
+                    dir: dir.display().to_string(),
+                },
+                _ => ImportError::UnreadableCsv {
+                    file: name.to_owned(),
+                    source: e.into(),
+                },
+            })?
+            .into();
+        let mut reader = ReaderBuilder::new()
+            .flexible(true)
+            .trim(Trim::All)
+            .from_reader(Cursor::new(bytes.clone()));
+        let unreadable = |source| ImportError::UnreadableCsv {
+            file: name.to_owned(),
+            source,
+        };
         let headers: Vec<String> = reader
             .byte_headers()
             .map_err(unreadable)?
             .iter()
-            .map(|h| String::from_utf8_lossy(h).trim_start_matches('\u{feff}').trim().to_owned())
+            .map(|h| {
+                String::from_utf8_lossy(h)
+                    .trim_start_matches('\u{feff}')
+                    .trim()
+                    .to_owned()
+            })
             .collect();
         let mut columns = HashMap::new();
         for (index, header) in headers.iter().enumerate() {
             columns.entry(header.to_lowercase()).or_insert(index);
         }
-        Ok(Self { name, headers, columns, reader, bytes })
+        Ok(Self {
+            name,
+            headers,
+            columns,
+            reader,
+            bytes,
+        })
     }
 
     /// The file's name in the bundle ("users.csv").
@@ -76,11 +98,12 @@ impl Table {
 
     /// The index of a column the import cannot do without.
     pub fn required(&self, header: &str) -> Result<usize, ImportError> {
-        self.column(header).ok_or_else(|| ImportError::MissingColumn {
-            file: self.name.to_owned(),
-            column: header.to_owned(),
-            found: self.headers.join(", "),
-        })
+        self.column(header)
+            .ok_or_else(|| ImportError::MissingColumn {
+                file: self.name.to_owned(),
+                column: header.to_owned(),
+                found: self.headers.join(", "),
+            })
     }
 
     /// The next row, `None` at the end. Blank lines are skipped.
@@ -93,7 +116,10 @@ impl Table {
         let more = self
             .reader
             .read_byte_record(&mut fields)
-            .map_err(|source| ImportError::UnreadableCsv { file: self.name.to_owned(), source })?;
+            .map_err(|source| ImportError::UnreadableCsv {
+                file: self.name.to_owned(),
+                source,
+            })?;
         if !more {
             return Ok(None);
         }
@@ -101,7 +127,12 @@ impl Table {
             return Ok(None);
         };
         let from = usize::try_from(position.byte()).unwrap_or(usize::MAX);
-        let skipped = self.bytes.get(from..).unwrap_or_default().iter().take_while(|b| matches!(b, b'\r' | b'\n'));
+        let skipped = self
+            .bytes
+            .get(from..)
+            .unwrap_or_default()
+            .iter()
+            .take_while(|b| matches!(b, b'\r' | b'\n'));
         let line = position.line() + skipped.filter(|b| **b == b'\n').count() as u64;
         Ok(Some(Record { line, fields }))
     }
@@ -137,7 +168,8 @@ mod tests {
 
     #[test]
     fn columns_are_found_by_name_in_any_case_and_order_despite_a_bom() {
-        let (_dir, table) = table(b"\xEF\xBB\xBFsourcedId,GivenName,familyname\r\ns1,Ana,Lopez\r\n");
+        let (_dir, table) =
+            table(b"\xEF\xBB\xBFsourcedId,GivenName,familyname\r\ns1,Ana,Lopez\r\n");
         assert_eq!(table.column("sourcedId"), Some(0));
         assert_eq!(table.column("givenName"), Some(1));
         assert_eq!(table.column("familyName"), Some(2));
@@ -163,7 +195,11 @@ mod tests {
         assert_eq!((second.line, second.text(a, "a").unwrap()), (3, "2"));
         let third = table.next_record().unwrap().unwrap();
         assert_eq!(third.line, 6);
-        assert_eq!(third.text(b, "b").unwrap(), "", "a short row reads its missing cells as empty");
+        assert_eq!(
+            third.text(b, "b").unwrap(),
+            "",
+            "a short row reads its missing cells as empty"
+        );
         assert!(table.next_record().unwrap().is_none());
     }
 
@@ -181,13 +217,21 @@ mod tests {
     fn a_cell_that_is_not_utf8_is_a_reason_for_its_row() {
         let (_dir, mut table) = table(b"a\n\xFF\xFE\n");
         let record = table.next_record().unwrap().unwrap();
-        assert!(record.text(table.column("a"), "a").unwrap_err().contains("UTF-8"));
+        assert!(
+            record
+                .text(table.column("a"), "a")
+                .unwrap_err()
+                .contains("UTF-8")
+        );
     }
 
     #[test]
     fn a_missing_file_is_named() {
         let dir = tempfile::tempdir().unwrap();
         let err = Table::open(dir.path(), "orgs.csv").err().unwrap();
-        assert!(matches!(err, ImportError::MissingFile { ref file, .. } if file == "orgs.csv"), "{err}");
+        assert!(
+            matches!(err, ImportError::MissingFile { ref file, .. } if file == "orgs.csv"),
+            "{err}"
+        );
     }
 }

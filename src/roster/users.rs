@@ -23,9 +23,9 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
+use super::ImportError;
 use super::orgs::{OrgMap, OrgRef};
 use super::table::{Record, Table};
-use super::ImportError;
 use crate::audit::Action;
 use crate::directory::{Grade, Login, PersonName, Place, Role, TenantId, User, UserId};
 use crate::store::RosterWrite;
@@ -93,21 +93,42 @@ pub(crate) struct Planner<'a> {
 
 impl<'a> Planner<'a> {
     /// `existing` is every user of the tenant, as the store holds them now.
-    pub fn new(tenant: TenantId, orgs: &'a OrgMap, existing: Vec<User>, now: DateTime<Utc>) -> Self {
+    pub fn new(
+        tenant: TenantId,
+        orgs: &'a OrgMap,
+        existing: Vec<User>,
+        now: DateTime<Utc>,
+    ) -> Self {
         let mut logins = HashMap::with_capacity(existing.len());
         let mut by_source = HashMap::with_capacity(existing.len());
         for user in existing {
-            logins.insert(user.login.key(), Holder { user: user.id, source_id: user.source_id.clone(), line: None });
+            logins.insert(
+                user.login.key(),
+                Holder {
+                    user: user.id,
+                    source_id: user.source_id.clone(),
+                    line: None,
+                },
+            );
             if let Some(source) = user.source_id.clone() {
                 by_source.insert(source, user);
             }
         }
-        Self { tenant, orgs, now, by_source, logins, seen: HashMap::new() }
+        Self {
+            tenant,
+            orgs,
+            now,
+            by_source,
+            logins,
+            seen: HashMap::new(),
+        }
     }
 
     /// The row's `sourcedId` as written, for the report (even when the row is refused).
     pub fn source_id<'r>(record: &'r Record, cols: &UserColumns) -> &'r str {
-        record.text(Some(cols.source_id), "sourcedId").unwrap_or_default()
+        record
+            .text(Some(cols.source_id), "sourcedId")
+            .unwrap_or_default()
     }
 
     /// What `record` asks for, or the reason it is refused. A refused row
@@ -118,14 +139,21 @@ impl<'a> Planner<'a> {
             return Err("sourcedId is empty.".into());
         }
         if let Some(first) = self.seen.get(source_id) {
-            return Err(format!("sourcedId {source_id} is listed again (first on line {first})."));
+            return Err(format!(
+                "sourcedId {source_id} is listed again (first on line {first})."
+            ));
         }
         let plan = self.plan_row(record, cols, source_id)?;
         self.seen.insert(source_id.to_owned(), record.line);
         Ok(plan)
     }
 
-    fn plan_row(&mut self, record: &Record, cols: &UserColumns, source_id: &str) -> Result<Plan, String> {
+    fn plan_row(
+        &mut self,
+        record: &Record,
+        cols: &UserColumns,
+        source_id: &str,
+    ) -> Result<Plan, String> {
         let existing = self.by_source.get(source_id);
         let status = record.text(cols.status, "status")?.to_ascii_lowercase();
         match status.as_str() {
@@ -133,49 +161,88 @@ impl<'a> Planner<'a> {
             "tobedeleted" => {
                 return Ok(match existing {
                     Some(user) if !user.disabled => {
-                        let after = User { disabled: true, ..user.clone() };
+                        let after = User {
+                            disabled: true,
+                            ..user.clone()
+                        };
                         self.write(Some(user.clone()), after)
                     }
                     // Already disabled, or never imported: nothing to delete.
                     _ => Plan::Unchanged,
                 });
             }
-            other => return Err(format!("status \"{other}\" is not one of active or tobedeleted.")),
+            other => {
+                return Err(format!(
+                    "status \"{other}\" is not one of active or tobedeleted."
+                ));
+            }
         }
-        let disabled = match record.text(cols.enabled, "enabledUser")?.to_ascii_lowercase().as_str() {
+        let disabled = match record
+            .text(cols.enabled, "enabledUser")?
+            .to_ascii_lowercase()
+            .as_str()
+        {
             "" | "true" => false,
             "false" => true,
             other => return Err(format!("enabledUser \"{other}\" is not true or false.")),
         };
         let role_text = record.text(Some(cols.role), "role")?.to_ascii_lowercase();
-        let (role, place) = self.place(&role_text, record.text(Some(cols.orgs), "orgSourcedIds")?)?;
+        let (role, place) =
+            self.place(&role_text, record.text(Some(cols.orgs), "orgSourcedIds")?)?;
         let first_name = PersonName::parse(record.text(Some(cols.given), "givenName")?)
             .map_err(|e| format!("givenName: {e}"))?;
         let last_name = PersonName::parse(record.text(Some(cols.family), "familyName")?)
             .map_err(|e| format!("familyName: {e}"))?;
-        let login = login(record.text(cols.username, "username")?, record.text(cols.email, "email")?)?;
+        let login = login(
+            record.text(cols.username, "username")?,
+            record.text(cols.email, "email")?,
+        )?;
         let grade = match role {
             // Teachers' grades are the grades they teach: not part of their record.
             Role::Student => grade(record.text(cols.grades, "grades")?)?,
             _ => None,
         };
         let this = existing.map(|u| u.id);
-        if let Some(holder) = self.logins.get(&login.key()).filter(|h| Some(h.user) != this) {
+        if let Some(holder) = self
+            .logins
+            .get(&login.key())
+            .filter(|h| Some(h.user) != this)
+        {
             return Err(match (&holder.source_id, holder.line) {
-                (Some(other), Some(line)) => format!("login {login} is already claimed by sourcedId {other} on line {line}."),
-                (Some(other), None) => format!("login {login} is already used by sourcedId {other} in this tenant."),
-                (None, _) => format!("login {login} is already used by another user of this tenant (not from a roster)."),
+                (Some(other), Some(line)) => {
+                    format!("login {login} is already claimed by sourcedId {other} on line {line}.")
+                }
+                (Some(other), None) => {
+                    format!("login {login} is already used by sourcedId {other} in this tenant.")
+                }
+                (None, _) => format!(
+                    "login {login} is already used by another user of this tenant (not from a roster)."
+                ),
             });
         }
 
         let plan = match existing {
             Some(before) => {
-                let after = User { login, first_name, last_name, role, place, grade, disabled, ..before.clone() };
+                let after = User {
+                    login,
+                    first_name,
+                    last_name,
+                    role,
+                    place,
+                    grade,
+                    disabled,
+                    ..before.clone()
+                };
                 if after == *before {
                     return Ok(Plan::Unchanged);
                 }
                 let released = before.login.key();
-                if released != after.login.key() && self.logins.get(&released).is_some_and(|h| h.user == before.id) {
+                if released != after.login.key()
+                    && self
+                        .logins
+                        .get(&released)
+                        .is_some_and(|h| h.user == before.id)
+                {
                     // Rows are written in file order, so a later row may take this login.
                     self.logins.remove(&released);
                 }
@@ -203,7 +270,11 @@ impl<'a> Planner<'a> {
             }
         };
         if let Plan::Write(w) = &plan {
-            let holder = Holder { user: w.after.id, source_id: Some(source_id.to_owned()), line: Some(record.line) };
+            let holder = Holder {
+                user: w.after.id,
+                source_id: Some(source_id.to_owned()),
+                line: Some(record.line),
+            };
             self.logins.insert(w.after.login.key(), holder);
         }
         Ok(plan)
@@ -221,16 +292,27 @@ impl<'a> Planner<'a> {
             after.version = b.version + 1;
             after.updated_at = self.now;
         }
-        Plan::Write(RosterWrite { before, after, action })
+        Plan::Write(RosterWrite {
+            before,
+            after,
+            action,
+        })
     }
 
     /// The role and place a row asks for, from `role` and `orgSourcedIds`.
     fn place(&self, role: &str, orgs: &str) -> Result<(Role, Place), String> {
-        let wanted: Vec<&str> = orgs.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
+        let wanted: Vec<&str> = orgs
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .collect();
         if wanted.is_empty() {
             return Err("orgSourcedIds is empty.".into());
         }
-        let known: Vec<(&str, OrgRef)> = wanted.iter().filter_map(|id| self.orgs.get(*id).map(|o| (*id, *o))).collect();
+        let known: Vec<(&str, OrgRef)> = wanted
+            .iter()
+            .filter_map(|id| self.orgs.get(*id).map(|o| (*id, *o)))
+            .collect();
         let Some((first_id, first)) = known.first().copied() else {
             return Err(format!(
                 "org {} is not in orgs.csv or this tenant.",
@@ -243,11 +325,19 @@ impl<'a> Planner<'a> {
                 OrgRef::School { .. } => (Role::SchoolAdmin, first.place()),
             }),
             "student" | "teacher" => {
-                let role = if role == "student" { Role::Student } else { Role::Teacher };
-                let school = known.iter().find(|(_, o)| matches!(o, OrgRef::School { .. }));
+                let role = if role == "student" {
+                    Role::Student
+                } else {
+                    Role::Teacher
+                };
+                let school = known
+                    .iter()
+                    .find(|(_, o)| matches!(o, OrgRef::School { .. }));
                 match school {
                     Some((_, org)) => Ok((role, org.place())),
-                    None => Err(format!("a {role} belongs to a school, but org {first_id} is a district.")),
+                    None => Err(format!(
+                        "a {role} belongs to a school, but org {first_id} is a district."
+                    )),
                 }
             }
             "" => Err("role is empty.".into()),
@@ -271,6 +361,243 @@ fn login(username: &str, email: &str) -> Result<Login, String> {
 fn grade(grades: &str) -> Result<Option<Grade>, String> {
     match grades.split(',').map(str::trim).find(|g| !g.is_empty()) {
         None => Ok(None),
-        Some(g) => Grade::parse(g).map(Some).map_err(|e| format!("grades: {e}")),
+        Some(g) => Grade::parse(g)
+            .map(Some)
+            .map_err(|e| format!("grades: {e}")),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::directory::{DistrictId, SchoolId};
+
+    const HEADER: &str = "sourcedId,status,enabledUser,orgSourcedIds,role,username,givenName,familyName,email,grades";
+
+    struct Fixture {
+        orgs: OrgMap,
+        district: DistrictId,
+        school: SchoolId,
+    }
+
+    fn fixture() -> Fixture {
+        let district = DistrictId::new();
+        let school = SchoolId::new();
+        let mut orgs = OrgMap::new();
+        orgs.insert("d".into(), OrgRef::District(district));
+        orgs.insert("s".into(), OrgRef::School { school, district });
+        Fixture {
+            orgs,
+            district,
+            school,
+        }
+    }
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 28, 9, 0, 0).unwrap()
+    }
+
+    /// Plans every row of `rows` (CSV lines after the header) against `existing`.
+    fn plan(f: &Fixture, existing: Vec<User>, rows: &[&str]) -> Vec<Result<Plan, String>> {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("users.csv"),
+            format!("{HEADER}\n{}\n", rows.join("\n")),
+        )
+        .unwrap();
+        let mut table = Table::open(dir.path(), "users.csv").unwrap();
+        let cols = UserColumns::find(&table).unwrap();
+        let mut planner = Planner::new(TenantId::new(), &f.orgs, existing, now());
+        let mut plans = Vec::new();
+        while let Some(record) = table.next_record().unwrap() {
+            plans.push(planner.plan(&record, &cols));
+        }
+        plans
+    }
+
+    fn written(plan: &Result<Plan, String>) -> &RosterWrite {
+        match plan {
+            Ok(Plan::Write(w)) => w,
+            Ok(Plan::Unchanged) => panic!("expected a write, got unchanged"),
+            Err(reason) => panic!("expected a write, got refused: {reason}"),
+        }
+    }
+
+    fn refused(plan: &Result<Plan, String>) -> &str {
+        match plan {
+            Err(reason) => reason,
+            Ok(_) => panic!("expected a refusal"),
+        }
+    }
+
+    #[test]
+    fn an_administrator_at_a_district_is_a_district_admin_and_at_a_school_a_school_admin() {
+        let f = fixture();
+        let plans = plan(
+            &f,
+            vec![],
+            &[
+                "a,,,d,administrator,dana,Dana,Day,,",
+                "b,,,s,Administrator,sam,Sam,Sun,,",
+            ],
+        );
+        let (dana, sam) = (written(&plans[0]), written(&plans[1]));
+        assert_eq!(
+            (dana.after.role, dana.after.place),
+            (
+                Role::DistrictAdmin,
+                Place::District {
+                    district: f.district
+                }
+            )
+        );
+        assert_eq!(sam.after.role, Role::SchoolAdmin);
+        assert_eq!(sam.after.place.school(), Some(f.school));
+        assert_eq!(dana.action, Action::UserCreate);
+    }
+
+    #[test]
+    fn a_student_takes_the_first_known_school_of_their_orgs() {
+        let f = fixture();
+        let plans = plan(
+            &f,
+            vec![],
+            &["a,,,\"gone, d, s\",student,ana,Ana,Lopez,,\"7, 8\""],
+        );
+        let ana = written(&plans[0]);
+        assert_eq!(ana.after.place.school(), Some(f.school));
+        assert_eq!(
+            ana.after.grade,
+            Some(Grade::Numbered(7)),
+            "the first of several grades, zero-padded"
+        );
+        assert_eq!(ana.after.source_id.as_deref(), Some("a"));
+    }
+
+    #[test]
+    fn a_student_or_teacher_at_a_district_only_is_refused_naming_the_org() {
+        let f = fixture();
+        let plans = plan(
+            &f,
+            vec![],
+            &[
+                "a,,,d,student,ana,Ana,Lopez,,",
+                "b,,,d,teacher,ben,Ben,Ng,,",
+            ],
+        );
+        assert!(
+            refused(&plans[0]).contains("a student belongs to a school, but org d is a district")
+        );
+        assert!(refused(&plans[1]).contains("a teacher belongs to a school"));
+    }
+
+    #[test]
+    fn the_email_is_the_login_when_the_username_is_empty() {
+        let f = fixture();
+        let plans = plan(
+            &f,
+            vec![],
+            &[
+                "a,,,s,teacher,,Ana,Lopez,ana@school.example,",
+                "b,,,s,teacher,,Ben,Ng,,",
+            ],
+        );
+        assert_eq!(
+            written(&plans[0]).after.login.as_str(),
+            "ana@school.example"
+        );
+        assert!(refused(&plans[1]).contains("username and email are both empty"));
+    }
+
+    #[test]
+    fn a_login_is_claimed_by_the_first_row_that_is_imported_and_not_by_a_refused_one() {
+        let f = fixture();
+        let plans = plan(
+            &f,
+            vec![],
+            &[
+                "a,,,s,student,ana,Ana,Lopez,,14",
+                "b,,,s,student,ANA,Ana,Lopez,,07",
+                "c,,,s,student,Ana,Ana,Lopez,,07",
+            ],
+        );
+        assert!(refused(&plans[0]).starts_with("grades:"));
+        written(&plans[1]);
+        assert_eq!(
+            refused(&plans[2]),
+            "login Ana is already claimed by sourcedId b on line 3."
+        );
+    }
+
+    #[test]
+    fn a_row_that_matches_its_record_is_unchanged_and_a_change_bumps_the_version() {
+        let f = fixture();
+        let created = written(&plan(&f, vec![], &["a,,,s,student,ana,Ana,Lopez,,07"])[0])
+            .after
+            .clone();
+        let plans = plan(
+            &f,
+            vec![created.clone()],
+            &["a,active,true,s,student,ana,Ana,Lopez,,07"],
+        );
+        assert!(matches!(plans[0], Ok(Plan::Unchanged)));
+        let plans = plan(
+            &f,
+            vec![created.clone()],
+            &["a,,,s,student,ana,Ana,López,,07"],
+        );
+        let edit = written(&plans[0]);
+        assert_eq!(
+            (edit.action, edit.after.version, edit.after.id),
+            (Action::UserEdit, created.version + 1, created.id)
+        );
+    }
+
+    #[test]
+    fn tobedeleted_needs_only_the_sourced_id_and_disables_a_known_user() {
+        let f = fixture();
+        let created = written(&plan(&f, vec![], &["a,,,s,student,ana,Ana,Lopez,,07"])[0])
+            .after
+            .clone();
+        let plans = plan(
+            &f,
+            vec![created.clone()],
+            &["a,tobedeleted,,,,,,,,", "unknown,tobedeleted,,,,,,,,"],
+        );
+        let disable = written(&plans[0]);
+        assert_eq!(
+            (disable.action, disable.after.disabled),
+            (Action::UserDisable, true)
+        );
+        assert_eq!(
+            disable.after.last_name, created.last_name,
+            "nothing else changes"
+        );
+        assert!(
+            matches!(plans[1], Ok(Plan::Unchanged)),
+            "an unknown user is not created only to be deleted"
+        );
+    }
+
+    #[test]
+    fn unknown_roles_statuses_and_enabled_values_are_refused_with_the_value() {
+        let f = fixture();
+        let plans = plan(
+            &f,
+            vec![],
+            &[
+                "a,,,s,aide,a,A,B,,",
+                "b,archived,,s,student,b,A,B,,",
+                "c,,maybe,s,student,c,A,B,,",
+                "d,,,s,,d,A,B,,",
+            ],
+        );
+        assert!(refused(&plans[0]).contains("role \"aide\" is not imported"));
+        assert!(refused(&plans[1]).contains("status \"archived\""));
+        assert!(refused(&plans[2]).contains("enabledUser \"maybe\""));
+        assert_eq!(refused(&plans[3]), "role is empty.");
     }
 }

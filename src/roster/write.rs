@@ -10,8 +10,8 @@
 
 use indicatif::ProgressBar;
 
-use super::report::{ImportReport, RefusedRow};
 use super::ImportError;
+use super::report::{ImportReport, RefusedRow};
 use crate::audit::{Action, AuditEntry};
 use crate::store::{RosterWrite, Store, StoreError};
 
@@ -27,7 +27,6 @@ pub(crate) struct Pending {
 }
 
 /// Writes `pending` and counts what was written into `report`.
-#[tracing::instrument(skip_all, fields(rows = pending.len()))]
 pub(crate) async fn write_all(
     store: &Store,
     pending: Vec<Pending>,
@@ -35,14 +34,26 @@ pub(crate) async fn write_all(
     progress: &ProgressBar,
     report: &mut ImportReport,
 ) -> Result<(), ImportError> {
+    write_in_batches(store, pending, template, progress, report, BATCH_SIZE).await
+}
+
+#[tracing::instrument(skip_all, fields(rows = pending.len()))]
+async fn write_in_batches(
+    store: &Store,
+    pending: Vec<Pending>,
+    template: &AuditEntry,
+    progress: &ProgressBar,
+    report: &mut ImportReport,
+    batch_size: usize,
+) -> Result<(), ImportError> {
     let mut writer = store.roster_writer().await?;
-    let mut lines = Vec::with_capacity(BATCH_SIZE);
-    let mut writes = Vec::with_capacity(BATCH_SIZE);
+    let mut lines = Vec::with_capacity(batch_size);
+    let mut writes = Vec::with_capacity(batch_size);
     let mut rows = pending.into_iter().peekable();
     while rows.peek().is_some() {
         lines.clear();
         writes.clear();
-        for Pending { line, write } in rows.by_ref().take(BATCH_SIZE) {
+        for Pending { line, write } in rows.by_ref().take(batch_size) {
             lines.push(line);
             writes.push(write);
         }
@@ -52,7 +63,10 @@ pub(crate) async fn write_all(
             Err(e) => {
                 tracing::warn!(error = %e, "a batch was refused; writing it row by row");
                 for (line, write) in lines.iter().zip(&writes) {
-                    match writer.write_batch(std::slice::from_ref(write), template).await {
+                    match writer
+                        .write_batch(std::slice::from_ref(write), template)
+                        .await
+                    {
                         Ok(()) => count(write, report),
                         Err(e) if !is_about_a_row(&e) => return Err(e.into()),
                         Err(e) => report.refused.push(RefusedRow::new(
@@ -98,5 +112,121 @@ fn refusal(error: &StoreError) -> String {
         }
         StoreError::NotFound => "the row's school or district is no longer in this tenant.".into(),
         other => format!("the database refused the row: {other}"),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+
+    use super::*;
+    use crate::audit::{AuditActor, Origin};
+    use crate::directory::{Login, PersonName, Place, Role, TenantName, User, UserId};
+    use crate::store::NewUser;
+
+    #[tokio::test]
+    async fn every_batch_is_written_and_a_row_the_database_refuses_costs_only_itself() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::connect(&format!("sqlite://{}", dir.path().join("t.db").display()))
+            .await
+            .unwrap();
+        store.migrate().await.unwrap();
+        let now = Utc.with_ymd_and_hms(2026, 11, 28, 9, 0, 0).unwrap();
+        let tenant = store
+            .create_tenant(&TenantName::parse("t").unwrap(), now)
+            .await
+            .unwrap()
+            .id;
+        let district = store
+            .create_district(tenant, "D", Some("d"))
+            .await
+            .unwrap()
+            .id;
+        let school = store
+            .create_school(tenant, district, "S", Some("s"))
+            .await
+            .unwrap()
+            .id;
+        let place = Place::School { school, district };
+        let template = AuditEntry::new(
+            Some(tenant),
+            now,
+            AuditActor::system("test"),
+            Action::RosterImport,
+            Origin::api("test"),
+        );
+        // Taken behind the planner's back, so only the database can refuse it.
+        let taken = NewUser {
+            login: Login::parse("user5").unwrap(),
+            first_name: PersonName::parse("Already").unwrap(),
+            last_name: PersonName::parse("Here").unwrap(),
+            role: Role::Student,
+            place,
+            grade: None,
+            title: None,
+            source_id: None,
+            disabled: false,
+        };
+        store
+            .insert_user(tenant, &taken, template.clone())
+            .await
+            .unwrap();
+        let pending: Vec<Pending> = (0..10)
+            .map(|n| Pending {
+                line: n + 2,
+                write: RosterWrite {
+                    before: None,
+                    after: User {
+                        id: UserId::new(),
+                        tenant_id: tenant,
+                        login: Login::parse(&format!("user{n}")).unwrap(),
+                        first_name: PersonName::parse("User").unwrap(),
+                        last_name: PersonName::parse(&format!("Number {n}")).unwrap(),
+                        role: Role::Student,
+                        place,
+                        grade: None,
+                        title: None,
+                        must_change_password: false,
+                        disabled: false,
+                        discord_user_id: None,
+                        source_id: Some(format!("u{n}")),
+                        version: 1,
+                        updated_at: now,
+                    },
+                    action: Action::UserCreate,
+                },
+            })
+            .collect();
+        let mut report = ImportReport::default();
+        write_in_batches(
+            &store,
+            pending,
+            &template,
+            &ProgressBar::hidden(),
+            &mut report,
+            3,
+        )
+        .await
+        .unwrap();
+        assert_eq!(report.users_created, 9);
+        assert_eq!(report.refused.len(), 1);
+        assert_eq!(
+            (
+                report.refused[0].line,
+                report.refused[0].source_id.as_deref()
+            ),
+            (7, Some("u5"))
+        );
+        assert!(
+            report.refused[0].reason.contains("user5"),
+            "{}",
+            report.refused[0].reason
+        );
+        let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        assert_eq!(users, 10, "nine imported beside the one that was there");
     }
 }

@@ -39,7 +39,10 @@ impl Store {
     #[tracing::instrument(skip(self))]
     pub(crate) async fn tenant_users(&self, tenant: TenantId) -> Result<Vec<User>, StoreError> {
         let sql = format!("SELECT {USER_COLUMNS} FROM {USER_FROM} WHERE u.tenant_id = $1");
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(tenant.to_string()).fetch_all(&self.pool).await?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(tenant.to_string())
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(user_from_row).collect()
     }
 
@@ -56,11 +59,20 @@ impl Store {
         // The tuning below stays with the connection: close it, not return it.
         conn.close_on_drop();
         if self.backend == Backend::Sqlite {
-            sqlx::query("PRAGMA cache_size = -65536").execute(&mut *conn).await?;
-            sqlx::query("PRAGMA temp_store = MEMORY").execute(&mut *conn).await?;
-            sqlx::query("PRAGMA wal_autocheckpoint = 16384").execute(&mut *conn).await?;
+            sqlx::query("PRAGMA cache_size = -65536")
+                .execute(&mut *conn)
+                .await?;
+            sqlx::query("PRAGMA temp_store = MEMORY")
+                .execute(&mut *conn)
+                .await?;
+            sqlx::query("PRAGMA wal_autocheckpoint = 16384")
+                .execute(&mut *conn)
+                .await?;
         }
-        Ok(RosterWriter { conn, backend: self.backend })
+        Ok(RosterWriter {
+            conn,
+            backend: self.backend,
+        })
     }
 }
 
@@ -76,7 +88,9 @@ impl RosterWriter {
     /// best effort (a busy reader may postpone it to the next checkpoint).
     pub(crate) async fn finish(mut self) {
         if self.backend == Backend::Sqlite
-            && let Err(e) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&mut *self.conn).await
+            && let Err(e) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .execute(&mut *self.conn)
+                .await
         {
             tracing::debug!(error = %e, "the checkpoint after the import is left to the next writer");
         }
@@ -91,7 +105,11 @@ impl RosterWriter {
     /// one by one because each names the version it was read at. Updates run
     /// first: one may free a login that a new record of the same batch takes.
     #[tracing::instrument(skip(self, writes, template), fields(rows = writes.len()))]
-    pub(crate) async fn write_batch(&mut self, writes: &[RosterWrite], template: &AuditEntry) -> Result<(), StoreError> {
+    pub(crate) async fn write_batch(
+        &mut self,
+        writes: &[RosterWrite],
+        template: &AuditEntry,
+    ) -> Result<(), StoreError> {
         // As `Store::begin_write`: on SQLite, take the write lock up front.
         let mut tx = match self.backend {
             Backend::Sqlite => self.conn.begin_with("BEGIN IMMEDIATE").await?,
@@ -100,18 +118,28 @@ impl RosterWriter {
         let mut entries = Vec::with_capacity(writes.len());
         for write in writes {
             let (old, new) = match &write.before {
-                None => (Value::Object(Map::new()), Value::Object(audit_fields(&write.after))),
+                None => (
+                    Value::Object(Map::new()),
+                    Value::Object(audit_fields(&write.after)),
+                ),
                 Some(before) => {
                     update_user_row(&mut tx, before, &write.after).await?;
                     diff(before, &write.after)
                 }
             };
-            let entry = AuditEntry { action: write.action, ..template.clone() }
-                .target(write.after.id, write.after.display_name())
-                .change(old, new);
+            let entry = AuditEntry {
+                action: write.action,
+                ..template.clone()
+            }
+            .target(write.after.id, write.after.display_name())
+            .change(old, new);
             entries.push(entry);
         }
-        let created: Vec<&User> = writes.iter().filter(|w| w.before.is_none()).map(|w| &w.after).collect();
+        let created: Vec<&User> = writes
+            .iter()
+            .filter(|w| w.before.is_none())
+            .map(|w| &w.after)
+            .collect();
         check_places(&mut tx, &created).await?;
         for chunk in created.chunks(ROWS_PER_STATEMENT) {
             insert_user_rows(&mut tx, self.backend, chunk).await?;
@@ -159,7 +187,9 @@ pub(super) fn values_list(backend: Backend, rows: usize, columns: usize) -> Stri
     let row = |r: usize| -> String {
         let params: Vec<String> = match backend {
             Backend::Sqlite => vec!["?".to_owned(); columns],
-            Backend::Postgres => (1..=columns).map(|c| format!("${}", r * columns + c)).collect(),
+            Backend::Postgres => (1..=columns)
+                .map(|c| format!("${}", r * columns + c))
+                .collect(),
         };
         format!("({})", params.join(", "))
     };
@@ -168,7 +198,11 @@ pub(super) fn values_list(backend: Backend, rows: usize, columns: usize) -> Stri
 
 /// Inserts new records with one statement. A login taken meanwhile fails the
 /// statement; with one row, the error names the login.
-async fn insert_user_rows(conn: &mut sqlx::AnyConnection, backend: Backend, users: &[&User]) -> Result<(), StoreError> {
+async fn insert_user_rows(
+    conn: &mut sqlx::AnyConnection,
+    backend: Backend,
+    users: &[&User],
+) -> Result<(), StoreError> {
     let sql = format!(
         "INSERT INTO users (id, tenant_id, login, login_key, first_name, last_name, first_key, last_key, role, \
          school_id, district_id, grade, title, must_change_password, disabled, source_id, version, created_at, \
@@ -211,7 +245,11 @@ async fn insert_user_rows(conn: &mut sqlx::AnyConnection, backend: Backend, user
 /// Rewrites a record read at `before.version` as `after`, with the same checks
 /// as [`Store::update_user`]: the place must be in the tenant, and the record
 /// must not have changed since it was read.
-async fn update_user_row(conn: &mut sqlx::AnyConnection, before: &User, after: &User) -> Result<(), StoreError> {
+async fn update_user_row(
+    conn: &mut sqlx::AnyConnection,
+    before: &User,
+    after: &User,
+) -> Result<(), StoreError> {
     let result = sqlx::query(
         "UPDATE users SET login = $1, login_key = $2, first_name = $3, last_name = $4, first_key = $5, \
          last_key = $6, role = $7, school_id = $8, district_id = $9, grade = $10, title = $11, disabled = $12, \
@@ -239,7 +277,9 @@ async fn update_user_row(conn: &mut sqlx::AnyConnection, before: &User, after: &
     .execute(&mut *conn)
     .await;
     match result {
-        Err(e) if StoreError::is_unique_violation_on(&e, "login_key") => Err(StoreError::LoginTaken(after.login.to_string())),
+        Err(e) if StoreError::is_unique_violation_on(&e, "login_key") => {
+            Err(StoreError::LoginTaken(after.login.to_string()))
+        }
         Err(e) => Err(e.into()),
         // Either someone changed the record since the import read it, or the
         // place left the tenant; both mean "read it again", never "overwrite".
