@@ -3,10 +3,24 @@
 //! The crate is laid out so the architecture shows: `directory` holds the domain
 //! types, `policy` the authority rules (pure), `credentials` password handling,
 //! `store` the database behind one API, `audit` the append-only log, `roster`
-//! the OneRoster import and `cli` the operator's command line.
+//! the OneRoster import, `commands` the slash commands (transport-free),
+//! `discord` the serenity glue, `web` the HTTP listener, `support` the Zendesk
+//! tickets behind promotion requests, `console` the operator's prompt and
+//! `cli` the command line.
 
-pub mod directory;
-pub mod policy;
+pub mod app;
 pub mod audit;
-pub mod store;
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod console;
+pub mod credentials;
+pub mod directory;
+pub mod discord;
+pub mod limits;
+pub mod policy;
 pub mod roster;
+pub mod store;
+pub mod support;
+pub mod telemetry;
+pub mod web;

@@ -1,1 +1,29 @@
-fn main() {}
+//! The `hallpass` binary: wiring only. Usage errors exit 2 (clap), failures
+//! exit 1 with a one-line reason on standard error.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use hallpass::cli::{Cli, run};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    hallpass::telemetry::init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("hallpass: Failed to start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("hallpass: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -22,6 +22,10 @@ pub enum Action {
     PasswordReset,
     PasswordChange,
     RosterImport,
+    /// Looking a user up (recorded when refused).
+    UserView,
+    /// Reading the audit log from chat (recorded when refused).
+    AuditRead,
 }
 
 impl Action {
@@ -38,6 +42,8 @@ impl Action {
             Self::PasswordReset => "password.reset",
             Self::PasswordChange => "password.change",
             Self::RosterImport => "roster.import",
+            Self::UserView => "user.view",
+            Self::AuditRead => "audit.read",
         }
     }
 }
@@ -87,7 +93,10 @@ pub struct AuditActor {
 
 impl AuditActor {
     pub fn system(label: impl Into<String>) -> Self {
-        Self { label: label.into(), ..Self::default() }
+        Self {
+            label: label.into(),
+            ..Self::default()
+        }
     }
 }
 
@@ -103,7 +112,10 @@ pub struct Origin {
 
 impl Origin {
     pub fn api(caller: impl Into<String>) -> Self {
-        Self { api_caller: Some(caller.into()), ..Self::default() }
+        Self {
+            api_caller: Some(caller.into()),
+            ..Self::default()
+        }
     }
 }
 
@@ -126,7 +138,13 @@ pub struct AuditEntry {
 
 impl AuditEntry {
     /// An applied action with no field changes yet; fill the rest with the builder methods.
-    pub fn new(tenant_id: Option<TenantId>, at: DateTime<Utc>, actor: AuditActor, action: Action, origin: Origin) -> Self {
+    pub fn new(
+        tenant_id: Option<TenantId>,
+        at: DateTime<Utc>,
+        actor: AuditActor,
+        action: Action,
+        origin: Origin,
+    ) -> Self {
         Self {
             tenant_id,
             at,

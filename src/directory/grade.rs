@@ -87,11 +87,14 @@ impl Serialize for Grade {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]
     fn oneroster_grade_codes_are_accepted() {
-        for code in ["IT", "PR", "PK", "TK", "KG", "01", "09", "12", "13", "PS", "UG", "Other"] {
+        for code in [
+            "IT", "PR", "PK", "TK", "KG", "01", "09", "12", "13", "PS", "UG", "Other",
+        ] {
             assert_eq!(Grade::parse(code).unwrap().code(), code);
         }
     }

@@ -26,9 +26,16 @@ impl Login {
             )));
         }
         if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return Err(ParseError::new("A login cannot contain spaces or control characters."));
+            return Err(ParseError::new(
+                "A login cannot contain spaces or control characters.",
+            ));
         }
-        if s.chars().any(|c| matches!(c, '<' | '>' | '"' | '\'' | '`' | ',' | ';' | '\\' | '(' | ')')) {
+        if s.chars().any(|c| {
+            matches!(
+                c,
+                '<' | '>' | '"' | '\'' | '`' | ',' | ';' | '\\' | '(' | ')'
+            )
+        }) {
             return Err(ParseError::new(
                 "A login can use letters, digits and . _ - + @ but not quotes, brackets, commas or semicolons.",
             ));
@@ -81,6 +88,7 @@ impl Serialize for Login {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]
@@ -98,7 +106,17 @@ mod tests {
 
     #[test]
     fn logins_with_spaces_quotes_or_two_ats_are_refused() {
-        for bad in ["", "   ", "ana lopez", "ana\u{0007}", "a@b@c.org", "ana@school", "@school.org", "ana@.org", "o'brien"] {
+        for bad in [
+            "",
+            "   ",
+            "ana lopez",
+            "ana\u{0007}",
+            "a@b@c.org",
+            "ana@school",
+            "@school.org",
+            "ana@.org",
+            "o'brien",
+        ] {
             assert!(Login::parse(bad).is_err(), "{bad:?} should be refused");
         }
     }

@@ -73,6 +73,7 @@ text_type!(
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]
@@ -82,7 +83,9 @@ mod tests {
 
     #[test]
     fn names_in_any_script_are_accepted() {
-        for ok in ["Nguyễn", "Ørsted", "李", "Zoë", "O'Brien", "Jean-Luc", "أحمد"] {
+        for ok in [
+            "Nguyễn", "Ørsted", "李", "Zoë", "O'Brien", "Jean-Luc", "أحمد",
+        ] {
             assert!(PersonName::parse(ok).is_ok(), "{ok}");
         }
     }

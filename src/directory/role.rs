@@ -15,10 +15,20 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 4] = [Role::Student, Role::Teacher, Role::SchoolAdmin, Role::DistrictAdmin];
+    pub const ALL: [Role; 4] = [
+        Role::Student,
+        Role::Teacher,
+        Role::SchoolAdmin,
+        Role::DistrictAdmin,
+    ];
 
     pub fn parse(raw: &str) -> Result<Self, ParseError> {
-        match raw.trim().to_ascii_lowercase().replace([' ', '-'], "_").as_str() {
+        match raw
+            .trim()
+            .to_ascii_lowercase()
+            .replace([' ', '-'], "_")
+            .as_str()
+        {
             "student" => Ok(Self::Student),
             "teacher" => Ok(Self::Teacher),
             "school_admin" => Ok(Self::SchoolAdmin),
@@ -80,6 +90,7 @@ impl Serialize for Role {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]

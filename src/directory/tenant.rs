@@ -13,7 +13,8 @@ impl TenantName {
     pub fn parse(raw: &str) -> Result<Self, ParseError> {
         let s = raw.trim().to_ascii_lowercase();
         let ok = (1..=63).contains(&s.len())
-            && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+            && s.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
             && !s.starts_with('-');
         if ok {
             Ok(Self(s))
@@ -44,11 +45,15 @@ impl Serialize for TenantName {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]
     fn tenant_names_are_lower_cased_slugs() {
-        assert_eq!(TenantName::parse(" Lincoln-USD ").unwrap().as_str(), "lincoln-usd");
+        assert_eq!(
+            TenantName::parse(" Lincoln-USD ").unwrap().as_str(),
+            "lincoln-usd"
+        );
         for bad in ["", "lincoln usd", "-x", "école", &"a".repeat(64)] {
             assert!(TenantName::parse(bad).is_err(), "{bad}");
         }

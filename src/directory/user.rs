@@ -35,8 +35,13 @@ pub struct School {
 /// a home school (and so a district); district admins have a district and no school.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Place {
-    School { school: SchoolId, district: DistrictId },
-    District { district: DistrictId },
+    School {
+        school: SchoolId,
+        district: DistrictId,
+    },
+    District {
+        district: DistrictId,
+    },
 }
 
 impl Place {
@@ -58,7 +63,10 @@ impl Place {
         matches!(
             (self, role),
             (Self::District { .. }, Role::DistrictAdmin)
-                | (Self::School { .. }, Role::Student | Role::Teacher | Role::SchoolAdmin)
+                | (
+                    Self::School { .. },
+                    Role::Student | Role::Teacher | Role::SchoolAdmin
+                )
         )
     }
 }

@@ -41,19 +41,33 @@ pub enum Denial {
     NoSuchUser,
     ActorDisabled,
     /// The actor can see the record but their role may not edit it.
-    RecordNotEditable { actor: Role, target: Role, own_record: bool },
+    RecordNotEditable {
+        actor: Role,
+        target: Role,
+        own_record: bool,
+    },
     /// The target's role has no such field.
-    FieldNotOnRole { field: &'static str, target: Role },
+    FieldNotOnRole {
+        field: &'static str,
+        target: Role,
+    },
     /// Only district admins may make this move.
-    OnlyDistrictAdmins { what: &'static str },
+    OnlyDistrictAdmins {
+        what: &'static str,
+    },
     DestinationOutsideDistrict,
     OwnPlace,
     LastDistrictAdmin,
     PromotionOnlyThroughSupport,
     NoDirectAdminGrant,
-    UnsupportedRoleChange { from: Role, to: Role },
+    UnsupportedRoleChange {
+        from: Role,
+        to: Role,
+    },
     /// The destination does not have the shape the new role needs (a school admin needs a school).
-    PlaceDoesNotFitRole { role: Role },
+    PlaceDoesNotFitRole {
+        role: Role,
+    },
     NotATeacher,
     PromotionOnlyForSelf,
     StudentsCannotRequest,

@@ -63,12 +63,29 @@ impl Field {
 
     /// The fields a record of this role has.
     pub fn of_role(role: Role) -> &'static [Field] {
-        use Field::*;
+        // Not `Field::*`: its `Role` variant would shadow the `Role` enum matched on here.
+        use Field::{District, FirstName, Grade, LastName, Login, Password, School, Title};
         match role {
-            self::Role::Student => &[FirstName, LastName, School, Grade, Login, Password],
-            self::Role::Teacher => &[FirstName, LastName, Title, Login, Password, School],
-            self::Role::SchoolAdmin => &[FirstName, LastName, Title, Login, Password, School, Field::Role],
-            self::Role::DistrictAdmin => &[FirstName, LastName, Title, Login, Password, District, Field::Role],
+            Role::Student => &[FirstName, LastName, School, Grade, Login, Password],
+            Role::Teacher => &[FirstName, LastName, Title, Login, Password, School],
+            Role::SchoolAdmin => &[
+                FirstName,
+                LastName,
+                Title,
+                Login,
+                Password,
+                School,
+                Field::Role,
+            ],
+            Role::DistrictAdmin => &[
+                FirstName,
+                LastName,
+                Title,
+                Login,
+                Password,
+                District,
+                Field::Role,
+            ],
         }
     }
 }
@@ -98,7 +115,11 @@ pub fn can_edit(actor: &Subject, target: &Subject) -> Decision {
     };
     Decision::allow_if(
         allowed,
-        Denial::RecordNotEditable { actor: actor.role, target: target.role, own_record: actor.is(target) },
+        Denial::RecordNotEditable {
+            actor: actor.role,
+            target: target.role,
+            own_record: actor.is(target),
+        },
     )
 }
 
@@ -108,7 +129,10 @@ pub fn can_edit_field(actor: &Subject, target: &Subject, field: Field) -> Decisi
         return Decision::deny(denial);
     }
     if !Field::of_role(target.role).contains(&field) {
-        return Decision::deny(Denial::FieldNotOnRole { field: field.label(), target: target.role });
+        return Decision::deny(Denial::FieldNotOnRole {
+            field: field.label(),
+            target: target.role,
+        });
     }
     if !field.is_place() {
         return Decision::Allow;
@@ -121,7 +145,9 @@ pub fn can_edit_field(actor: &Subject, target: &Subject, field: Field) -> Decisi
     let open_to_all_editors = field == Field::School && target.role == Role::Student;
     Decision::allow_if(
         open_to_all_editors || actor.role == Role::DistrictAdmin,
-        Denial::OnlyDistrictAdmins { what: only_district_admins_what(field, target.role) },
+        Denial::OnlyDistrictAdmins {
+            what: only_district_admins_what(field, target.role),
+        },
     )
 }
 

@@ -22,11 +22,13 @@ mod subject;
 mod visibility;
 
 pub use decision::{Decision, Denial};
-pub use edit::{Field, can_edit, can_edit_field, can_issue_link_code, can_reset_password, editable_fields};
+pub use edit::{
+    Field, can_edit, can_edit_field, can_issue_link_code, can_reset_password, editable_fields,
+};
 pub use moves::{PlaceChange, can_change_place};
 pub use promotion::can_request_promotion;
 pub use subject::Subject;
-pub use visibility::can_see;
+pub use visibility::{SearchArea, VisibleSet, can_see, visible_set};
 
 #[cfg(test)]
 mod tests;

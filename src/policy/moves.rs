@@ -54,11 +54,14 @@ pub fn can_change_place(
     }
     let student_move = target.role == Role::Student && to.role == Role::Student;
     if !student_move && actor.role != Role::DistrictAdmin {
-        return Decision::deny(Denial::OnlyDistrictAdmins { what: what_only_district_admins_do(target.role, to.role) });
+        return Decision::deny(Denial::OnlyDistrictAdmins {
+            what: what_only_district_admins_do(target.role, to.role),
+        });
     }
     // A district admin may send another district admin to any district of the
     // tenant; every other destination lies in the actor's own district.
-    let cross_district_allowed = target.role == Role::DistrictAdmin && to.role == Role::DistrictAdmin;
+    let cross_district_allowed =
+        target.role == Role::DistrictAdmin && to.role == Role::DistrictAdmin;
     if !cross_district_allowed && to.place.district() != actor.place.district() {
         return Decision::deny(Denial::DestinationOutsideDistrict);
     }

@@ -10,7 +10,10 @@ use super::{Backend, Store, StoreError, time};
 use crate::audit::{AuditEntry, AuditEvent, AuditQuery, Origin};
 
 /// Appends one entry on the given connection (inside the caller's transaction).
-pub(crate) async fn insert(conn: &mut sqlx::AnyConnection, entry: &AuditEntry) -> Result<(), StoreError> {
+pub(crate) async fn insert(
+    conn: &mut sqlx::AnyConnection,
+    entry: &AuditEntry,
+) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO audit_events (id, tenant_id, at, actor_user_id, actor_discord_id, actor_label, action, \
          target_user_id, target_label, outcome, reason, before_json, after_json, guild_id, channel_id, \
@@ -82,8 +85,11 @@ pub(crate) async fn insert_many(
 
 fn json_column(row: &AnyRow, name: &str) -> Result<Option<Value>, StoreError> {
     let text: Option<String> = row.try_get(name)?;
-    text.map(|t| serde_json::from_str(&t).map_err(|e| StoreError::Corrupt(format!("audit_events.{name}: {e}"))))
-        .transpose()
+    text.map(|t| {
+        serde_json::from_str(&t)
+            .map_err(|e| StoreError::Corrupt(format!("audit_events.{name}: {e}")))
+    })
+    .transpose()
 }
 
 fn event_from_row(row: &AnyRow) -> Result<AuditEvent, StoreError> {

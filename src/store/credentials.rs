@@ -41,12 +41,14 @@ impl Store {
         audit: AuditEntry,
     ) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
-        let updated = sqlx::query("UPDATE users SET must_change_password = $1 WHERE id = $2 AND tenant_id = $3")
-            .bind(i64::from(must_change))
-            .bind(user.id.to_string())
-            .bind(user.tenant_id.to_string())
-            .execute(&mut *tx)
-            .await?;
+        let updated = sqlx::query(
+            "UPDATE users SET must_change_password = $1 WHERE id = $2 AND tenant_id = $3",
+        )
+        .bind(i64::from(must_change))
+        .bind(user.id.to_string())
+        .bind(user.tenant_id.to_string())
+        .execute(&mut *tx)
+        .await?;
         if updated.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
@@ -72,7 +74,11 @@ impl Store {
     }
 
     /// The stored hash, for verification only.
-    pub async fn password_hash(&self, tenant: TenantId, user: UserId) -> Result<Option<StoredPassword>, StoreError> {
+    pub async fn password_hash(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+    ) -> Result<Option<StoredPassword>, StoreError> {
         let row = sqlx::query(
             "SELECT c.password_hash, c.expires_at, u.must_change_password FROM credentials c \
              JOIN users u ON u.id = c.user_id WHERE c.user_id = $1 AND u.tenant_id = $2",

@@ -11,13 +11,17 @@ pub enum StoreError {
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
     /// Optimistic concurrency: the record changed after the caller read it.
-    #[error("This record was changed by someone else since you opened it. Open it again to see the current values.")]
+    #[error(
+        "This record was changed by someone else since you opened it. Open it again to see the current values."
+    )]
     Conflict,
     #[error("No such record.")]
     NotFound,
     #[error("The login \"{0}\" is already used by someone else in this tenant.")]
     LoginTaken(String),
-    #[error("That Discord account is already linked to someone else, or this user already has a Discord account linked.")]
+    #[error(
+        "That Discord account is already linked to someone else, or this user already has a Discord account linked."
+    )]
     AlreadyLinked,
     #[error("A tenant named \"{0}\" already exists.")]
     TenantExists(String),

@@ -55,22 +55,36 @@ pub(crate) fn prefix_range(prefix: &str) -> (String, String) {
 
 impl Store {
     #[tracing::instrument(skip(self))]
-    pub async fn create_tenant(&self, name: &TenantName, now: DateTime<Utc>) -> Result<Tenant, StoreError> {
-        let tenant = Tenant { id: TenantId::new(), name: name.clone() };
+    pub async fn create_tenant(
+        &self,
+        name: &TenantName,
+        now: DateTime<Utc>,
+    ) -> Result<Tenant, StoreError> {
+        let tenant = Tenant {
+            id: TenantId::new(),
+            name: name.clone(),
+        };
         let mut tx = self.begin_write().await?;
-        let inserted = sqlx::query("INSERT INTO tenants (id, name, created_at) VALUES ($1, $2, $3)")
-            .bind(tenant.id.to_string())
-            .bind(name.as_str().to_owned())
-            .bind(time::encode(now))
-            .execute(&mut *tx)
-            .await;
+        let inserted =
+            sqlx::query("INSERT INTO tenants (id, name, created_at) VALUES ($1, $2, $3)")
+                .bind(tenant.id.to_string())
+                .bind(name.as_str().to_owned())
+                .bind(time::encode(now))
+                .execute(&mut *tx)
+                .await;
         match inserted {
             Err(e) if StoreError::is_unique_violation(&e) => {
                 return Err(StoreError::TenantExists(name.to_string()));
             }
             other => other?,
         };
-        let entry = AuditEntry::new(Some(tenant.id), now, AuditActor::system("cli"), Action::TenantCreate, Origin::api("cli"));
+        let entry = AuditEntry::new(
+            Some(tenant.id),
+            now,
+            AuditActor::system("cli"),
+            Action::TenantCreate,
+            Origin::api("cli"),
+        );
         super::audit::insert(&mut tx, &entry).await?;
         tx.commit().await?;
         Ok(tenant)
@@ -93,12 +107,18 @@ impl Store {
     }
 
     /// The tenant of that name, created if it does not exist yet.
-    pub async fn ensure_tenant(&self, name: &TenantName, now: DateTime<Utc>) -> Result<Tenant, StoreError> {
+    pub async fn ensure_tenant(
+        &self,
+        name: &TenantName,
+        now: DateTime<Utc>,
+    ) -> Result<Tenant, StoreError> {
         if let Some(tenant) = self.tenant_by_name(name).await? {
             return Ok(tenant);
         }
         match self.create_tenant(name, now).await {
-            Err(StoreError::TenantExists(_)) => self.tenant_by_name(name).await?.ok_or(StoreError::NotFound),
+            Err(StoreError::TenantExists(_)) => {
+                self.tenant_by_name(name).await?.ok_or(StoreError::NotFound)
+            }
             other => other,
         }
     }
@@ -163,7 +183,12 @@ impl Store {
     }
 
     /// Renames a district or school kept in step with a roster (import).
-    pub(crate) async fn rename_org(&self, table: OrgTable, id: &str, name: &str) -> Result<(), StoreError> {
+    pub async fn rename_org(
+        &self,
+        table: OrgTable,
+        id: &str,
+        name: &str,
+    ) -> Result<(), StoreError> {
         let sql = match table {
             OrgTable::Districts => "UPDATE districts SET name = $1, name_key = $2 WHERE id = $3",
             OrgTable::Schools => "UPDATE schools SET name = $1, name_key = $2 WHERE id = $3",
@@ -177,16 +202,26 @@ impl Store {
         Ok(())
     }
 
-    pub async fn district(&self, tenant: TenantId, id: DistrictId) -> Result<Option<District>, StoreError> {
-        let row = sqlx::query("SELECT id, tenant_id, name, source_id FROM districts WHERE id = $1 AND tenant_id = $2")
-            .bind(id.to_string())
-            .bind(tenant.to_string())
-            .fetch_optional(&self.pool)
-            .await?;
+    pub async fn district(
+        &self,
+        tenant: TenantId,
+        id: DistrictId,
+    ) -> Result<Option<District>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, tenant_id, name, source_id FROM districts WHERE id = $1 AND tenant_id = $2",
+        )
+        .bind(id.to_string())
+        .bind(tenant.to_string())
+        .fetch_optional(&self.pool)
+        .await?;
         row.as_ref().map(district_from_row).transpose()
     }
 
-    pub async fn school(&self, tenant: TenantId, id: SchoolId) -> Result<Option<School>, StoreError> {
+    pub async fn school(
+        &self,
+        tenant: TenantId,
+        id: SchoolId,
+    ) -> Result<Option<School>, StoreError> {
         let row = sqlx::query(
             "SELECT id, tenant_id, district_id, name, source_id FROM schools WHERE id = $1 AND tenant_id = $2",
         )
@@ -240,7 +275,12 @@ impl Store {
     }
 
     /// Districts of a tenant whose name starts with `prefix` (autocomplete).
-    pub async fn search_districts(&self, tenant: TenantId, prefix: &str, limit: u32) -> Result<Vec<District>, StoreError> {
+    pub async fn search_districts(
+        &self,
+        tenant: TenantId,
+        prefix: &str,
+        limit: u32,
+    ) -> Result<Vec<District>, StoreError> {
         let (low, high) = prefix_range(prefix);
         let rows = sqlx::query(
             "SELECT id, tenant_id, name, source_id FROM districts \
@@ -257,7 +297,7 @@ impl Store {
 }
 
 #[derive(Debug, Clone, Copy)]
-pub(crate) enum OrgTable {
+pub enum OrgTable {
     Districts,
     Schools,
 }

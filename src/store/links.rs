@@ -12,7 +12,12 @@ use crate::directory::{DiscordGuildId, DiscordUserId, Tenant, TenantId, TenantNa
 impl Store {
     /// Binds a guild to a tenant (re-binding moves it) and audits it.
     #[tracing::instrument(skip(self, audit))]
-    pub async fn bind_guild(&self, guild: DiscordGuildId, tenant: TenantId, audit: AuditEntry) -> Result<(), StoreError> {
+    pub async fn bind_guild(
+        &self,
+        guild: DiscordGuildId,
+        tenant: TenantId,
+        audit: AuditEntry,
+    ) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
         let previous = sqlx::query("SELECT tenant_id FROM guild_bindings WHERE guild_id = $1")
             .bind(guild.to_string())
@@ -39,7 +44,10 @@ impl Store {
     }
 
     /// The tenant a guild is bound to; `None` for an unbound guild.
-    pub async fn tenant_for_guild(&self, guild: DiscordGuildId) -> Result<Option<Tenant>, StoreError> {
+    pub async fn tenant_for_guild(
+        &self,
+        guild: DiscordGuildId,
+    ) -> Result<Option<Tenant>, StoreError> {
         let row = sqlx::query(
             "SELECT t.id, t.name FROM guild_bindings g JOIN tenants t ON t.id = g.tenant_id WHERE g.guild_id = $1",
         )
@@ -58,7 +66,12 @@ impl Store {
     /// Links a Discord account to a directory user and audits it. Refused with
     /// [`StoreError::AlreadyLinked`] when either side is linked already.
     #[tracing::instrument(skip(self, user, audit), fields(user = %user.id))]
-    pub async fn link_discord(&self, user: &User, discord: DiscordUserId, audit: AuditEntry) -> Result<User, StoreError> {
+    pub async fn link_discord(
+        &self,
+        user: &User,
+        discord: DiscordUserId,
+        audit: AuditEntry,
+    ) -> Result<User, StoreError> {
         let mut tx = self.begin_write().await?;
         let inserted = sqlx::query(
             "INSERT INTO chat_links (tenant_id, discord_user_id, user_id, linked_at) VALUES ($1, $2, $3, $4)",
@@ -79,16 +92,26 @@ impl Store {
         );
         audit::insert(&mut tx, &entry).await?;
         tx.commit().await?;
-        Ok(User { discord_user_id: Some(discord), ..user.clone() })
+        Ok(User {
+            discord_user_id: Some(discord),
+            ..user.clone()
+        })
     }
 
     /// When a guild was bound (for operator output).
-    pub async fn guild_bound_at(&self, guild: DiscordGuildId) -> Result<Option<DateTime<Utc>>, StoreError> {
+    pub async fn guild_bound_at(
+        &self,
+        guild: DiscordGuildId,
+    ) -> Result<Option<DateTime<Utc>>, StoreError> {
         let row = sqlx::query("SELECT bound_at FROM guild_bindings WHERE guild_id = $1")
             .bind(guild.to_string())
             .fetch_optional(&self.pool)
             .await?;
-        row.map(|r| r.try_get::<String, _>("bound_at").map_err(StoreError::from).and_then(|t| time::decode(&t)))
-            .transpose()
+        row.map(|r| {
+            r.try_get::<String, _>("bound_at")
+                .map_err(StoreError::from)
+                .and_then(|t| time::decode(&t))
+        })
+        .transpose()
     }
 }

@@ -12,6 +12,7 @@
 //! * nothing here returns a password hash except [`Store::password_hash`].
 
 mod audit;
+mod bot;
 mod credentials;
 mod error;
 mod hierarchy;
@@ -28,11 +29,12 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Executor};
 
-pub use error::StoreError;
+pub use bot::{QuotaDecision, RedeemError};
 pub use credentials::StoredPassword;
+pub use error::StoreError;
+pub use hierarchy::OrgTable;
 pub use users::{NewUser, SearchScope, UserChanges, UserRecord};
 
-pub(crate) use hierarchy::OrgTable;
 pub(crate) use roster::RosterWrite;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");

@@ -6,8 +6,8 @@ use sqlx::any::AnyRow;
 
 use super::{StoreError, time};
 use crate::directory::{
-    DiscordUserId, DistrictId, Grade, Login, ParseError, PersonName, Place, Role, SchoolId, TenantId, Title, User,
-    UserId,
+    DiscordUserId, DistrictId, Grade, Login, ParseError, PersonName, Place, Role, SchoolId,
+    TenantId, Title, User, UserId,
 };
 
 /// The columns every user query selects, with the chat link joined in.
@@ -23,12 +23,17 @@ fn corrupt(column: &str) -> impl Fn(ParseError) -> StoreError + '_ {
 
 pub(crate) fn user_from_row(row: &AnyRow) -> Result<User, StoreError> {
     let text = |name: &str| -> Result<String, StoreError> { Ok(row.try_get::<String, _>(name)?) };
-    let opt = |name: &str| -> Result<Option<String>, StoreError> { Ok(row.try_get::<Option<String>, _>(name)?) };
+    let opt = |name: &str| -> Result<Option<String>, StoreError> {
+        Ok(row.try_get::<Option<String>, _>(name)?)
+    };
 
     let role = Role::parse(&text("role")?).map_err(corrupt("role"))?;
     let district = DistrictId::parse(&text("district_id")?).map_err(corrupt("district_id"))?;
     let place = match opt("school_id")? {
-        Some(school) => Place::School { school: SchoolId::parse(&school).map_err(corrupt("school_id"))?, district },
+        Some(school) => Place::School {
+            school: SchoolId::parse(&school).map_err(corrupt("school_id"))?,
+            district,
+        },
         None => Place::District { district },
     };
     Ok(User {
@@ -39,8 +44,14 @@ pub(crate) fn user_from_row(row: &AnyRow) -> Result<User, StoreError> {
         last_name: PersonName::parse(&text("last_name")?).map_err(corrupt("last_name"))?,
         role,
         place,
-        grade: opt("grade")?.map(|g| Grade::parse(&g)).transpose().map_err(corrupt("grade"))?,
-        title: opt("title")?.map(|t| Title::parse(&t)).transpose().map_err(corrupt("title"))?,
+        grade: opt("grade")?
+            .map(|g| Grade::parse(&g))
+            .transpose()
+            .map_err(corrupt("grade"))?,
+        title: opt("title")?
+            .map(|t| Title::parse(&t))
+            .transpose()
+            .map_err(corrupt("title"))?,
         must_change_password: row.try_get::<i64, _>("must_change_password")? != 0,
         disabled: row.try_get::<i64, _>("disabled")? != 0,
         discord_user_id: opt("discord_user_id")?

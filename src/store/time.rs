@@ -17,11 +17,14 @@ pub(crate) fn decode(text: &str) -> Result<DateTime<Utc>, StoreError> {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]
     fn encoded_times_sort_as_text_in_time_order() {
-        let a = DateTime::parse_from_rfc3339("2026-11-28T09:00:00Z").unwrap().with_timezone(&Utc);
+        let a = DateTime::parse_from_rfc3339("2026-11-28T09:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
         let b = a + chrono::Duration::microseconds(1);
         let c = a + chrono::Duration::days(400);
         assert!(encode(a) < encode(b) && encode(b) < encode(c));

@@ -9,7 +9,8 @@ use super::rows::{USER_COLUMNS, USER_FROM, user_from_row};
 use super::{Store, StoreError, audit, time};
 use crate::audit::AuditEntry;
 use crate::directory::{
-    DiscordUserId, DistrictId, Grade, Login, PersonName, Place, Role, SchoolId, TenantId, Title, User, UserId,
+    DiscordUserId, DistrictId, Grade, Login, PersonName, Place, Role, SchoolId, TenantId, Title,
+    User, UserId,
 };
 
 /// A user to create.
@@ -78,10 +79,19 @@ pub(crate) fn audit_fields(user: &User) -> Map<String, Value> {
     map.insert("first_name".into(), json!(user.first_name.as_str()));
     map.insert("last_name".into(), json!(user.last_name.as_str()));
     map.insert("role".into(), json!(user.role.as_str()));
-    map.insert("school_id".into(), json!(user.place.school().map(|s| s.to_string())));
-    map.insert("district_id".into(), json!(user.place.district().to_string()));
+    map.insert(
+        "school_id".into(),
+        json!(user.place.school().map(|s| s.to_string())),
+    );
+    map.insert(
+        "district_id".into(),
+        json!(user.place.district().to_string()),
+    );
     map.insert("grade".into(), json!(user.grade.map(|g| g.code())));
-    map.insert("title".into(), json!(user.title.as_ref().map(|t| t.as_str())));
+    map.insert(
+        "title".into(),
+        json!(user.title.as_ref().map(|t| t.as_str())),
+    );
     map.insert("disabled".into(), json!(user.disabled));
     map
 }
@@ -123,7 +133,12 @@ pub struct UserRecord {
 impl Store {
     /// Creates a user and audits it, in one transaction.
     #[tracing::instrument(skip(self, new, audit), fields(login = %new.login))]
-    pub async fn insert_user(&self, tenant: TenantId, new: &NewUser, audit: AuditEntry) -> Result<User, StoreError> {
+    pub async fn insert_user(
+        &self,
+        tenant: TenantId,
+        new: &NewUser,
+        audit: AuditEntry,
+    ) -> Result<User, StoreError> {
         let now = audit.at;
         let user = User {
             id: UserId::new(),
@@ -147,14 +162,18 @@ impl Store {
         }
         let mut tx = self.begin_write().await?;
         insert_user_row(&mut tx, &user).await?;
-        let entry = audit.target(user.id, user.display_name()).change(Value::Object(Map::new()), Value::Object(audit_fields(&user)));
+        let entry = audit.target(user.id, user.display_name()).change(
+            Value::Object(Map::new()),
+            Value::Object(audit_fields(&user)),
+        );
         audit::insert(&mut tx, &entry).await?;
         tx.commit().await?;
         Ok(user)
     }
 
     pub async fn user(&self, tenant: TenantId, id: UserId) -> Result<Option<User>, StoreError> {
-        let sql = format!("SELECT {USER_COLUMNS} FROM {USER_FROM} WHERE u.id = $1 AND u.tenant_id = $2");
+        let sql =
+            format!("SELECT {USER_COLUMNS} FROM {USER_FROM} WHERE u.id = $1 AND u.tenant_id = $2");
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(id.to_string())
             .bind(tenant.to_string())
@@ -163,8 +182,14 @@ impl Store {
         row.as_ref().map(user_from_row).transpose()
     }
 
-    pub async fn user_by_login(&self, tenant: TenantId, login: &Login) -> Result<Option<User>, StoreError> {
-        let sql = format!("SELECT {USER_COLUMNS} FROM {USER_FROM} WHERE u.tenant_id = $1 AND u.login_key = $2");
+    pub async fn user_by_login(
+        &self,
+        tenant: TenantId,
+        login: &Login,
+    ) -> Result<Option<User>, StoreError> {
+        let sql = format!(
+            "SELECT {USER_COLUMNS} FROM {USER_FROM} WHERE u.tenant_id = $1 AND u.login_key = $2"
+        );
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(tenant.to_string())
             .bind(login.key())
@@ -173,8 +198,14 @@ impl Store {
         row.as_ref().map(user_from_row).transpose()
     }
 
-    pub async fn user_by_discord(&self, tenant: TenantId, discord: DiscordUserId) -> Result<Option<User>, StoreError> {
-        let sql = format!("SELECT {USER_COLUMNS} FROM {USER_FROM} WHERE l.tenant_id = $1 AND l.discord_user_id = $2");
+    pub async fn user_by_discord(
+        &self,
+        tenant: TenantId,
+        discord: DiscordUserId,
+    ) -> Result<Option<User>, StoreError> {
+        let sql = format!(
+            "SELECT {USER_COLUMNS} FROM {USER_FROM} WHERE l.tenant_id = $1 AND l.discord_user_id = $2"
+        );
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(tenant.to_string())
             .bind(discord.to_string())
@@ -189,7 +220,12 @@ impl Store {
     /// Returns the record as it is now (unchanged, and nothing audited, when
     /// `changes` change nothing).
     #[tracing::instrument(skip(self, before, changes, audit), fields(user = %before.id, version = before.version))]
-    pub async fn update_user(&self, before: &User, changes: &UserChanges, audit: AuditEntry) -> Result<User, StoreError> {
+    pub async fn update_user(
+        &self,
+        before: &User,
+        changes: &UserChanges,
+        audit: AuditEntry,
+    ) -> Result<User, StoreError> {
         let mut after = changes.apply_to(before);
         if after == *before {
             return Ok(after);
@@ -241,14 +277,20 @@ impl Store {
             };
         }
         let (old, new) = diff(before, &after);
-        let entry = audit.target(after.id, after.display_name()).change(old, new);
+        let entry = audit
+            .target(after.id, after.display_name())
+            .change(old, new);
         audit::insert(&mut tx, &entry).await?;
         tx.commit().await?;
         Ok(after)
     }
 
     /// Active district admins of a district (the last one is never demoted or moved away).
-    pub async fn count_district_admins(&self, tenant: TenantId, district: DistrictId) -> Result<u32, StoreError> {
+    pub async fn count_district_admins(
+        &self,
+        tenant: TenantId,
+        district: DistrictId,
+    ) -> Result<u32, StoreError> {
         let row = sqlx::query(
             "SELECT COUNT(*) AS n FROM users WHERE tenant_id = $1 AND district_id = $2 \
              AND role = 'district_admin' AND disabled = 0",
@@ -276,7 +318,11 @@ impl Store {
             SearchScope::School(s) => ("u.school_id = $2", s.to_string()),
             SearchScope::District(d) => ("u.district_id = $2", d.to_string()),
         };
-        let role_list = roles.iter().map(|r| format!("'{}'", r.as_str())).collect::<Vec<_>>().join(", ");
+        let role_list = roles
+            .iter()
+            .map(|r| format!("'{}'", r.as_str()))
+            .collect::<Vec<_>>()
+            .join(", ");
         if role_list.is_empty() {
             return Ok(Vec::new());
         }
@@ -303,7 +349,11 @@ impl Store {
     }
 
     /// The record with the names of its school, district and tenant, for display.
-    pub async fn user_record(&self, tenant: TenantId, id: UserId) -> Result<Option<UserRecord>, StoreError> {
+    pub async fn user_record(
+        &self,
+        tenant: TenantId,
+        id: UserId,
+    ) -> Result<Option<UserRecord>, StoreError> {
         let row = sqlx::query(
             "SELECT t.name AS tenant_name, s.name AS school_name, d.name AS district_name \
              FROM users u JOIN tenants t ON t.id = u.tenant_id JOIN districts d ON d.id = u.district_id \
@@ -343,7 +393,10 @@ pub enum SearchScope {
     District(DistrictId),
 }
 
-pub(crate) async fn insert_user_row(conn: &mut sqlx::AnyConnection, user: &User) -> Result<(), StoreError> {
+pub(crate) async fn insert_user_row(
+    conn: &mut sqlx::AnyConnection,
+    user: &User,
+) -> Result<(), StoreError> {
     let result = sqlx::query(
         "INSERT INTO users (id, tenant_id, login, login_key, first_name, last_name, first_key, last_key, role, \
          school_id, district_id, grade, title, must_change_password, disabled, source_id, version, created_at, updated_at) \
@@ -372,7 +425,9 @@ pub(crate) async fn insert_user_row(conn: &mut sqlx::AnyConnection, user: &User)
     .execute(&mut *conn)
     .await;
     match result {
-        Err(e) if StoreError::is_unique_violation_on(&e, "login_key") => Err(StoreError::LoginTaken(user.login.to_string())),
+        Err(e) if StoreError::is_unique_violation_on(&e, "login_key") => {
+            Err(StoreError::LoginTaken(user.login.to_string()))
+        }
         Err(e) => Err(e.into()),
         Ok(r) if r.rows_affected() == 0 => Err(StoreError::NotFound),
         Ok(_) => Ok(()),

@@ -12,7 +12,8 @@ use hallpass::store::{NewUser, Store};
 /// Where the PostgreSQL tests create their databases. A test that cannot reach
 /// it fails: it never skips.
 pub fn postgres_admin_url() -> String {
-    std::env::var("HALLPASS_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+    std::env::var("HALLPASS_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
 pub struct TestDb {
@@ -28,7 +29,12 @@ impl TestDb {
         let url = format!("sqlite://{}", dir.path().join("hallpass.db").display());
         let store = Store::connect(&url).await.unwrap();
         store.migrate().await.unwrap();
-        Self { store, url, _dir: Some(dir), pg_name: None }
+        Self {
+            store,
+            url,
+            _dir: Some(dir),
+            pg_name: None,
+        }
     }
 
     pub async fn postgres() -> Self {
@@ -37,28 +43,48 @@ impl TestDb {
         let admin_store = Store::connect(&admin).await.unwrap_or_else(|e| {
             panic!("PostgreSQL is required for this test and did not answer at {admin}: {e}")
         });
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(admin_store.pool()).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(admin_store.pool())
+            .await
+            .unwrap();
         admin_store.close().await;
-        let base = admin.rsplit_once('/').map(|(base, _)| base.to_owned()).unwrap();
+        let base = admin
+            .rsplit_once('/')
+            .map(|(base, _)| base.to_owned())
+            .unwrap();
         let url = format!("{base}/{name}");
         let store = Store::connect(&url).await.unwrap();
         store.migrate().await.unwrap();
-        Self { store, url, _dir: None, pg_name: Some(name) }
+        Self {
+            store,
+            url,
+            _dir: None,
+            pg_name: Some(name),
+        }
     }
 }
 
 impl Drop for TestDb {
     fn drop(&mut self) {
-        let Some(name) = self.pg_name.take() else { return };
+        let Some(name) = self.pg_name.take() else {
+            return;
+        };
         // Dropping needs async I/O; do it on a runtime of its own so it also
         // works while the test's runtime is shutting down.
         let _ = std::thread::spawn(move || {
-            let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
             rt.block_on(async move {
                 if let Ok(admin) = Store::connect(&postgres_admin_url()).await {
-                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
-                        .execute(admin.pool())
-                        .await;
+                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                    )))
+                    .execute(admin.pool())
+                    .await;
                     admin.close().await;
                 }
             });
@@ -73,7 +99,13 @@ pub fn t0() -> DateTime<Utc> {
 }
 
 pub fn cli_audit(action: Action, at: DateTime<Utc>) -> AuditEntry {
-    AuditEntry::new(None, at, AuditActor::system("test"), action, Origin::api("test"))
+    AuditEntry::new(
+        None,
+        at,
+        AuditActor::system("test"),
+        action,
+        Origin::api("test"),
+    )
 }
 
 /// Tenant "lincoln": district A (schools A1, A2) and district B (school B1),
@@ -91,28 +123,74 @@ pub struct World {
 
 impl World {
     pub async fn build(store: &Store) -> Self {
-        let tenant = store.create_tenant(&TenantName::parse("lincoln").unwrap(), t0()).await.unwrap();
-        let district_a = store.create_district(tenant.id, "Lincoln Unified", Some("d-a")).await.unwrap();
-        let district_b = store.create_district(tenant.id, "Bayside District", Some("d-b")).await.unwrap();
-        let a1 = store.create_school(tenant.id, district_a.id, "Lincoln Middle School", Some("s-a1")).await.unwrap();
-        let a2 = store.create_school(tenant.id, district_a.id, "Adams Elementary", Some("s-a2")).await.unwrap();
-        let b1 = store.create_school(tenant.id, district_b.id, "Bayside High", Some("s-b1")).await.unwrap();
-        let other = store.create_tenant(&TenantName::parse("other").unwrap(), t0()).await.unwrap();
-        let district_z = store.create_district(other.id, "Zeta District", None).await.unwrap();
-        let z1 = store.create_school(other.id, district_z.id, "Zeta School", None).await.unwrap();
-        Self { tenant, district_a, district_b, a1, a2, b1, other, z1 }
+        let tenant = store
+            .create_tenant(&TenantName::parse("lincoln").unwrap(), t0())
+            .await
+            .unwrap();
+        let district_a = store
+            .create_district(tenant.id, "Lincoln Unified", Some("d-a"))
+            .await
+            .unwrap();
+        let district_b = store
+            .create_district(tenant.id, "Bayside District", Some("d-b"))
+            .await
+            .unwrap();
+        let a1 = store
+            .create_school(
+                tenant.id,
+                district_a.id,
+                "Lincoln Middle School",
+                Some("s-a1"),
+            )
+            .await
+            .unwrap();
+        let a2 = store
+            .create_school(tenant.id, district_a.id, "Adams Elementary", Some("s-a2"))
+            .await
+            .unwrap();
+        let b1 = store
+            .create_school(tenant.id, district_b.id, "Bayside High", Some("s-b1"))
+            .await
+            .unwrap();
+        let other = store
+            .create_tenant(&TenantName::parse("other").unwrap(), t0())
+            .await
+            .unwrap();
+        let district_z = store
+            .create_district(other.id, "Zeta District", None)
+            .await
+            .unwrap();
+        let z1 = store
+            .create_school(other.id, district_z.id, "Zeta School", None)
+            .await
+            .unwrap();
+        Self {
+            tenant,
+            district_a,
+            district_b,
+            a1,
+            a2,
+            b1,
+            other,
+            z1,
+        }
     }
 
     pub fn at(school: &School) -> Place {
-        Place::School { school: school.id, district: school.district_id }
+        Place::School {
+            school: school.id,
+            district: school.district_id,
+        }
     }
 
     pub async fn user(&self, store: &Store, login: &str, role: Role, place: Place) -> User {
-        let (first, last) = login.split_once('.').unwrap_or((login, "Tester"));
+        let (first, last) = login.split_once('.').unwrap_or((login, "tester"));
+        let capitalised = |s: &str| s[..1].to_uppercase() + &s[1..];
+        let (first, last) = (capitalised(first), capitalised(last));
         let new = NewUser {
             login: Login::parse(login).unwrap(),
-            first_name: PersonName::parse(first).unwrap(),
-            last_name: PersonName::parse(last).unwrap(),
+            first_name: PersonName::parse(&first).unwrap(),
+            last_name: PersonName::parse(&last).unwrap(),
             role,
             place,
             grade: (role == Role::Student).then(|| Grade::parse("07").unwrap()),
@@ -120,6 +198,9 @@ impl World {
             source_id: None,
             disabled: false,
         };
-        store.insert_user(self.tenant.id, &new, cli_audit(Action::UserCreate, t0())).await.unwrap()
+        store
+            .insert_user(self.tenant.id, &new, cli_audit(Action::UserCreate, t0()))
+            .await
+            .unwrap()
     }
 }

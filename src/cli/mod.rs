@@ -1,0 +1,147 @@
+//! The operator's command line: argument definitions (clap) here, one short
+//! handler per subcommand in `run.rs`.
+
+mod output;
+mod run;
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+pub use run::run;
+
+/// hallpass: school directory management from Discord.
+///
+/// Educators reset passwords, fix records, move students and ask for promotions
+/// from slash commands; every request is decided against the school hierarchy.
+/// Configuration comes from the environment (DATABASE_URL, DISCORD_TOKEN, …;
+/// see the README), optionally mirrored by a TOML file given with --config.
+#[derive(Debug, Parser)]
+#[command(name = "hallpass", version, propagate_version = true)]
+pub struct Cli {
+    /// A TOML file with the same keys as the environment (the environment wins).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Apply the database migrations for DATABASE_URL (SQLite or PostgreSQL).
+    Migrate,
+    /// Manage Discord servers (guilds).
+    #[command(subcommand)]
+    Guild(GuildCommand),
+    /// Link a Discord account to a directory user.
+    Link(LinkArgs),
+    /// Look at directory records.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Print the audit log, newest last.
+    Audit(AuditArgs),
+    /// Run slash commands at a prompt, as a directory user, with no Discord account.
+    ///
+    /// Answers are exactly what the bot would answer; what it would send by DM
+    /// or show privately is printed with a label. Tab completes names.
+    Console {
+        #[arg(long)]
+        tenant: String,
+        /// The login of the user to act as.
+        #[arg(long = "as", value_name = "LOGIN")]
+        login: String,
+    },
+    /// Upload the slash-command definitions (commands/*.json, built into the binary) to Discord.
+    ///
+    /// Replaces the application's whole command set (a bulk overwrite), so a
+    /// command removed from commands/ disappears from Discord too. Without
+    /// --guild the commands are registered for every server the bot is in;
+    /// with --guild only in that server, where changes show at once (handy
+    /// for trying a change out). Needs DISCORD_TOKEN and DISCORD_APPLICATION_ID
+    /// (Developer Portal → your application); no database is opened.
+    RegisterCommands {
+        /// Register in this server only (Server Settings → Widget, or
+        /// right-click the server → Copy Server ID).
+        #[arg(long, value_name = "GUILD_ID")]
+        guild: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Import a OneRoster 1.1 CSV bundle (orgs.csv and users.csv in DIR).
+    ///
+    /// Columns are found by header name. Re-importing the same bundle changes
+    /// nothing. Rows that cannot be imported are listed with file, line and reason;
+    /// the other rows are imported.
+    Oneroster {
+        /// The folder holding orgs.csv and users.csv.
+        dir: PathBuf,
+        /// The tenant to import into (created if it does not exist).
+        #[arg(long)]
+        tenant: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GuildCommand {
+    /// Bind a Discord server to a tenant: its members' commands act in that tenant.
+    Bind {
+        /// The server's id (Discord: Server Settings → Widget, or right-click → Copy Server ID).
+        guild_id: String,
+        #[arg(long)]
+        tenant: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct LinkArgs {
+    /// The directory user's login (email or username).
+    #[arg(long = "user", value_name = "LOGIN")]
+    pub login: String,
+    /// The Discord account's user id (right-click → Copy User ID with Developer Mode on).
+    #[arg(long = "discord", value_name = "DISCORD_USER_ID")]
+    pub discord: String,
+    #[arg(long)]
+    pub tenant: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Print one directory record (never a password hash).
+    Show {
+        /// The login (email or username) or the user's id.
+        login: String,
+        #[arg(long)]
+        tenant: String,
+        /// One JSON object with stable field names.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Only this tenant's events.
+    #[arg(long)]
+    pub tenant: Option<String>,
+    /// Only events at or after this time (RFC 3339, e.g. 2026-11-28T09:00:00Z).
+    #[arg(long, value_name = "RFC3339")]
+    pub since: Option<String>,
+    /// One JSON object per line.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::Cli;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,218 @@
+//! One short handler per subcommand: parse the arguments into domain types,
+//! call the store (or Discord), print. Errors become one line on standard
+//! error (exit 1).
+
+use anyhow::{Context, Result, anyhow, bail};
+use chrono::{DateTime, Utc};
+
+use super::output::{audit_line, user_card};
+use super::{AuditArgs, Cli, Command, GuildCommand, LinkArgs, UserCommand};
+use crate::app::{App, Settings};
+use crate::audit::{Action, AuditActor, AuditEntry, AuditQuery, Origin};
+use crate::config::{Config, redact_url};
+use crate::console::{Console, interactive};
+use crate::credentials::{HashParams, PasswordHasher};
+use crate::directory::{DiscordGuildId, DiscordUserId, Login, Tenant, TenantName, UserId};
+use crate::discord::{DiscordRest, command_definitions};
+use crate::store::Store;
+
+pub async fn run(cli: Cli) -> Result<()> {
+    let config = Config::load(cli.config.as_deref()).context("Failed to read the configuration")?;
+    let now = Utc::now();
+    match cli.command {
+        Command::Migrate => {
+            open(&config).await?;
+            println!(
+                "Migrations applied to {}.",
+                redact_url(&config.database_url)
+            );
+            Ok(())
+        }
+        Command::Guild(GuildCommand::Bind { guild_id, tenant }) => {
+            guild_bind(&open(&config).await?, &guild_id, &tenant, now).await
+        }
+        Command::Link(args) => link(&open(&config).await?, &args, now).await,
+        Command::User(UserCommand::Show {
+            login,
+            tenant,
+            json,
+        }) => user_show(&open(&config).await?, &login, &tenant, json).await,
+        Command::Audit(args) => audit(&open(&config).await?, &args).await,
+        Command::RegisterCommands { guild } => register_commands(&config, guild.as_deref()).await,
+        Command::Console { tenant, login } => {
+            console(app(open(&config).await?)?, &tenant, &login).await
+        }
+    }
+}
+/// The application core with production settings.
+fn app(store: Store) -> Result<App> {
+    let hasher =
+        PasswordHasher::new(HashParams::owasp()).context("Failed to set up password hashing")?;
+    let settings = Settings {
+        // Email reset links need an SMTP client, which is not built yet: until
+        // then email resets are refused with a reason even when SMTP_URL is set.
+        email_configured: false,
+        ..Settings::default()
+    };
+    Ok(App::new(store, hasher, settings))
+}
+
+async fn console(app: App, tenant: &str, login: &str) -> Result<()> {
+    let console = std::sync::Arc::new(Console::new(app, tenant, login).await?);
+    let runtime = tokio::runtime::Handle::current();
+    tokio::task::spawn_blocking(move || interactive(console, runtime))
+        .await
+        .context("The console stopped unexpectedly")?
+        .context("Failed to read from the terminal")
+}
+
+/// Connects and brings the schema up to date (every command that touches the
+/// directory needs it; `register-commands` does not).
+async fn open(config: &Config) -> Result<Store> {
+    let shown = redact_url(&config.database_url);
+    let store = Store::connect(&config.database_url)
+        .await
+        .with_context(|| format!("Failed to open {shown}"))?;
+    store
+        .migrate()
+        .await
+        .with_context(|| format!("Failed to migrate {shown}"))?;
+    Ok(store)
+}
+
+async fn tenant(store: &Store, name: &str) -> Result<Tenant> {
+    let name = TenantName::parse(name)?;
+    store.tenant_by_name(&name).await?.ok_or_else(|| {
+        anyhow!("No tenant named {name}. Import a roster first: hallpass import oneroster DIR --tenant {name}")
+    })
+}
+
+fn operator(tenant: &Tenant, action: Action, now: DateTime<Utc>) -> AuditEntry {
+    AuditEntry::new(
+        Some(tenant.id),
+        now,
+        AuditActor::system("cli"),
+        action,
+        Origin::api("cli"),
+    )
+}
+
+async fn guild_bind(
+    store: &Store,
+    guild_id: &str,
+    tenant_name: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let guild = DiscordGuildId::parse(guild_id)?;
+    let tenant = tenant(store, tenant_name).await?;
+    store
+        .bind_guild(guild, tenant.id, operator(&tenant, Action::GuildBind, now))
+        .await?;
+    println!("Discord server {guild} is bound to tenant {}.", tenant.name);
+    Ok(())
+}
+
+async fn link(store: &Store, args: &LinkArgs, now: DateTime<Utc>) -> Result<()> {
+    let tenant = tenant(store, &args.tenant).await?;
+    let login = Login::parse(&args.login)?;
+    let discord = DiscordUserId::parse(&args.discord)?;
+    let user = store
+        .user_by_login(tenant.id, &login)
+        .await?
+        .ok_or_else(|| anyhow!("No user with login {login} in tenant {}.", tenant.name))?;
+    store
+        .link_discord(&user, discord, operator(&tenant, Action::ChatLink, now))
+        .await?;
+    println!(
+        "Discord account {discord} is linked to {} ({}).",
+        user.display_name(),
+        user.login
+    );
+    Ok(())
+}
+
+async fn user_show(store: &Store, who: &str, tenant_name: &str, json: bool) -> Result<()> {
+    let tenant = tenant(store, tenant_name).await?;
+    let user = match UserId::parse(who) {
+        Ok(id) => store.user(tenant.id, id).await?,
+        Err(_) => store.user_by_login(tenant.id, &Login::parse(who)?).await?,
+    };
+    let Some(user) = user else {
+        bail!("No user {who} in tenant {}.", tenant.name)
+    };
+    let record = store
+        .user_record(tenant.id, user.id)
+        .await?
+        .ok_or_else(|| anyhow!("No user {who}."))?;
+    if json {
+        println!("{}", serde_json::to_string(&record)?);
+    } else {
+        print!("{}", user_card(&record));
+    }
+    Ok(())
+}
+
+async fn audit(store: &Store, args: &AuditArgs) -> Result<()> {
+    let tenant_id = match &args.tenant {
+        Some(name) => Some(tenant(store, name).await?.id),
+        None => None,
+    };
+    let since = args
+        .since
+        .as_deref()
+        .map(|s| {
+            DateTime::parse_from_rfc3339(s)
+                .map(|t| t.with_timezone(&Utc))
+                .map_err(|_| {
+                    anyhow!(
+                        "--since must be an RFC 3339 time such as 2026-11-28T09:00:00Z, not {s:?}"
+                    )
+                })
+        })
+        .transpose()?;
+    let events = store
+        .audit_events(&AuditQuery {
+            tenant_id,
+            since,
+            ..AuditQuery::default()
+        })
+        .await?;
+    for event in &events {
+        if args.json {
+            println!("{}", serde_json::to_string(event)?);
+        } else {
+            println!("{}", audit_line(event));
+        }
+    }
+    Ok(())
+}
+
+/// Uploads `commands/` (embedded at build time) with a bulk overwrite.
+async fn register_commands(config: &Config, guild: Option<&str>) -> Result<()> {
+    let guild = guild.map(DiscordGuildId::parse).transpose()?;
+    let Some(token) = &config.discord_token else {
+        bail!(
+            "DISCORD_TOKEN is not set: register-commands needs the bot token (Developer Portal → Bot → Reset Token)"
+        )
+    };
+    let Some(application_id) = config.discord_application_id else {
+        bail!(
+            "DISCORD_APPLICATION_ID is not set: register-commands needs the application id (Developer Portal → General Information)"
+        )
+    };
+    let commands = command_definitions()?;
+    let discord = DiscordRest::new(&config.discord_api_url, Some(token), Some(application_id))?;
+    let registered = discord
+        .register_commands(guild.map(|g| g.get()), &commands)
+        .await
+        .context("Failed to register the slash commands")?;
+    match guild {
+        Some(guild) => println!(
+            "Registered {registered} commands in Discord server {guild} (application {application_id})."
+        ),
+        None => println!(
+            "Registered {registered} commands globally, for every server of application {application_id}."
+        ),
+    }
+    Ok(())
+}

@@ -1,0 +1,181 @@
+//! Autocomplete: at most 25 choices, only people (and places) the actor may
+//! see, answered from index-served prefix searches. Values are stable ids; the
+//! handlers re-check every submitted value, because values can be forged.
+
+use std::collections::HashMap;
+
+use crate::app::App;
+use crate::directory::{Role, User};
+use crate::policy::{SearchArea, Subject, can_see, visible_set};
+use crate::store::SearchScope;
+
+use super::context::{Actor, trouble};
+use super::reply::{Choice, Reply};
+
+const MAX_CHOICES: usize = 25;
+
+pub async fn autocomplete(app: &App, actor: &Actor, focused: &str, text: &str) -> Reply {
+    let found = match focused {
+        "user" => people(app, actor, text, None).await,
+        "teacher" => people(app, actor, text, Some(Role::Teacher)).await,
+        "school" => schools(app, actor, text).await,
+        "district" => districts(app, actor, text).await,
+        _ => Ok(Vec::new()),
+    };
+    match found {
+        Ok(choices) => Reply::choices(choices),
+        Err(e) => trouble(e),
+    }
+}
+
+/// Splits "Lopez, An" into lower-case words; the first one drives the index.
+fn words(text: &str) -> Vec<String> {
+    text.split(|c: char| c.is_whitespace() || c == ',')
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect()
+}
+
+fn matches_all(user: &User, words: &[String]) -> bool {
+    let fields = [
+        user.first_name.as_str().to_lowercase(),
+        user.last_name.as_str().to_lowercase(),
+        user.login.key(),
+    ];
+    words
+        .iter()
+        .all(|w| fields.iter().any(|f| f.starts_with(w.as_str())))
+}
+
+async fn people(
+    app: &App,
+    actor: &Actor,
+    text: &str,
+    only: Option<Role>,
+) -> Result<Vec<Choice>, crate::store::StoreError> {
+    let me = actor.subject();
+    let set = visible_set(&me);
+    let words = words(text);
+    let first = words.first().map(String::as_str).unwrap_or("");
+    let roles: Vec<Role> = set
+        .roles
+        .iter()
+        .copied()
+        .filter(|r| only.is_none_or(|o| o == *r))
+        .collect();
+    let mut users = Vec::new();
+    if set.plus_self
+        && only.is_none_or(|o| o == actor.user.role)
+        && matches_all(&actor.user, &words)
+    {
+        users.push(actor.user.clone());
+    }
+    let scope = match set.area {
+        SearchArea::School(s) => Some(SearchScope::School(s)),
+        SearchArea::District(d) => Some(SearchScope::District(d)),
+        SearchArea::OnlySelf => None,
+    };
+    if let Some(scope) = scope {
+        // Ask for more than 25 when extra words will filter some out.
+        let limit = if words.len() > 1 {
+            100
+        } else {
+            MAX_CHOICES as u32
+        };
+        let found = app
+            .store
+            .search_users(actor.tenant.id, scope, &roles, first, limit)
+            .await?;
+        users.extend(
+            found
+                .into_iter()
+                .filter(|u| u.id != actor.user.id && matches_all(u, &words)),
+        );
+    }
+    users.retain(|u| can_see(&me, &Subject::from(u)).is_allowed());
+    users.truncate(MAX_CHOICES);
+    let school_names: HashMap<_, _> = app
+        .store
+        .schools(actor.tenant.id)
+        .await?
+        .into_iter()
+        .map(|s| (s.id, s.name))
+        .collect();
+    Ok(users
+        .iter()
+        .map(|u| Choice {
+            name: label(u, &school_names),
+            value: u.id.to_string(),
+        })
+        .collect())
+}
+
+/// "Lopez, Ana · grade 7 · Lincoln Middle School": a name a person can tell apart.
+fn label(user: &User, school_names: &HashMap<crate::directory::SchoolId, String>) -> String {
+    let mut parts = vec![user.display_name()];
+    match (user.role, user.grade) {
+        (Role::Student, Some(grade)) => parts.push(grade.spoken()),
+        (role, _) => parts.push(role.label().to_owned()),
+    }
+    if let Some(school) = user.place.school().and_then(|s| school_names.get(&s)) {
+        parts.push(school.clone());
+    }
+    parts.push(user.login.to_string());
+    truncate(&parts.join(" · "), 100)
+}
+
+fn truncate(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let mut cut: String = text.chars().take(max - 1).collect();
+    cut.push('…');
+    cut
+}
+
+/// Schools in the actor's district (the only destinations a move may name).
+async fn schools(
+    app: &App,
+    actor: &Actor,
+    text: &str,
+) -> Result<Vec<Choice>, crate::store::StoreError> {
+    let district = actor.user.place.district();
+    let found = app
+        .store
+        .search_schools(
+            actor.tenant.id,
+            Some(district),
+            text.trim(),
+            MAX_CHOICES as u32,
+        )
+        .await?;
+    Ok(found
+        .into_iter()
+        .map(|s| Choice {
+            name: truncate(&s.name, 100),
+            value: s.id.to_string(),
+        })
+        .collect())
+}
+
+/// Districts of the tenant, offered to district admins only.
+async fn districts(
+    app: &App,
+    actor: &Actor,
+    text: &str,
+) -> Result<Vec<Choice>, crate::store::StoreError> {
+    if actor.user.role != Role::DistrictAdmin {
+        return Ok(Vec::new());
+    }
+    let found = app
+        .store
+        .search_districts(actor.tenant.id, text.trim(), MAX_CHOICES as u32)
+        .await?;
+    Ok(found
+        .into_iter()
+        .map(|d| Choice {
+            name: truncate(&d.name, 100),
+            value: d.id.to_string(),
+        })
+        .collect())
+}

@@ -1,0 +1,127 @@
+//! Getting secrets and notices to people. A secret goes by direct message; if
+//! the invoker's DMs are closed, in a reply only they can see; if neither can
+//! be delivered, the action is undone so no account is left with a password
+//! nobody received.
+
+use async_trait::async_trait;
+use secrecy::ExposeSecret;
+
+use crate::app::App;
+use crate::audit::{Action, AuditActor, AuditEntry, Origin};
+use crate::directory::DiscordUserId;
+
+use super::reply::{Body, Reply, Undo};
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DeliveryError {
+    /// The recipient does not accept direct messages (Discord 50007, 50278).
+    #[error("the recipient does not accept direct messages")]
+    DmsClosed,
+    #[error("delivery failed: {0}")]
+    Failed(String),
+}
+
+/// The ways a transport can reach people. Implemented by the Discord REST
+/// client (gateway and HTTP modes alike), the console and the demo.
+#[async_trait]
+pub trait Courier: Send + Sync {
+    async fn direct_message(&self, to: DiscordUserId, text: &str) -> Result<(), DeliveryError>;
+    /// A message in the current conversation that only the invoker sees.
+    async fn private_reply(&self, text: &str) -> Result<(), DeliveryError>;
+}
+
+/// How the secret reached the invoker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    DirectMessage,
+    PrivateReply,
+    /// Undelivered, and the action was undone.
+    Undone,
+}
+
+/// Delivers the reply's secret and notices; returns the body to show (amended
+/// when the secret took another route) and the route.
+pub async fn deliver(app: &App, courier: &dyn Courier, reply: Reply) -> (Body, Option<Route>) {
+    for notice in &reply.notices {
+        if let Err(e) = courier.direct_message(notice.to, &notice.text).await {
+            tracing::warn!(to = %notice.to, error = %e, "could not deliver a notice");
+        }
+    }
+    let Some(secret) = reply.secret else {
+        return (reply.body, None);
+    };
+    let text = secret.text.expose_secret();
+    if let Some(to) = secret.to {
+        match courier.direct_message(to, text).await {
+            Ok(()) => return (reply.body, Some(Route::DirectMessage)),
+            Err(e) => tracing::info!(error = %e, "DM failed; trying a private reply"),
+        }
+    }
+    if courier.private_reply(text).await.is_ok() {
+        let body = amend(
+            reply.body,
+            "Your DMs are closed, so I've put it in a message only you can see, below.",
+        );
+        return (body, Some(Route::PrivateReply));
+    }
+    let undone = match secret.undo {
+        Some(undo) => self::undo(app, undo).await,
+        None => "nothing was changed".to_owned(),
+    };
+    let body = Body::Text {
+        content: format!(
+            "I couldn't deliver it to you: your DMs are closed and a private reply failed too, so {undone}. Open your DMs to this bot (Privacy Settings → Direct Messages) and try again."
+        ),
+        ephemeral: true,
+    };
+    (body, Some(Route::Undone))
+}
+
+fn amend(body: Body, note: &str) -> Body {
+    match body {
+        Body::Text { content, ephemeral } => Body::Text {
+            content: format!("{content}\n{note}"),
+            ephemeral,
+        },
+        other => other,
+    }
+}
+
+async fn undo(app: &App, undo: Undo) -> String {
+    match undo {
+        Undo::Password {
+            user,
+            previous,
+            quota_use,
+        } => {
+            let entry = AuditEntry::new(
+                Some(user.tenant_id),
+                app.now(),
+                AuditActor::system("hallpass"),
+                Action::PasswordReset,
+                Origin::default(),
+            )
+            .failed(
+                "the temporary password could not be delivered; the previous password was restored",
+            );
+            let restored = app
+                .store
+                .restore_password(&user, previous.as_ref(), entry)
+                .await;
+            if let Some(id) = quota_use {
+                let _ = app.store.refund_quota(&id).await;
+            }
+            match restored {
+                Ok(()) => format!(
+                    "I undid the reset: {}'s password is unchanged",
+                    user.display_name()
+                ),
+                Err(e) => {
+                    tracing::error!(error = %e, user = %user.id, "could not undo an undelivered reset");
+                    "the reset could not be undone; ask an admin to reset the password again"
+                        .to_owned()
+                }
+            }
+        }
+    }
+}

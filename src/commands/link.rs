@@ -1,0 +1,115 @@
+//! `/link-code user` issues a one-time code for someone the actor may edit (by
+//! DM to the actor); `/link code` lets that person link their chat account.
+
+use std::collections::BTreeMap;
+
+use secrecy::SecretString;
+
+use crate::app::App;
+use crate::audit::{Action, AuditActor, AuditEntry};
+use crate::credentials::LinkCode;
+use crate::directory::Tenant;
+use crate::policy::{Subject, can_issue_link_code};
+use crate::store::{RedeemError, StoreError};
+
+use super::context::{Actor, origin, refuse, target, trouble};
+use super::reply::{Invocation, Reply, SecretDelivery};
+
+pub async fn link_code(
+    app: &App,
+    actor: &Actor,
+    inv: &Invocation,
+    options: &BTreeMap<String, String>,
+) -> Reply {
+    let raw = options.get("user").map(String::as_str).unwrap_or("");
+    let who = match target(app, actor, raw).await {
+        Ok(user) => user,
+        Err(denial) => return refuse(app, actor, inv, Action::ChatLink, None, raw, denial).await,
+    };
+    if let Err(denial) = can_issue_link_code(&actor.subject(), &Subject::from(&who)).into_result() {
+        return refuse(app, actor, inv, Action::ChatLink, Some(&who), raw, denial).await;
+    }
+    if who.discord_user_id.is_some() {
+        return Reply::private(format!(
+            "{} already has a Discord account linked.",
+            who.display_name()
+        ));
+    }
+    let code = app.random.link_code();
+    let now = app.now();
+    let expires = now + app.settings.link_code_lifetime;
+    if let Err(e) = app
+        .store
+        .insert_link_code(&who, actor.user.id, code.hash().as_str(), now, expires)
+        .await
+    {
+        return trouble(e);
+    }
+    let text = SecretString::from(format!(
+        "Link code for {} ({}): `{}`\nThey run /link with it in this server. It works once, until {}.",
+        who.display_name(),
+        who.login,
+        code.expose_secret(),
+        expires.format("%Y-%m-%d %H:%M UTC")
+    ));
+    Reply::private(format!(
+        "I've sent you a link code for {} privately. Pass it on to them in person.",
+        who.display_name()
+    ))
+    .with_secret(SecretDelivery {
+        to: inv.user,
+        text,
+        undo: None,
+    })
+}
+
+/// `/link code`: the one command an unlinked chat account may run.
+pub async fn link(
+    app: &App,
+    tenant: &Tenant,
+    inv: &Invocation,
+    options: &BTreeMap<String, String>,
+) -> Reply {
+    let raw = options.get("code").map(String::as_str).unwrap_or("");
+    let code = match LinkCode::normalize(raw) {
+        Ok(code) => code,
+        Err(e) => return Reply::private(e.to_string()),
+    };
+    let Some(account) = inv.user else {
+        return Reply::private("/link links a Discord account; run it in Discord.");
+    };
+    let actor = AuditActor {
+        user_id: None,
+        discord_user_id: Some(account),
+        label: format!("discord:{account}"),
+    };
+    let entry = AuditEntry::new(
+        Some(tenant.id),
+        app.now(),
+        actor,
+        Action::ChatLink,
+        origin(inv),
+    );
+    match app
+        .store
+        .redeem_link_code(tenant.id, code.hash().as_str(), account, entry.clone())
+        .await
+    {
+        Ok(user) => Reply::private(format!(
+            "You're linked: this Discord account is now {} ({}). Try /reset-password to set your password.",
+            user.display_name(),
+            user.login
+        )),
+        Err(RedeemError::Invalid) => {
+            let _ = app
+                .store
+                .append_audit(&entry.refused(RedeemError::Invalid.to_string()))
+                .await;
+            Reply::private(RedeemError::Invalid.to_string())
+        }
+        Err(RedeemError::Store(StoreError::AlreadyLinked)) => Reply::private(
+            "That account is already linked to a Discord account, or yours is linked to someone else. Ask an admin.",
+        ),
+        Err(RedeemError::Store(e)) => trouble(e),
+    }
+}

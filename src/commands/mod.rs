@@ -1,0 +1,97 @@
+//! The slash commands, free of any transport: one file per command, each
+//! turning options into service calls and a plain [`Reply`]. The Discord
+//! gateway, the HTTP interactions endpoint, the console and the demo all call
+//! [`handle`], so they all answer alike. Definitions live in `commands/*.json`.
+
+mod audit_log;
+mod autocomplete;
+mod context;
+mod delivery;
+mod edit_user;
+mod link;
+mod reply;
+mod reset_password;
+mod whois;
+
+pub use delivery::{Courier, DeliveryError, Route, deliver};
+pub use reply::{
+    Body, Choice, Invocation, Modal, Notice, Reply, Request, SecretDelivery, TextInput, Undo,
+};
+
+use crate::app::App;
+pub use context::Actor;
+use context::{Caller, UNLINKED, caller};
+
+/// The commands with a handler here; a test holds them equal to `commands/*.json`.
+pub const HANDLED: &[&str] = &[
+    "reset-password",
+    "edit-user",
+    "link",
+    "link-code",
+    "whois",
+    "audit",
+];
+
+/// Answers one request.
+#[tracing::instrument(skip(app, request), fields(user = ?inv.user, guild = ?inv.guild))]
+pub async fn handle(app: &App, inv: &Invocation, request: Request) -> Reply {
+    let limited = match (&request, inv.user) {
+        (_, None) => Ok(()),
+        (Request::Autocomplete { .. }, Some(account)) => app.limits.check_autocomplete(account),
+        (_, Some(account)) => app.limits.check_command(account),
+    };
+    if let Err(retry) = limited {
+        return match request {
+            Request::Autocomplete { .. } => Reply::choices(Vec::new()),
+            _ => Reply::private(format!(
+                "You're going a little fast. Please try again {}.",
+                retry.in_words()
+            )),
+        };
+    }
+    let actor = match caller(app, inv).await {
+        Ok(Caller::Linked(actor)) => actor,
+        Ok(Caller::Unlinked(tenant)) => {
+            return match &request {
+                Request::Command { name, options } if name == "link" => {
+                    link::link(app, &tenant, inv, options).await
+                }
+                Request::Autocomplete { .. } => Reply::choices(Vec::new()),
+                _ => Reply::private(UNLINKED),
+            };
+        }
+        Err(reply) => return reply,
+    };
+    handle_as(app, &actor, inv, request).await
+}
+
+/// Answers a request from an actor already resolved (the console resolves its
+/// actor by login, with no Discord account).
+pub async fn handle_as(app: &App, actor: &Actor, inv: &Invocation, request: Request) -> Reply {
+    let actor = actor.clone();
+    match request {
+        Request::Command { name, options } => match name.as_str() {
+            "reset-password" => reset_password::reset_password(app, &actor, inv, &options).await,
+            "edit-user" => edit_user::edit_user(app, &actor, inv, &options).await,
+            "link-code" => link::link_code(app, &actor, inv, &options).await,
+            "whois" => whois::whois(app, &actor, inv, &options).await,
+            "audit" => audit_log::audit(app, &actor, inv, &options).await,
+            "link" => Reply::private(format!(
+                "This Discord account is already linked to {} ({}).",
+                actor.user.display_name(),
+                actor.user.login
+            )),
+            other => Reply::private(format!("hallpass doesn't know the command /{other}.")),
+        },
+        Request::Autocomplete {
+            focused, options, ..
+        } => {
+            let text = options.get(&focused).map(String::as_str).unwrap_or("");
+            autocomplete::autocomplete(app, &actor, &focused, text).await
+        }
+        Request::ModalSubmit { custom_id, fields } if edit_user::owns_modal(&custom_id) => {
+            edit_user::submit(app, &actor, inv, &custom_id, &fields).await
+        }
+        Request::ModalSubmit { .. } => Reply::private("That form is not one hallpass recognises."),
+    }
+}

@@ -1,0 +1,205 @@
+//! `/reset-password [user] [method]`: a temporary password for someone the
+//! actor may edit, or for yourself (self-service, a few a day). The password
+//! goes to the invoker privately; only its hash is stored.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, Utc};
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::app::App;
+use crate::audit::Action;
+use crate::directory::User;
+use crate::policy::{Subject, can_reset_password};
+
+use super::context::{Actor, refuse, target, trouble};
+use super::reply::{Invocation, Reply, SecretDelivery, Undo};
+
+const SELF_RESET: &str = "self_reset";
+
+pub async fn reset_password(
+    app: &App,
+    actor: &Actor,
+    inv: &Invocation,
+    options: &BTreeMap<String, String>,
+) -> Reply {
+    let method = options
+        .get("method")
+        .map(String::as_str)
+        .unwrap_or("temporary");
+    let asked_for = options.get("user").map(String::as_str);
+    let who = match asked_for {
+        None => actor.user.clone(),
+        Some(raw) => match target(app, actor, raw).await {
+            Ok(user) => user,
+            Err(denial) => {
+                return refuse(app, actor, inv, Action::PasswordReset, None, raw, denial).await;
+            }
+        },
+    };
+    if let Err(denial) = can_reset_password(&actor.subject(), &Subject::from(&who)).into_result() {
+        return refuse(
+            app,
+            actor,
+            inv,
+            Action::PasswordReset,
+            Some(&who),
+            asked_for.unwrap_or(""),
+            denial,
+        )
+        .await;
+    }
+    match method {
+        "temporary" => {}
+        "email" => {
+            let reason = email_refusal(app, &who);
+            return refuse(
+                app,
+                actor,
+                inv,
+                Action::PasswordReset,
+                Some(&who),
+                "",
+                reason,
+            )
+            .await;
+        }
+        other => {
+            return Reply::private(format!(
+                "\"{other}\" is not a reset method; choose temporary or email."
+            ));
+        }
+    }
+    let now = app.now();
+    let yourself = who.id == actor.user.id;
+    let mut quota_use = None;
+    let mut remaining = 0;
+    if yourself {
+        let limit = app.settings.self_resets_per_day;
+        let subject = format!("user:{}", who.id);
+        match app
+            .store
+            .take_quota(
+                actor.tenant.id,
+                &subject,
+                SELF_RESET,
+                limit,
+                Duration::hours(24),
+                now,
+            )
+            .await
+        {
+            Ok(decision) if decision.taken.is_some() => {
+                quota_use = decision.taken;
+                remaining = decision.remaining;
+            }
+            Ok(decision) => {
+                let reason = format!(
+                    "You've used all {limit} self-service password resets for today. You can reset again {}, or ask a teacher or an admin to reset it for you.",
+                    when(decision.retry_at, now)
+                );
+                return refuse(
+                    app,
+                    actor,
+                    inv,
+                    Action::PasswordReset,
+                    Some(&who),
+                    "",
+                    reason,
+                )
+                .await;
+            }
+            Err(e) => return trouble(e),
+        }
+    }
+    match set_temporary(app, actor, inv, &who, now).await {
+        Ok((password, previous, expires)) => {
+            let content = if yourself {
+                format!(
+                    "Done: your temporary password is in your DMs. You'll choose a new one when you sign in. Self-service resets left today: {remaining}."
+                )
+            } else {
+                format!(
+                    "Done: {} ({}) has a new temporary password, sent to you privately. Give it to them in person; they'll choose their own when they sign in.",
+                    who.display_name(),
+                    who.login
+                )
+            };
+            let text = SecretString::from(format!(
+                "Temporary password for {} ({}): `{}`\nIt must be changed at the next sign-in and stops working {} if unused.",
+                who.display_name(),
+                who.login,
+                password.expose_secret(),
+                expires.format("%Y-%m-%d %H:%M UTC")
+            ));
+            let undo = Undo::Password {
+                user: Box::new(who),
+                previous,
+                quota_use,
+            };
+            Reply::private(content).with_secret(SecretDelivery {
+                to: inv.user,
+                text,
+                undo: Some(undo),
+            })
+        }
+        Err(e) => {
+            if let Some(id) = quota_use {
+                let _ = app.store.refund_quota(&id).await;
+            }
+            trouble(e)
+        }
+    }
+}
+
+type Issued = (
+    SecretString,
+    Option<crate::store::StoredPassword>,
+    DateTime<Utc>,
+);
+
+async fn set_temporary(
+    app: &App,
+    actor: &Actor,
+    inv: &Invocation,
+    who: &User,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Issued> {
+    let previous = app.store.password_hash(actor.tenant.id, who.id).await?;
+    let password = app.random.temporary_password();
+    let hash = app.hasher.hash(&password).await?;
+    let expires = app.settings.temporary_password.expires_at(now);
+    let audit = actor.audit(app, inv, Action::PasswordReset);
+    app.store
+        .set_password(who, hash.as_str(), true, Some(expires), audit)
+        .await?;
+    Ok((password, previous, expires))
+}
+
+fn email_refusal(app: &App, who: &User) -> String {
+    if !who.login.is_email() {
+        format!(
+            "{}'s login ({}) isn't an email address, so there's no mailbox to send a link to. Use a temporary password instead.",
+            who.display_name(),
+            who.login
+        )
+    } else if !app.settings.email_configured {
+        "Email reset links aren't set up on this hallpass server (SMTP_URL is not configured). Use a temporary password instead.".into()
+    } else {
+        "Email reset links aren't available from chat yet. Use a temporary password instead.".into()
+    }
+}
+
+fn when(at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> String {
+    match at {
+        Some(at) if at > now => {
+            let hours = (at - now).num_minutes().div_euclid(60);
+            let minutes = (at - now).num_minutes().rem_euclid(60);
+            format!(
+                "at {} (in {hours} h {minutes:02} min)",
+                at.format("%H:%M UTC")
+            )
+        }
+        _ => "shortly".into(),
+    }
+}

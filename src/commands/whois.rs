@@ -1,0 +1,69 @@
+//! `/whois user`: a minimal card about someone the actor can see.
+
+use std::collections::BTreeMap;
+
+use crate::app::App;
+use crate::audit::Action;
+use crate::directory::{Place, Role};
+
+use super::context::{Actor, refuse, target};
+use super::reply::{Invocation, Reply};
+
+pub async fn whois(
+    app: &App,
+    actor: &Actor,
+    inv: &Invocation,
+    options: &BTreeMap<String, String>,
+) -> Reply {
+    let raw = options.get("user").map(String::as_str).unwrap_or("");
+    let who = match target(app, actor, raw).await {
+        Ok(user) => user,
+        Err(denial) => return refuse(app, actor, inv, Action::UserView, None, raw, denial).await,
+    };
+    let place = match who.place {
+        Place::School { school, .. } => app
+            .store
+            .school(actor.tenant.id, school)
+            .await
+            .ok()
+            .flatten()
+            .map(|s| s.name),
+        Place::District { district } => app
+            .store
+            .district(actor.tenant.id, district)
+            .await
+            .ok()
+            .flatten()
+            .map(|d| d.name),
+    }
+    .unwrap_or_default();
+    let mut lines = vec![
+        format!("**{}** ({})", who.display_name(), who.login),
+        format!("Role: {}", who.role.label()),
+    ];
+    lines.push(match who.role {
+        Role::DistrictAdmin => format!("District: {place}"),
+        _ => format!("School: {place}"),
+    });
+    if let Some(grade) = who.grade {
+        lines.push(format!("Grade: {}", grade.spoken()));
+    }
+    if let Some(title) = &who.title {
+        lines.push(format!("Title: {title}"));
+    }
+    lines.push(format!(
+        "Discord: {}",
+        if who.discord_user_id.is_some() {
+            "linked"
+        } else {
+            "not linked"
+        }
+    ));
+    if who.must_change_password {
+        lines.push("Password: a change is pending (temporary password issued)".into());
+    }
+    if who.disabled {
+        lines.push("Status: disabled".into());
+    }
+    Reply::private(lines.join("\n"))
+}

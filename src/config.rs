@@ -1,0 +1,310 @@
+//! Configuration from the environment (names fixed in `shared/spec/interfaces.md`),
+//! optionally mirrored by a TOML file of the same keys; the environment wins.
+//!
+//! Promise: secrets (tokens, keys, passwords inside URLs) are held as
+//! `SecretString` or redacted in `Debug`, so a config dump never leaks them.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::Path;
+
+use secrecy::SecretString;
+use thiserror::Error;
+use url::Url;
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://hallpass.db";
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+pub const DEFAULT_DISCORD_API_URL: &str = "https://discord.com";
+pub const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:8080";
+
+/// Every key the program reads.
+pub const KEYS: &[&str] = &[
+    "DATABASE_URL",
+    "HALLPASS_LISTEN",
+    "DISCORD_TOKEN",
+    "DISCORD_APPLICATION_ID",
+    "DISCORD_PUBLIC_KEY",
+    "DISCORD_API_URL",
+    "ZENDESK_URL",
+    "ZENDESK_OAUTH_CLIENT_ID",
+    "ZENDESK_OAUTH_CLIENT_SECRET",
+    "ZENDESK_EMAIL",
+    "ZENDESK_API_TOKEN",
+    "ZENDESK_WEBHOOK_SECRET",
+    "SMTP_URL",
+    "HALLPASS_PUBLIC_URL",
+    "RUST_LOG",
+];
+
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    #[error("Failed to read the config file {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("The config file {path} is not valid TOML: {message}")]
+    Toml { path: String, message: String },
+    #[error(
+        "The config file {path} has an unknown key {key} (known keys: DATABASE_URL, HALLPASS_LISTEN, DISCORD_TOKEN, …)"
+    )]
+    UnknownKey { path: String, key: String },
+    #[error("{key} is invalid: {reason}")]
+    Invalid { key: &'static str, reason: String },
+}
+
+pub struct Config {
+    pub database_url: String,
+    pub listen: SocketAddr,
+    pub discord_token: Option<SecretString>,
+    pub discord_application_id: Option<u64>,
+    pub discord_public_key: Option<String>,
+    pub discord_api_url: Url,
+    pub zendesk_url: Option<Url>,
+    pub zendesk_oauth_client_id: Option<String>,
+    pub zendesk_oauth_client_secret: Option<SecretString>,
+    pub zendesk_email: Option<String>,
+    pub zendesk_api_token: Option<SecretString>,
+    pub zendesk_webhook_secret: Option<SecretString>,
+    pub smtp_url: Option<SecretString>,
+    pub public_url: Url,
+}
+
+impl Config {
+    /// Reads the environment, over the TOML file when one is given.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut values = match file {
+            Some(path) => read_file(path)?,
+            None => HashMap::new(),
+        };
+        for key in KEYS {
+            if let Ok(value) = std::env::var(key) {
+                values.insert((*key).to_owned(), value);
+            }
+        }
+        Self::from_values(&values)
+    }
+
+    /// Builds a configuration from key/value pairs (empty values count as unset).
+    pub fn from_values(values: &HashMap<String, String>) -> Result<Self, ConfigError> {
+        let get = |key: &str| {
+            values
+                .get(key)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        let secret = |key: &str| get(key).map(SecretString::from);
+        let url = |key: &'static str, default: Option<&str>| -> Result<Option<Url>, ConfigError> {
+            get(key)
+                .or(default.map(str::to_owned))
+                .map(|v| {
+                    Url::parse(&v).map_err(|e| ConfigError::Invalid {
+                        key,
+                        reason: format!("{e} (got {v:?})"),
+                    })
+                })
+                .transpose()
+        };
+        let required_url = |key: &'static str, default: &str| -> Result<Url, ConfigError> {
+            url(key, Some(default))?.ok_or(ConfigError::Invalid {
+                key,
+                reason: "missing".into(),
+            })
+        };
+        let listen = get("HALLPASS_LISTEN").unwrap_or_else(|| DEFAULT_LISTEN.into());
+        let listen = listen.parse().map_err(|_| ConfigError::Invalid {
+            key: "HALLPASS_LISTEN",
+            reason: format!("{listen:?} is not an address such as 127.0.0.1:8080"),
+        })?;
+        let discord_application_id = get("DISCORD_APPLICATION_ID")
+            .map(|v| {
+                v.parse::<u64>().map_err(|_| ConfigError::Invalid {
+                    key: "DISCORD_APPLICATION_ID",
+                    reason: format!("{v:?} is not a Discord id (a number)"),
+                })
+            })
+            .transpose()?;
+        let discord_public_key = get("DISCORD_PUBLIC_KEY");
+        if let Some(key) = &discord_public_key {
+            let ok = key.len() == 64 && key.chars().all(|c| c.is_ascii_hexdigit());
+            if !ok {
+                return Err(ConfigError::Invalid {
+                    key: "DISCORD_PUBLIC_KEY",
+                    reason: "expected 64 hex digits (the Public Key on the application's General Information page)".into(),
+                });
+            }
+        }
+        Ok(Self {
+            database_url: get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into()),
+            listen,
+            discord_token: secret("DISCORD_TOKEN"),
+            discord_application_id,
+            discord_public_key,
+            discord_api_url: required_url("DISCORD_API_URL", DEFAULT_DISCORD_API_URL)?,
+            zendesk_url: url("ZENDESK_URL", None)?,
+            zendesk_oauth_client_id: get("ZENDESK_OAUTH_CLIENT_ID"),
+            zendesk_oauth_client_secret: secret("ZENDESK_OAUTH_CLIENT_SECRET"),
+            zendesk_email: get("ZENDESK_EMAIL"),
+            zendesk_api_token: secret("ZENDESK_API_TOKEN"),
+            zendesk_webhook_secret: secret("ZENDESK_WEBHOOK_SECRET"),
+            smtp_url: secret("SMTP_URL"),
+            public_url: required_url("HALLPASS_PUBLIC_URL", DEFAULT_PUBLIC_URL)?,
+        })
+    }
+}
+
+fn read_file(path: &Path) -> Result<HashMap<String, String>, ConfigError> {
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: shown.clone(),
+        source,
+    })?;
+    let table: toml::Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| ConfigError::Toml {
+            path: shown.clone(),
+            message: e.message().to_owned(),
+        })?;
+    let mut values = HashMap::new();
+    for (key, value) in table {
+        let key = key.to_ascii_uppercase();
+        if !KEYS.contains(&key.as_str()) {
+            return Err(ConfigError::UnknownKey { path: shown, key });
+        }
+        let value = match value {
+            toml::Value::String(s) => s,
+            other => other.to_string(),
+        };
+        values.insert(key, value);
+    }
+    Ok(values)
+}
+
+/// `postgres://user:secret@host/db` printed as `postgres://user:***@host/db`.
+pub fn redact_url(url: &str) -> String {
+    match Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+fn set<T>(value: &Option<T>) -> &'static str {
+    if value.is_some() { "set" } else { "unset" }
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("database_url", &redact_url(&self.database_url))
+            .field("listen", &self.listen)
+            .field("discord_token", &set(&self.discord_token))
+            .field("discord_application_id", &self.discord_application_id)
+            .field("discord_public_key", &self.discord_public_key)
+            .field("discord_api_url", &self.discord_api_url.as_str())
+            .field("zendesk_url", &self.zendesk_url.as_ref().map(Url::as_str))
+            .field("zendesk_oauth_client_id", &self.zendesk_oauth_client_id)
+            .field(
+                "zendesk_oauth_client_secret",
+                &set(&self.zendesk_oauth_client_secret),
+            )
+            .field("zendesk_email", &self.zendesk_email)
+            .field("zendesk_api_token", &set(&self.zendesk_api_token))
+            .field("zendesk_webhook_secret", &set(&self.zendesk_webhook_secret))
+            .field("smtp_url", &set(&self.smtp_url))
+            .field("public_url", &self.public_url.as_str())
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn values(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_follow_the_interface_table() {
+        let config = Config::from_values(&HashMap::new()).unwrap();
+        assert_eq!(config.database_url, "sqlite://hallpass.db");
+        assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(config.discord_api_url.as_str(), "https://discord.com/");
+        assert_eq!(config.public_url.as_str(), "http://127.0.0.1:8080/");
+        assert!(config.discord_token.is_none() && config.zendesk_url.is_none());
+    }
+
+    #[test]
+    fn debug_output_never_shows_a_secret() {
+        let config = Config::from_values(&values(&[
+            (
+                "DATABASE_URL",
+                "postgres://app:hunter22@db.example/hallpass",
+            ),
+            ("DISCORD_TOKEN", "MTIzNDU2Nzg5.token-value"),
+            ("ZENDESK_OAUTH_CLIENT_SECRET", "zd-client-secret"),
+            ("ZENDESK_API_TOKEN", "zd-api-token"),
+            ("ZENDESK_WEBHOOK_SECRET", "zd-webhook-secret"),
+            ("SMTP_URL", "smtp://mailer:mail-pass@smtp.example"),
+        ]))
+        .unwrap();
+        let dump = format!("{config:?}");
+        for secret in [
+            "hunter22",
+            "token-value",
+            "zd-client-secret",
+            "zd-api-token",
+            "zd-webhook-secret",
+            "mail-pass",
+        ] {
+            assert!(!dump.contains(secret), "{secret} leaked in {dump}");
+        }
+        assert!(dump.contains("postgres://app:***@db.example/hallpass"));
+    }
+
+    #[test]
+    fn bad_values_are_refused_naming_the_variable() {
+        for (key, value) in [
+            ("HALLPASS_LISTEN", "localhost"),
+            ("DISCORD_APPLICATION_ID", "my-app"),
+            ("DISCORD_PUBLIC_KEY", "abc"),
+            ("ZENDESK_URL", "not a url"),
+        ] {
+            let err = Config::from_values(&values(&[(key, value)])).err().unwrap();
+            assert!(err.to_string().starts_with(key), "{err}");
+        }
+    }
+
+    #[test]
+    fn a_toml_file_mirrors_the_environment_and_refuses_unknown_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("hallpass.toml");
+        std::fs::write(
+            &path,
+            "DATABASE_URL = \"sqlite://x.db\"\nhallpass_listen = \"127.0.0.1:9999\"\n",
+        )
+        .unwrap();
+        let read = read_file(&path).unwrap();
+        assert_eq!(
+            read.get("DATABASE_URL").map(String::as_str),
+            Some("sqlite://x.db")
+        );
+        assert_eq!(
+            read.get("HALLPASS_LISTEN").map(String::as_str),
+            Some("127.0.0.1:9999")
+        );
+        std::fs::write(&path, "DATABSE_URL = \"typo\"\n").unwrap();
+        assert!(matches!(
+            read_file(&path),
+            Err(ConfigError::UnknownKey { .. })
+        ));
+    }
+}

@@ -1,0 +1,390 @@
+//! Password hashing with argon2id.
+//!
+//! The promises this file keeps:
+//!
+//! * Passwords are hashed with argon2id only, with the parameters of one
+//!   [`HashParams`] policy: OWASP's in production, a loudly named cheap set in tests.
+//! * Hashing runs on tokio's blocking pool, never on the async runtime's threads,
+//!   and never more hashes at once than the machine has cores.
+//! * A [`PasswordHash`] never prints itself: its `Debug` is `PasswordHash(<redacted>)`
+//!   and it has no `Display`; the store reads it through [`PasswordHash::as_str`].
+//! * A hash carries its own parameters (PHC string format), so a hash made under
+//!   older or cheaper parameters still verifies after the policy changes.
+
+use std::fmt;
+use std::num::NonZeroUsize;
+use std::sync::Arc;
+
+use argon2::password_hash::{self, PasswordHasher as _, PasswordVerifier as _, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use rand::rngs::OsRng;
+use secrecy::{ExposeSecret, SecretString};
+use tokio::sync::Semaphore;
+
+use super::CredentialError;
+
+/// The cost of one argon2id hash: memory in KiB, iterations and lanes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HashParams {
+    memory_kib: u32,
+    iterations: u32,
+    parallelism: u32,
+}
+
+impl HashParams {
+    /// OWASP's argon2id recommendation: 19 MiB, 2 iterations, 1 lane.
+    ///
+    /// Spelled out rather than taken from `argon2::Params::default()` so that a
+    /// dependency upgrade cannot change our policy silently.
+    pub const fn owasp() -> Self {
+        Self {
+            memory_kib: 19_456,
+            iterations: 2,
+            parallelism: 1,
+        }
+    }
+
+    /// The cheapest parameters argon2id accepts (8 KiB, 1 iteration, 1 lane).
+    ///
+    /// **For tests only.** A hash made with these can be brute-forced at
+    /// millions of guesses per second; production code uses [`HashParams::owasp`].
+    pub const fn insecure_fast_for_tests_only() -> Self {
+        Self {
+            memory_kib: Params::MIN_M_COST,
+            iterations: 1,
+            parallelism: 1,
+        }
+    }
+
+    /// The parameters as they appear in a PHC string, e.g. `m=19456,t=2,p=1`.
+    pub fn description(&self) -> String {
+        format!(
+            "m={},t={},p={}",
+            self.memory_kib, self.iterations, self.parallelism
+        )
+    }
+}
+
+/// An argon2id hash in PHC string format
+/// (`$argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>`): the only form in which a
+/// password is stored.
+#[derive(Clone)]
+pub struct PasswordHash(String);
+
+impl PasswordHash {
+    /// Reads a stored hash back. Anything but a complete argon2id PHC string
+    /// with valid parameters is refused: we never store anything else, so
+    /// anything else is a damaged row.
+    pub fn parse(phc: &str) -> Result<Self, CredentialError> {
+        let parsed = password_hash::PasswordHash::new(phc)
+            .map_err(|_| CredentialError::MalformedPasswordHash)?;
+        let complete = parsed.algorithm == Algorithm::Argon2id.ident()
+            && parsed.salt.is_some()
+            && parsed.hash.is_some()
+            && Params::try_from(&parsed).is_ok();
+        if complete {
+            Ok(Self(phc.to_owned()))
+        } else {
+            Err(CredentialError::MalformedPasswordHash)
+        }
+    }
+
+    /// The PHC string, for the database.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for PasswordHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PasswordHash(<redacted>)")
+    }
+}
+
+/// Hashes and verifies passwords. Cloning is cheap and clones share one
+/// concurrency limit, so build one per process and hand out clones.
+#[derive(Clone)]
+pub struct PasswordHasher {
+    argon2: Argon2<'static>,
+    params: HashParams,
+    permits: Arc<Semaphore>,
+}
+
+impl PasswordHasher {
+    /// A hasher for `params`, allowing as many hashes at once as there are cores.
+    pub fn new(params: HashParams) -> Result<Self, CredentialError> {
+        let argon2_params = Params::new(
+            params.memory_kib,
+            params.iterations,
+            params.parallelism,
+            None,
+        )
+        .map_err(CredentialError::InvalidParams)?;
+        let cores = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
+        Ok(Self {
+            argon2: Argon2::new(Algorithm::Argon2id, Version::V0x13, argon2_params),
+            params,
+            permits: Arc::new(Semaphore::new(cores)),
+        })
+    }
+
+    /// The parameters new hashes are made with, e.g. `m=19456,t=2,p=1`.
+    pub fn params_description(&self) -> String {
+        self.params.description()
+    }
+
+    /// Hashes `password` with a fresh random salt from the operating system.
+    ///
+    /// The salt is not a parameter, unlike the crate's other randomness: a
+    /// pinned salt would let tests assert nothing they cannot assert by verifying.
+    #[tracing::instrument(name = "hash_password", skip_all, fields(params = %self.params.description()))]
+    pub async fn hash(&self, password: &SecretString) -> Result<PasswordHash, CredentialError> {
+        let password = password.clone();
+        let argon2 = self.argon2.clone();
+        self.run_blocking(move || {
+            let salt = SaltString::generate(&mut OsRng);
+            argon2
+                .hash_password(password.expose_secret().as_bytes(), &salt)
+                .map(|hash| PasswordHash(hash.to_string()))
+                .map_err(CredentialError::Hashing)
+        })
+        .await
+    }
+
+    /// Whether `password` is the one `hash` was made from. The parameters come
+    /// from the hash itself, not from this hasher.
+    #[tracing::instrument(name = "verify_password", skip_all)]
+    pub async fn verify(
+        &self,
+        password: &SecretString,
+        hash: &PasswordHash,
+    ) -> Result<bool, CredentialError> {
+        let password = password.clone();
+        let hash = hash.clone();
+        let argon2 = self.argon2.clone();
+        self.run_blocking(move || {
+            let parsed = password_hash::PasswordHash::new(hash.as_str())
+                .map_err(|_| CredentialError::MalformedPasswordHash)?;
+            match argon2.verify_password(password.expose_secret().as_bytes(), &parsed) {
+                Ok(()) => Ok(true),
+                Err(password_hash::Error::Password) => Ok(false),
+                Err(other) => Err(CredentialError::Hashing(other)),
+            }
+        })
+        .await
+    }
+
+    /// Runs `work` on the blocking pool once a permit is free.
+    async fn run_blocking<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> Result<T, CredentialError> + Send + 'static,
+    ) -> Result<T, CredentialError> {
+        let permit = Arc::clone(&self.permits)
+            .acquire_owned()
+            .await
+            .map_err(|_| CredentialError::HasherClosed)?;
+        // The permit moves into the blocking task rather than staying with this
+        // future: a caller that gives up (a timeout, a dropped request) cannot
+        // stop a hash already running, so the permit must stay taken until the
+        // hash really ends, or the pool would run more hashes than cores.
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            work()
+        })
+        .await
+        .map_err(CredentialError::TaskFailed)?
+    }
+}
+
+impl fmt::Debug for PasswordHasher {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PasswordHasher")
+            .field("params", &self.params.description())
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use std::pin::pin;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use super::*;
+
+    fn fast() -> PasswordHasher {
+        PasswordHasher::new(HashParams::insecure_fast_for_tests_only()).unwrap()
+    }
+
+    fn owasp() -> PasswordHasher {
+        PasswordHasher::new(HashParams::owasp()).unwrap()
+    }
+
+    fn secret(s: &str) -> SecretString {
+        SecretString::from(s)
+    }
+
+    #[tokio::test]
+    async fn a_hashed_password_verifies() {
+        let hasher = fast();
+        let hash = hasher.hash(&secret("maple-river-quiet-472")).await.unwrap();
+        assert!(
+            hasher
+                .verify(&secret("maple-river-quiet-472"), &hash)
+                .await
+                .unwrap()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_wrong_password_does_not_verify() {
+        let hasher = fast();
+        let hash = hasher.hash(&secret("maple-river-quiet-472")).await.unwrap();
+        assert!(
+            !hasher
+                .verify(&secret("maple-river-quiet-473"), &hash)
+                .await
+                .unwrap()
+        );
+        assert!(!hasher.verify(&secret(""), &hash).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn owasp_hashes_are_argon2id_with_owasp_parameters_and_verify_under_other_parameters() {
+        let hash = owasp().hash(&secret("correct horse")).await.unwrap();
+        assert!(
+            hash.as_str().starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "unexpected PHC prefix"
+        );
+        assert!(
+            fast()
+                .verify(&secret("correct horse"), &hash)
+                .await
+                .unwrap()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_hash_made_with_cheap_parameters_still_verifies_under_the_owasp_policy() {
+        let hash = fast().hash(&secret("correct horse")).await.unwrap();
+        assert!(hash.as_str().starts_with("$argon2id$v=19$m=8,t=1,p=1$"));
+        assert!(
+            owasp()
+                .verify(&secret("correct horse"), &hash)
+                .await
+                .unwrap()
+        );
+        assert!(!owasp().verify(&secret("wrong horse"), &hash).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn two_hashes_of_one_password_differ_because_each_has_its_own_salt() {
+        let hasher = fast();
+        let first = hasher.hash(&secret("same password")).await.unwrap();
+        let second = hasher.hash(&secret("same password")).await.unwrap();
+        assert_ne!(first.as_str(), second.as_str());
+    }
+
+    #[tokio::test]
+    async fn a_stored_hash_reads_back_and_still_verifies() {
+        let hasher = fast();
+        let stored = hasher
+            .hash(&secret("read me back"))
+            .await
+            .unwrap()
+            .as_str()
+            .to_owned();
+        let hash = PasswordHash::parse(&stored).unwrap();
+        assert_eq!(hash.as_str(), stored);
+        assert!(hasher.verify(&secret("read me back"), &hash).await.unwrap());
+    }
+
+    #[test]
+    fn anything_but_a_complete_argon2id_phc_string_is_refused() {
+        let argon2i = Argon2::new(Algorithm::Argon2i, Version::V0x13, Params::default())
+            .hash_password(
+                b"pw",
+                &SaltString::from_b64("c29tZXNhbHRzb21lc2FsdA").unwrap(),
+            )
+            .unwrap()
+            .to_string();
+        for bad in [
+            "",
+            "hunter2",
+            "$2b$12$R9h/cIPz0gi.URNNX3kh2OPST9/PgBkqquzi.Ss7KIUgO2t0jWMUW",
+            &argon2i,
+            "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA",
+            "$argon2id$v=19$m=1,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g",
+        ] {
+            assert!(PasswordHash::parse(bad).is_err(), "accepted {bad:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn the_debug_form_of_a_hash_shows_none_of_it() {
+        let hash = fast().hash(&secret("secret")).await.unwrap();
+        let debug = format!("{hash:?}");
+        assert_eq!(debug, "PasswordHash(<redacted>)");
+        assert!(!debug.contains("argon2"));
+    }
+
+    #[test]
+    fn the_parameters_are_described_as_in_a_phc_string() {
+        assert_eq!(owasp().params_description(), "m=19456,t=2,p=1");
+        assert_eq!(fast().params_description(), "m=8,t=1,p=1");
+    }
+
+    #[test]
+    fn a_hasher_runs_as_many_hashes_at_once_as_there_are_cores() {
+        let cores = std::thread::available_parallelism().unwrap().get();
+        assert_eq!(fast().permits.available_permits(), cores);
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn hashing_runs_off_the_async_runtime() {
+        // Both futures share one thread. Had the hash run inline, it would be
+        // finished before the second future is first polled.
+        let hasher = owasp();
+        let hashed = AtomicBool::new(false);
+        let ((), finished_before_the_other_task_ran) = tokio::join!(
+            async {
+                hasher.hash(&secret("blocking pool")).await.unwrap();
+                hashed.store(true, Ordering::SeqCst);
+            },
+            async { hashed.load(Ordering::SeqCst) },
+        );
+        assert!(!finished_before_the_other_task_ran);
+        assert!(hashed.load(Ordering::SeqCst));
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn an_abandoned_hash_keeps_its_permit_until_it_really_ends() {
+        // Eight iterations over 19 MiB: far longer than the few instructions
+        // between dropping the future and counting permits.
+        let slow = PasswordHasher::new(HashParams {
+            iterations: 8,
+            ..HashParams::owasp()
+        })
+        .unwrap();
+        let cores = slow.permits.available_permits();
+        let password = secret("abandoned");
+        {
+            let mut hashing = pin!(slow.hash(&password));
+            let finished = tokio::select! {
+                biased;
+                result = &mut hashing => Some(result),
+                () = std::future::ready(()) => None,
+            };
+            assert!(finished.is_none());
+        }
+        assert_eq!(slow.permits.available_permits(), cores - 1);
+        // Once the abandoned hash ends, every permit comes back.
+        let all = slow
+            .permits
+            .acquire_many(u32::try_from(cores).unwrap())
+            .await
+            .unwrap();
+        drop(all);
+        assert_eq!(slow.permits.available_permits(), cores);
+    }
+}

@@ -1,0 +1,33 @@
+//! The Discord way to reach people for one interaction: DMs through the bot,
+//! and private follow-ups on the interaction itself.
+
+use async_trait::async_trait;
+
+use super::rest::{DiscordRest, DmError};
+use crate::commands::{Courier, DeliveryError};
+use crate::directory::DiscordUserId;
+
+pub struct InteractionCourier<'a> {
+    pub rest: &'a DiscordRest,
+    pub token: &'a str,
+}
+
+#[async_trait]
+impl Courier for InteractionCourier<'_> {
+    async fn direct_message(&self, to: DiscordUserId, text: &str) -> Result<(), DeliveryError> {
+        self.rest
+            .send_dm(to.get(), text)
+            .await
+            .map_err(|e| match e {
+                DmError::Closed { .. } => DeliveryError::DmsClosed,
+                DmError::Other(e) => DeliveryError::Failed(e.to_string()),
+            })
+    }
+
+    async fn private_reply(&self, text: &str) -> Result<(), DeliveryError> {
+        self.rest
+            .followup(self.token, text, true)
+            .await
+            .map_err(|e| DeliveryError::Failed(e.to_string()))
+    }
+}

@@ -1,0 +1,20 @@
+//! Serenity glue only: the slash-command definitions, interactions turned into
+//! requests and replies into responses, request verification, the REST client
+//! the bot uses (DMs, interaction edits and follow-ups, command registration)
+//! and a local stand-in for Discord's REST API. Serenity's types stop here.
+
+mod courier;
+mod definitions;
+mod interaction;
+mod response;
+mod rest;
+pub mod simulate;
+pub mod standin;
+mod verify;
+
+pub use courier::InteractionCourier;
+pub use definitions::{COMMAND_NAMES, DefinitionError, command_definitions};
+pub use interaction::{Envelope, Incoming, parse, understand};
+pub use response::{clip, deferred_ephemeral, message, pong, render};
+pub use rest::{DiscordRest, DmError, MAX_RETRIES, MAX_WAIT, RestError};
+pub use verify::{InteractionVerifier, MAX_SKEW_SECONDS, VerifyError};

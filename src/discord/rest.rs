@@ -1,0 +1,546 @@
+//! Discord's REST API as the bot uses it: direct messages, the edits and
+//! follow-ups of an interaction's answer, and the bulk overwrite of the slash
+//! commands.
+//!
+//! Promise: the bot token, interaction tokens and message contents (which may
+//! hold a temporary password or a link code) never reach `Debug`, logs or error
+//! messages; a 429 is honoured (wait `retry_after`, at most [`MAX_WAIT`], at most
+//! [`MAX_RETRIES`] times) so a rate-limited message is delivered exactly once;
+//! a closed inbox is told apart from every other failure ([`DmError::Closed`]).
+//!
+//! Built on serenity's [`Http`] (token, application id, proxy) and its [`Route`]s
+//! (the exact paths), with the rate limiter disabled: serenity only sends to a
+//! proxy base when its rate limiter is off (`Ratelimiter::perform` builds every
+//! request with no proxy). The requests themselves go out here rather than
+//! through `Http::request`, for two reasons found in serenity 0.12.5's source:
+//! its error type keeps neither the headers nor a body without `code`, so the
+//! `retry_after` of a 429 is lost; and `Http::request` / `Request::build` are
+//! `#[instrument]`ed with the whole request (body and interaction token) as span
+//! fields. `DiscordRest::url` rewrites the base exactly as `Request::build` does
+//! (a test compares the two).
+
+use std::fmt;
+use std::num::NonZeroU64;
+use std::time::Duration;
+
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue, USER_AGENT};
+use reqwest::{Method, StatusCode};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use serenity::http::{Http, HttpBuilder, Route};
+use serenity::model::id::{ApplicationId, ChannelId, GuildId};
+use thiserror::Error;
+use url::Url;
+
+/// How many times a rate-limited request is sent again.
+pub const MAX_RETRIES: u32 = 3;
+/// The longest wait for a rate limit; a longer `retry_after` fails at once.
+pub const MAX_WAIT: Duration = Duration::from_secs(10);
+/// A 429 with no usable `retry_after` (a proxy's, say) waits this long.
+const DEFAULT_WAIT: Duration = Duration::from_secs(1);
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Discord's JSON error codes for "this user does not take DMs from the bot".
+const DM_CLOSED_CODES: &[u64] = &[50007, 50278];
+/// Message flag: only the invoker sees it.
+const EPHEMERAL: u64 = 1 << 6;
+
+/// Everything that can go wrong talking to Discord. No variant carries a URL,
+/// a token or a message's content. Causes are `source()`s, not repeated in
+/// the message, so `{:#}` (anyhow) prints each once.
+#[derive(Debug, Error)]
+pub enum RestError {
+    #[error("DISCORD_TOKEN is not set: {0} needs the bot token")]
+    MissingToken(&'static str),
+    #[error("DISCORD_APPLICATION_ID is not set: {0} needs the application id")]
+    MissingApplicationId(&'static str),
+    #[error("{0} is not a Discord id (0)")]
+    InvalidId(&'static str),
+    #[error("DISCORD_TOKEN cannot be sent as an HTTP header (stray characters?)")]
+    InvalidToken,
+    #[error("DISCORD_API_URL does not make a valid URL for {0}")]
+    InvalidUrl(&'static str),
+    #[error("Failed to build the HTTP client")]
+    Client(#[source] reqwest::Error),
+    #[error("Failed to reach Discord for {route}")]
+    Transport {
+        route: &'static str,
+        #[source]
+        source: reqwest::Error,
+    },
+    #[error("Discord refused {route} with {status}: {message}{}", code.map(|c| format!(" (code {c})")).unwrap_or_default())]
+    Discord {
+        route: &'static str,
+        status: u16,
+        code: Option<u64>,
+        message: String,
+    },
+    #[error("Discord is rate limiting {route}: try again in {:.1} s", retry_after.as_secs_f64())]
+    RateLimited {
+        route: &'static str,
+        retry_after: Duration,
+    },
+    #[error("Discord's answer to {route} could not be read")]
+    Decode {
+        route: &'static str,
+        #[source]
+        source: serde_json::Error,
+    },
+}
+
+impl RestError {
+    /// Discord's JSON error code, when Discord gave one.
+    pub fn discord_code(&self) -> Option<u64> {
+        match self {
+            Self::Discord { code, .. } => *code,
+            _ => None,
+        }
+    }
+}
+
+/// Why a direct message did not arrive.
+#[derive(Debug, Error)]
+pub enum DmError {
+    /// The person's privacy settings (or a block, or no shared server) refuse
+    /// DMs from the bot: Discord code 50007 or 50278. Tell the invoker, don't retry.
+    #[error("This person does not accept direct messages from the bot (Discord code {code})")]
+    Closed { code: u64 },
+    #[error(transparent)]
+    Other(RestError),
+}
+
+impl From<RestError> for DmError {
+    fn from(error: RestError) -> Self {
+        match error.discord_code() {
+            Some(code) if DM_CLOSED_CODES.contains(&code) => Self::Closed { code },
+            _ => Self::Other(error),
+        }
+    }
+}
+
+/// The bot's REST client. Cheap to share behind an `Arc`; one per process.
+pub struct DiscordRest {
+    http: Http,
+    client: reqwest::Client,
+    authorization: Option<HeaderValue>,
+    api_base: Url,
+}
+
+impl fmt::Debug for DiscordRest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DiscordRest")
+            .field("api_base", &self.api_base.as_str())
+            .field("application_id", &self.http.application_id())
+            .field(
+                "token",
+                &if self.authorization.is_some() {
+                    "set"
+                } else {
+                    "unset"
+                },
+            )
+            .finish()
+    }
+}
+
+/// One request: what it is called in errors and logs, and where it goes.
+struct Call<'a> {
+    label: &'static str,
+    method: Method,
+    route: Route<'a>,
+    body: &'a Value,
+}
+
+/// The parts of Discord's error body (and of its 429 body) that matter here.
+#[derive(Debug, Default, Deserialize)]
+struct ErrorBody {
+    code: Option<u64>,
+    message: Option<String>,
+    retry_after: Option<f64>,
+}
+
+#[derive(Deserialize)]
+struct Channel {
+    id: ChannelId,
+}
+
+impl DiscordRest {
+    /// A client for the API under `api_base` (`https://discord.com` in
+    /// production, a local stand-in in tests). Without a token only the
+    /// interaction webhooks work; without an application id only DMs do.
+    pub fn new(
+        api_base: &Url,
+        token: Option<&SecretString>,
+        application_id: Option<u64>,
+    ) -> Result<Self, RestError> {
+        let client = reqwest::Client::builder()
+            .use_rustls_tls()
+            .timeout(REQUEST_TIMEOUT)
+            .build()
+            .map_err(RestError::Client)?;
+        let mut builder = HttpBuilder::new(token.map(|t| t.expose_secret()).unwrap_or_default())
+            .client(client.clone())
+            .proxy(api_base.as_str())
+            .ratelimiter_disabled(true);
+        if let Some(id) = application_id.and_then(NonZeroU64::new) {
+            builder = builder.application_id(ApplicationId::from(id));
+        }
+        let http = builder.build();
+        let authorization = match token {
+            // `Http` has added the "Bot " prefix when it was missing.
+            Some(_) => {
+                let mut value =
+                    HeaderValue::from_str(http.token()).map_err(|_| RestError::InvalidToken)?;
+                value.set_sensitive(true);
+                Some(value)
+            }
+            None => None,
+        };
+        Ok(Self {
+            http,
+            client,
+            authorization,
+            api_base: api_base.clone(),
+        })
+    }
+
+    /// Opens (or finds) the DM channel with `user` and posts `content` there.
+    #[tracing::instrument(skip(self, content))]
+    pub async fn send_dm(&self, user: u64, content: &str) -> Result<(), DmError> {
+        self.require_token("sending a DM")?;
+        NonZeroU64::new(user).ok_or(RestError::InvalidId("the DM recipient"))?;
+        let label = "POST /users/@me/channels";
+        let answer = self
+            .send(Call {
+                label,
+                method: Method::POST,
+                route: Route::UserMeDmChannels,
+                body: &json!({ "recipient_id": user.to_string() }),
+            })
+            .await?;
+        let channel: Channel = decode(label, &answer)?;
+        self.send(Call {
+            label: "POST /channels/{channel.id}/messages",
+            method: Method::POST,
+            route: Route::ChannelMessages {
+                channel_id: channel.id,
+            },
+            body: &message(content, None),
+        })
+        .await?;
+        Ok(())
+    }
+
+    /// Replaces the text of the interaction's first answer (after a deferral).
+    #[tracing::instrument(skip(self, interaction_token, content))]
+    pub async fn edit_original(
+        &self,
+        interaction_token: &str,
+        content: &str,
+    ) -> Result<(), RestError> {
+        let label = "PATCH /webhooks/{application.id}/{interaction.token}/messages/@original";
+        self.send(Call {
+            label,
+            method: Method::PATCH,
+            route: Route::WebhookOriginalInteractionResponse {
+                application_id: self.application_id(label)?,
+                token: interaction_token,
+            },
+            body: &message(content, None),
+        })
+        .await?;
+        Ok(())
+    }
+
+    /// Posts another message in answer to the interaction.
+    #[tracing::instrument(skip(self, interaction_token, content))]
+    pub async fn followup(
+        &self,
+        interaction_token: &str,
+        content: &str,
+        ephemeral: bool,
+    ) -> Result<(), RestError> {
+        let label = "POST /webhooks/{application.id}/{interaction.token}";
+        self.send(Call {
+            label,
+            method: Method::POST,
+            route: Route::WebhookFollowupMessages {
+                application_id: self.application_id(label)?,
+                token: interaction_token,
+            },
+            body: &message(content, ephemeral.then_some(EPHEMERAL)),
+        })
+        .await?;
+        Ok(())
+    }
+
+    /// Replaces the application's commands (globally, or in one server) with
+    /// `commands`; answers how many Discord now holds.
+    #[tracing::instrument(skip(self, commands), fields(commands = commands.len()))]
+    pub async fn register_commands(
+        &self,
+        guild: Option<u64>,
+        commands: &[Value],
+    ) -> Result<usize, RestError> {
+        let what = "registering commands";
+        self.require_token(what)?;
+        let application_id = self.application_id(what)?;
+        let (label, route) = match guild {
+            None => (
+                "PUT /applications/{application.id}/commands",
+                Route::Commands { application_id },
+            ),
+            Some(guild) => (
+                "PUT /applications/{application.id}/guilds/{guild.id}/commands",
+                Route::GuildCommands {
+                    application_id,
+                    guild_id: NonZeroU64::new(guild)
+                        .map(GuildId::from)
+                        .ok_or(RestError::InvalidId("the server"))?,
+                },
+            ),
+        };
+        let body = Value::Array(commands.to_vec());
+        let answer = self
+            .send(Call {
+                label,
+                method: Method::PUT,
+                route,
+                body: &body,
+            })
+            .await?;
+        let registered: Vec<Value> = decode(label, &answer)?;
+        Ok(registered.len())
+    }
+
+    /// The full URL of `route`, with Discord's base replaced by the configured
+    /// one exactly as serenity's `Request::build` does with `Http::proxy`.
+    fn url(&self, label: &'static str, route: Route<'_>) -> Result<Url, RestError> {
+        let mut url = route.path().into_owned();
+        if let Some(proxy) = self.http.proxy.as_deref() {
+            url = url.replace("https://discord.com", proxy.trim_end_matches('/'));
+        }
+        Url::parse(&url).map_err(|_| RestError::InvalidUrl(label))
+    }
+
+    fn require_token(&self, what: &'static str) -> Result<(), RestError> {
+        match self.authorization {
+            Some(_) => Ok(()),
+            None => Err(RestError::MissingToken(what)),
+        }
+    }
+
+    fn application_id(&self, what: &'static str) -> Result<ApplicationId, RestError> {
+        self.http
+            .application_id()
+            .ok_or(RestError::MissingApplicationId(what))
+    }
+
+    /// Sends `call`, waiting out 429s; answers the body of the success.
+    #[tracing::instrument(skip_all, fields(route = call.label))]
+    async fn send(&self, call: Call<'_>) -> Result<Vec<u8>, RestError> {
+        let url = self.url(call.label, call.route)?;
+        let mut retries = 0;
+        loop {
+            let mut request = self
+                .client
+                .request(call.method.clone(), url.clone())
+                .header(USER_AGENT, serenity::constants::USER_AGENT)
+                .json(call.body);
+            if let Some(authorization) = &self.authorization {
+                request = request.header(AUTHORIZATION, authorization.clone());
+            }
+            let transport = |source: reqwest::Error| RestError::Transport {
+                route: call.label,
+                // The URL may hold an interaction token.
+                source: source.without_url(),
+            };
+            let response = request.send().await.map_err(transport)?;
+            let status = response.status();
+            let headers = response.headers().clone();
+            let body = response.bytes().await.map_err(transport)?;
+            if status.is_success() {
+                return Ok(body.to_vec());
+            }
+            let error: ErrorBody = serde_json::from_slice(&body).unwrap_or_default();
+            if status != StatusCode::TOO_MANY_REQUESTS {
+                return Err(RestError::Discord {
+                    route: call.label,
+                    status: status.as_u16(),
+                    code: error.code,
+                    message: error.message.unwrap_or_else(|| {
+                        status.canonical_reason().unwrap_or("no reason").to_owned()
+                    }),
+                });
+            }
+            let wait = retry_after(&error, &headers);
+            if retries >= MAX_RETRIES || wait > MAX_WAIT {
+                return Err(RestError::RateLimited {
+                    route: call.label,
+                    retry_after: wait,
+                });
+            }
+            retries += 1;
+            tracing::warn!(
+                wait_ms = wait.as_millis() as u64,
+                retry = retries,
+                "Discord rate limited the request; waiting before sending it again"
+            );
+            tokio::time::sleep(wait).await;
+        }
+    }
+}
+
+/// How long Discord asks us to wait: the body's `retry_after` (seconds, with
+/// fractions), else the `Retry-After` header, else [`DEFAULT_WAIT`].
+fn retry_after(error: &ErrorBody, headers: &HeaderMap) -> Duration {
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<f64>().ok())
+    };
+    [
+        error.retry_after,
+        header("retry-after"),
+        header("x-ratelimit-reset-after"),
+    ]
+    .into_iter()
+    .flatten()
+    .find_map(|seconds| Duration::try_from_secs_f64(seconds).ok())
+    .unwrap_or(DEFAULT_WAIT)
+}
+
+/// A message body. Mentions are never parsed: names in replies must not ping anyone.
+fn message(content: &str, flags: Option<u64>) -> Value {
+    let mut body = json!({ "content": content, "allowed_mentions": { "parse": [] } });
+    if let Some(flags) = flags {
+        body["flags"] = json!(flags);
+    }
+    body
+}
+
+fn decode<T: serde::de::DeserializeOwned>(
+    route: &'static str,
+    body: &[u8],
+) -> Result<T, RestError> {
+    serde_json::from_slice(body).map_err(|source| RestError::Decode { route, source })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use serenity::http::{LightMethod, Request};
+
+    use super::*;
+
+    fn rest(base: &str, token: Option<&str>, app: Option<u64>) -> DiscordRest {
+        let token = token.map(|t| SecretString::from(t.to_owned()));
+        DiscordRest::new(&Url::parse(base).unwrap(), token.as_ref(), app).unwrap()
+    }
+
+    /// Our URL is the one serenity itself would build for the same `Http`.
+    #[test]
+    fn urls_are_built_exactly_as_serenity_builds_them() {
+        for base in [
+            "http://127.0.0.1:4567",
+            "http://127.0.0.1:4567/",
+            "https://discord.com",
+        ] {
+            let client = rest(base, Some("t"), Some(42));
+            let routes = [
+                Route::UserMeDmChannels,
+                Route::ChannelMessages {
+                    channel_id: ChannelId::new(7),
+                },
+                Route::WebhookFollowupMessages {
+                    application_id: ApplicationId::new(42),
+                    token: "interaction-token",
+                },
+                Route::GuildCommands {
+                    application_id: ApplicationId::new(42),
+                    guild_id: GuildId::new(123),
+                },
+            ];
+            for route in routes {
+                let ours = client.url("test", route).unwrap();
+                let serenity = Request::new(route, LightMethod::Post)
+                    .build(
+                        &client.client,
+                        client.http.token(),
+                        client.http.proxy.as_deref(),
+                    )
+                    .unwrap()
+                    .build()
+                    .unwrap();
+                assert_eq!(ours.as_str(), serenity.url().as_str());
+                assert!(ours.path().starts_with("/api/v10/"), "{ours}");
+            }
+        }
+        let local = rest("http://127.0.0.1:4567/", None, Some(42));
+        assert_eq!(
+            local.url("test", Route::UserMeDmChannels).unwrap().as_str(),
+            "http://127.0.0.1:4567/api/v10/users/@me/channels"
+        );
+    }
+
+    #[test]
+    fn the_body_retry_after_wins_then_the_header_then_one_second() {
+        let mut headers = HeaderMap::new();
+        let body = ErrorBody {
+            retry_after: Some(0.25),
+            ..ErrorBody::default()
+        };
+        assert_eq!(retry_after(&body, &headers), Duration::from_millis(250));
+        headers.insert("retry-after", HeaderValue::from_static("2"));
+        assert_eq!(retry_after(&body, &headers), Duration::from_millis(250));
+        assert_eq!(
+            retry_after(&ErrorBody::default(), &headers),
+            Duration::from_secs(2)
+        );
+        let nonsense = ErrorBody {
+            retry_after: Some(-1.0),
+            ..ErrorBody::default()
+        };
+        assert_eq!(retry_after(&nonsense, &HeaderMap::new()), DEFAULT_WAIT);
+    }
+
+    #[test]
+    fn closed_inbox_codes_become_dm_closed_and_others_do_not() {
+        let refusal = |code| RestError::Discord {
+            route: "test",
+            status: 403,
+            code: Some(code),
+            message: "Cannot send messages to this user".into(),
+        };
+        assert!(matches!(
+            DmError::from(refusal(50007)),
+            DmError::Closed { code: 50007 }
+        ));
+        assert!(matches!(
+            DmError::from(refusal(50278)),
+            DmError::Closed { code: 50278 }
+        ));
+        assert!(matches!(DmError::from(refusal(50001)), DmError::Other(_)));
+    }
+
+    #[test]
+    fn debug_never_shows_the_token() {
+        let client = rest(
+            "http://127.0.0.1:1",
+            Some("MTIz.secret-bot-token"),
+            Some(42),
+        );
+        let shown = format!("{client:?}");
+        assert!(!shown.contains("secret-bot-token"), "{shown}");
+        assert!(shown.contains("set"));
+    }
+
+    #[test]
+    fn ephemeral_messages_carry_flag_64_and_never_ping() {
+        assert_eq!(message("hi", Some(EPHEMERAL))["flags"], 64);
+        assert!(message("hi", None).get("flags").is_none());
+        assert_eq!(message("hi", None)["allowed_mentions"]["parse"], json!([]));
+    }
+}

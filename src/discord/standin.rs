@@ -1,0 +1,478 @@
+//! A local stand-in for Discord's REST API, used by `hallpass demo` and by the
+//! tests: an HTTP server on `127.0.0.1` (a free port) that answers under
+//! `/api/v10` for exactly the routes the bot calls.
+//!
+//! Promise: it speaks Discord's documented wire format for those routes (DM
+//! channel and message objects, snowflakes as strings, the command list of a
+//! bulk overwrite, Discord's error bodies), checks what Discord checks that the
+//! bot could get wrong (a `Bot` token on bot routes, valid JSON, a known
+//! channel, 1 to 2,000 characters of content), records every request it gets,
+//! and fails on demand the way Discord fails: closed inboxes (403, code 50007
+//! or 50278), expired interactions (404 Unknown Webhook, 10015), rate limits
+//! (429 with `retry_after`). It never talks to the real Discord.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::header::AUTHORIZATION;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use url::Url;
+
+/// The stand-in's own bot user (the author of every message it stores).
+pub const BOT_USER_ID: u64 = 1_300_000_000_000_000_001;
+/// Ids it hands out count up from here (plausible snowflakes).
+const FIRST_ID: u64 = 1_300_000_000_000_001_000;
+/// Discord's longest message.
+const MAX_CONTENT: usize = 2000;
+
+/// One request as the stand-in received it.
+#[derive(Clone, PartialEq)]
+pub struct RecordedRequest {
+    pub method: String,
+    /// The path, `/api/v10/...`, without the query.
+    pub path: String,
+    /// The JSON body; `None` when there was none or it was not JSON.
+    pub body: Option<Value>,
+    /// The `Authorization` header, e.g. `Bot MTIz...`.
+    pub authorization: Option<String>,
+    /// The status the stand-in answered.
+    pub status: u16,
+}
+
+impl fmt::Debug for RecordedRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RecordedRequest")
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("body", &self.body)
+            .field(
+                "authorization",
+                &self.authorization.as_ref().map(|_| "<redacted>"),
+            )
+            .field("status", &self.status)
+            .finish()
+    }
+}
+
+#[derive(Default)]
+struct Standin {
+    requests: Vec<RecordedRequest>,
+    dms: Vec<(u64, String)>,
+    /// DM channel id -> recipient.
+    dm_channels: BTreeMap<u64, u64>,
+    fail_dms: Option<u64>,
+    fail_followups: bool,
+    rate_limited: u32,
+    next_id: u64,
+    /// Registered commands: `None` global, `Some(guild)` per server.
+    commands: BTreeMap<Option<u64>, Vec<Value>>,
+}
+
+type Shared = Arc<Mutex<Standin>>;
+
+/// A running stand-in; it stops when dropped.
+pub struct DiscordStandIn {
+    url: Url,
+    state: Shared,
+    shutdown: Option<oneshot::Sender<()>>,
+}
+
+/// Starts a stand-in on `127.0.0.1` and a free port, on the current Tokio runtime.
+pub async fn start() -> std::io::Result<DiscordStandIn> {
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let address: SocketAddr = listener.local_addr()?;
+    let url = Url::parse(&format!("http://{address}/")).map_err(std::io::Error::other)?;
+    let state: Shared = Arc::new(Mutex::new(Standin {
+        next_id: FIRST_ID,
+        ..Standin::default()
+    }));
+    let app = Router::new()
+        .fallback(handle)
+        .with_state(Arc::clone(&state));
+    let (shutdown, stopped) = oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
+            let _ = stopped.await;
+        });
+        if let Err(error) = serve.await {
+            tracing::warn!(%error, "The Discord stand-in stopped");
+        }
+    });
+    Ok(DiscordStandIn {
+        url,
+        state,
+        shutdown: Some(shutdown),
+    })
+}
+
+impl DiscordStandIn {
+    /// The base to give the bot as `DISCORD_API_URL` (`http://127.0.0.1:PORT/`).
+    pub fn url(&self) -> Url {
+        self.url.clone()
+    }
+
+    /// Every request so far, oldest first (rate-limited ones included).
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        lock(&self.state).requests.clone()
+    }
+
+    /// Every direct message delivered so far: (recipient's user id, content).
+    pub fn dms(&self) -> Vec<(u64, String)> {
+        lock(&self.state).dms.clone()
+    }
+
+    /// The commands registered by the last bulk overwrite, globally (`None`)
+    /// or in one server.
+    pub fn registered_commands(&self, guild: Option<u64>) -> Vec<Value> {
+        lock(&self.state)
+            .commands
+            .get(&guild)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// From now on, every DM is refused with 403 and this JSON error code
+    /// (50007: the person's privacy settings; 50278: same message, newer code).
+    pub fn fail_dms_with(&self, code: u64) {
+        lock(&self.state).fail_dms = Some(code);
+    }
+
+    /// From now on, follow-ups and edits of the original answer fail with 404
+    /// Unknown Webhook (10015), as when the interaction's 15 minutes are up.
+    pub fn fail_followups(&self) {
+        lock(&self.state).fail_followups = true;
+    }
+
+    /// The next `n` requests, whatever they are, are answered 429 with
+    /// `retry_after` 0.05 s (and `Retry-After: 1`, Discord's rounded-up header).
+    pub fn rate_limit_next(&self, n: u32) {
+        lock(&self.state).rate_limited = n;
+    }
+}
+
+impl Drop for DiscordStandIn {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+    }
+}
+
+fn lock(state: &Shared) -> MutexGuard<'_, Standin> {
+    state.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// An answer: status, JSON body, extra headers.
+struct Answer(StatusCode, Value, Vec<(&'static str, &'static str)>);
+
+impl Answer {
+    fn ok(body: Value) -> Self {
+        Self(StatusCode::OK, body, Vec::new())
+    }
+
+    /// Discord's error body: `{"message": ..., "code": ...}`.
+    fn error(status: StatusCode, code: u64, message: &str) -> Self {
+        Self(
+            status,
+            json!({ "message": message, "code": code }),
+            Vec::new(),
+        )
+    }
+
+    fn invalid_form(field: &str, code: &str, message: &str) -> Self {
+        Self(
+            StatusCode::BAD_REQUEST,
+            json!({
+                "message": "Invalid Form Body",
+                "code": 50035,
+                "errors": { field: { "_errors": [{ "code": code, "message": message }] } }
+            }),
+            Vec::new(),
+        )
+    }
+}
+
+async fn handle(
+    State(state): State<Shared>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let authorization = headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let parsed: Option<Result<Value, _>> =
+        (!body.is_empty()).then(|| serde_json::from_slice::<Value>(&body));
+    let mut state = lock(&state);
+    let Answer(status, answer, extra) = if state.rate_limited > 0 {
+        state.rate_limited -= 1;
+        Answer(
+            StatusCode::TOO_MANY_REQUESTS,
+            json!({ "message": "You are being rate limited.", "retry_after": 0.05, "global": false }),
+            vec![("retry-after", "1"), ("x-ratelimit-scope", "user")],
+        )
+    } else {
+        match &parsed {
+            Some(Err(_)) => Answer::error(
+                StatusCode::BAD_REQUEST,
+                50109,
+                "The request body contains invalid JSON.",
+            ),
+            Some(Ok(json)) => route(
+                &mut state,
+                &method,
+                uri.path(),
+                authorization.as_deref(),
+                json,
+            ),
+            None => route(
+                &mut state,
+                &method,
+                uri.path(),
+                authorization.as_deref(),
+                &Value::Null,
+            ),
+        }
+    };
+    state.requests.push(RecordedRequest {
+        method: method.to_string(),
+        path: uri.path().to_owned(),
+        body: parsed.and_then(Result::ok),
+        authorization,
+        status: status.as_u16(),
+    });
+    let mut response = (status, axum::Json(answer)).into_response();
+    for (name, value) in extra {
+        response.headers_mut().insert(
+            HeaderName::from_static(name),
+            HeaderValue::from_static(value),
+        );
+    }
+    response
+}
+
+fn route(
+    state: &mut Standin,
+    method: &Method,
+    path: &str,
+    authorization: Option<&str>,
+    body: &Value,
+) -> Answer {
+    let Some(rest) = path.strip_prefix("/api/v10/") else {
+        return Answer::error(StatusCode::NOT_FOUND, 0, "404: Not Found");
+    };
+    let segments: Vec<&str> = rest.split('/').collect();
+    let bot = authorization.is_some_and(|a| a.starts_with("Bot ") && a.len() > 4);
+    let unauthorized = || Answer::error(StatusCode::UNAUTHORIZED, 0, "401: Unauthorized");
+    match (method.as_str(), segments.as_slice()) {
+        ("POST", ["users", "@me", "channels"]) if bot => create_dm(state, body),
+        ("POST", ["channels", channel, "messages"]) if bot => create_message(state, channel, body),
+        ("PUT", ["applications", app, "commands"]) if bot => overwrite(state, app, None, body),
+        ("PUT", ["applications", app, "guilds", guild, "commands"]) if bot => {
+            overwrite(state, app, Some(guild), body)
+        }
+        ("POST", ["users", "@me", "channels"])
+        | ("POST", ["channels", _, "messages"])
+        | ("PUT", ["applications", _, "commands"])
+        | ("PUT", ["applications", _, "guilds", _, "commands"]) => unauthorized(),
+        // Interaction webhooks are authorised by their token, not the bot's.
+        ("PATCH", ["webhooks", app, token, "messages", "@original"]) => {
+            webhook_message(state, app, token, body)
+        }
+        ("POST", ["webhooks", app, token]) => webhook_message(state, app, token, body),
+        _ => Answer::error(StatusCode::NOT_FOUND, 0, "404: Not Found"),
+    }
+}
+
+fn snowflake(value: &Value) -> Option<u64> {
+    match value {
+        Value::String(s) => s.parse().ok(),
+        Value::Number(n) => n.as_u64(),
+        _ => None,
+    }
+    .filter(|id| *id > 0)
+}
+
+fn next_id(state: &mut Standin) -> u64 {
+    state.next_id += 1;
+    state.next_id
+}
+
+fn user_object(id: u64, bot: bool) -> Value {
+    json!({
+        "id": id.to_string(),
+        "username": if bot { "hallpass".to_owned() } else { format!("user{id}") },
+        "global_name": null,
+        "discriminator": "0",
+        "avatar": null,
+        "public_flags": 0,
+        "bot": bot,
+    })
+}
+
+/// `POST /users/@me/channels`: the existing DM channel with the recipient, or a new one.
+fn create_dm(state: &mut Standin, body: &Value) -> Answer {
+    let Some(recipient) = snowflake(&body["recipient_id"]) else {
+        return Answer::invalid_form(
+            "recipient_id",
+            "BASE_TYPE_REQUIRED",
+            "This field is required",
+        );
+    };
+    let existing = state
+        .dm_channels
+        .iter()
+        .find(|(_, r)| **r == recipient)
+        .map(|(channel, _)| *channel);
+    let channel = match existing {
+        Some(channel) => channel,
+        None => {
+            let channel = next_id(state);
+            state.dm_channels.insert(channel, recipient);
+            channel
+        }
+    };
+    Answer::ok(json!({
+        "id": channel.to_string(),
+        "type": 1,
+        "last_message_id": null,
+        "flags": 0,
+        "recipients": [user_object(recipient, false)],
+    }))
+}
+
+fn content(body: &Value) -> Result<String, Answer> {
+    match body["content"].as_str() {
+        Some(text) if text.chars().count() > MAX_CONTENT => Err(Answer::invalid_form(
+            "content",
+            "BASE_TYPE_MAX_LENGTH",
+            "Must be 2000 or fewer in length.",
+        )),
+        Some(text) if !text.trim().is_empty() => Ok(text.to_owned()),
+        _ => Err(Answer::error(
+            StatusCode::BAD_REQUEST,
+            50006,
+            "Cannot send an empty message",
+        )),
+    }
+}
+
+fn message_object(state: &mut Standin, channel: u64, content: &str, body: &Value) -> Value {
+    let id = next_id(state);
+    json!({
+        "id": id.to_string(),
+        "type": 0,
+        "channel_id": channel.to_string(),
+        "author": user_object(BOT_USER_ID, true),
+        "content": content,
+        "timestamp": chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.6f+00:00").to_string(),
+        "edited_timestamp": null,
+        "tts": false,
+        "mention_everyone": false,
+        "mentions": [],
+        "mention_roles": [],
+        "attachments": [],
+        "embeds": [],
+        "components": [],
+        "pinned": false,
+        "flags": body["flags"].as_u64().unwrap_or(0),
+    })
+}
+
+/// `POST /channels/{channel.id}/messages`, to a DM channel opened before.
+fn create_message(state: &mut Standin, channel: &str, body: &Value) -> Answer {
+    let Some((channel, recipient)) = channel
+        .parse::<u64>()
+        .ok()
+        .and_then(|c| state.dm_channels.get(&c).map(|r| (c, *r)))
+    else {
+        return Answer::error(StatusCode::NOT_FOUND, 10003, "Unknown Channel");
+    };
+    if let Some(code) = state.fail_dms {
+        return Answer::error(
+            StatusCode::FORBIDDEN,
+            code,
+            "Cannot send messages to this user",
+        );
+    }
+    let text = match content(body) {
+        Ok(text) => text,
+        Err(answer) => return answer,
+    };
+    state.dms.push((recipient, text.clone()));
+    Answer::ok(message_object(state, channel, &text, body))
+}
+
+/// `PATCH /webhooks/{application.id}/{interaction.token}/messages/@original`
+/// and `POST /webhooks/{application.id}/{interaction.token}` (a follow-up,
+/// where Discord always waits and answers the message).
+fn webhook_message(state: &mut Standin, app: &str, token: &str, body: &Value) -> Answer {
+    if app.parse::<u64>().is_err() || token.is_empty() || state.fail_followups {
+        return Answer::error(StatusCode::NOT_FOUND, 10015, "Unknown Webhook");
+    }
+    let text = match content(body) {
+        Ok(text) => text,
+        Err(answer) => return answer,
+    };
+    let channel = next_id(state);
+    let mut message = message_object(state, channel, &text, body);
+    message["webhook_id"] = json!(app);
+    message["application_id"] = json!(app);
+    Answer::ok(message)
+}
+
+/// `PUT /applications/{application.id}[/guilds/{guild.id}]/commands`: replaces
+/// the whole set and answers the stored commands.
+fn overwrite(state: &mut Standin, app: &str, guild: Option<&str>, body: &Value) -> Answer {
+    let Ok(app) = app.parse::<u64>() else {
+        return Answer::error(StatusCode::NOT_FOUND, 10002, "Unknown Application");
+    };
+    let guild = match guild.map(str::parse::<u64>) {
+        None => None,
+        Some(Ok(guild)) => Some(guild),
+        Some(Err(_)) => return Answer::error(StatusCode::NOT_FOUND, 10004, "Unknown Guild"),
+    };
+    let Some(commands) = body.as_array() else {
+        return Answer::invalid_form("_", "BASE_TYPE_ARRAY", "Must be an array.");
+    };
+    let mut stored = Vec::with_capacity(commands.len());
+    for (i, command) in commands.iter().enumerate() {
+        let named = command["name"].as_str().is_some_and(|n| !n.is_empty());
+        let described = command["description"]
+            .as_str()
+            .is_some_and(|d| !d.is_empty());
+        if !named || !described {
+            return Answer::invalid_form(
+                &i.to_string(),
+                "BASE_TYPE_REQUIRED",
+                "name and description are required",
+            );
+        }
+        let mut command = command.clone();
+        command["id"] = json!(next_id(state).to_string());
+        command["version"] = json!(next_id(state).to_string());
+        command["application_id"] = json!(app.to_string());
+        command["default_member_permissions"] = Value::Null;
+        command["nsfw"] = json!(false);
+        if command.get("type").is_none() {
+            command["type"] = json!(1);
+        }
+        if let Some(guild) = guild {
+            command["guild_id"] = json!(guild.to_string());
+        }
+        stored.push(command);
+    }
+    state.commands.insert(guild, stored.clone());
+    Answer::ok(Value::Array(stored))
+}

@@ -1,0 +1,210 @@
+//! The `hallpass` binary as an operator runs it: real process, real database file.
+
+use std::process::{Command, Output};
+
+use hallpass::directory::Role;
+
+use crate::helpers::{TestDb, World};
+
+fn hallpass(db: &TestDb, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_hallpass"))
+        .args(args)
+        .env("DATABASE_URL", &db.url)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[tokio::test]
+async fn user_show_json_prints_the_interface_fields_and_never_a_hash() {
+    let db = TestDb::sqlite().await;
+    let world = World::build(&db.store).await;
+    let ana = world
+        .user(&db.store, "ana.lopez", Role::Student, World::at(&world.a1))
+        .await;
+    db.store
+        .set_password(
+            &ana,
+            "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA",
+            true,
+            None,
+            crate::helpers::cli_audit(hallpass::audit::Action::PasswordReset, crate::helpers::t0()),
+        )
+        .await
+        .unwrap();
+    let out = hallpass(
+        &db,
+        &["user", "show", "ANA.LOPEZ", "--tenant", "lincoln", "--json"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+    assert_eq!(json["id"], ana.id.to_string());
+    assert_eq!(json["tenant"], "lincoln");
+    assert_eq!(json["login"], "ana.lopez");
+    assert_eq!(json["role"], "student");
+    assert_eq!(json["school"], "Lincoln Middle School");
+    assert_eq!(json["district"], "Lincoln Unified");
+    assert_eq!(json["grade"], "07");
+    assert_eq!(json["must_change_password"], true);
+    assert_eq!(json["discord_user_id"], serde_json::Value::Null);
+    assert!(
+        !stdout(&out).contains("argon2"),
+        "a hash leaked: {}",
+        stdout(&out)
+    );
+    // The stable id works as well as the login.
+    let by_id = hallpass(
+        &db,
+        &["user", "show", &ana.id.to_string(), "--tenant", "lincoln"],
+    );
+    assert!(
+        stdout(&by_id).contains("Lopez, Ana  (ana.lopez)"),
+        "{}",
+        stdout(&by_id)
+    );
+    assert!(stdout(&by_id).contains("must change at next sign-in"));
+}
+
+#[tokio::test]
+async fn guild_bind_and_link_are_applied_and_audited() {
+    let db = TestDb::sqlite().await;
+    let world = World::build(&db.store).await;
+    world
+        .user(&db.store, "tess.teach", Role::Teacher, World::at(&world.a1))
+        .await;
+    let bind = hallpass(&db, &["guild", "bind", "998877", "--tenant", "lincoln"]);
+    assert!(bind.status.success(), "{}", stderr(&bind));
+    let link = hallpass(
+        &db,
+        &[
+            "link",
+            "--user",
+            "tess.teach",
+            "--discord",
+            "80351110224678912",
+            "--tenant",
+            "lincoln",
+        ],
+    );
+    assert!(link.status.success(), "{}", stderr(&link));
+    let shown = hallpass(
+        &db,
+        &[
+            "user",
+            "show",
+            "tess.teach",
+            "--tenant",
+            "lincoln",
+            "--json",
+        ],
+    );
+    assert!(
+        stdout(&shown).contains("\"discord_user_id\":\"80351110224678912\""),
+        "{}",
+        stdout(&shown)
+    );
+    let audit = hallpass(&db, &["audit", "--tenant", "lincoln", "--json"]);
+    let actions: Vec<String> = stdout(&audit)
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["action"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(
+        actions.last().map(String::as_str),
+        Some("chat.link"),
+        "newest last: {actions:?}"
+    );
+    assert!(actions.contains(&"guild.bind".to_owned()));
+    // Linking the same chat account again is refused with a reason, exit 1.
+    let again = hallpass(
+        &db,
+        &[
+            "link",
+            "--user",
+            "tess.teach",
+            "--discord",
+            "80351110224678912",
+            "--tenant",
+            "lincoln",
+        ],
+    );
+    assert_eq!(again.status.code(), Some(1));
+    assert!(
+        stderr(&again).contains("already linked"),
+        "{}",
+        stderr(&again)
+    );
+}
+
+#[tokio::test]
+async fn failures_exit_1_with_one_line_and_usage_errors_exit_2() {
+    let db = TestDb::sqlite().await;
+    World::build(&db.store).await;
+    let missing = hallpass(&db, &["user", "show", "nobody", "--tenant", "lincoln"]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert_eq!(
+        stderr(&missing).trim().lines().count(),
+        1,
+        "{}",
+        stderr(&missing)
+    );
+    assert!(
+        stderr(&missing).starts_with("hallpass: No user nobody"),
+        "{}",
+        stderr(&missing)
+    );
+    let no_tenant = hallpass(&db, &["guild", "bind", "1", "--tenant", "nope"]);
+    assert_eq!(no_tenant.status.code(), Some(1));
+    assert!(
+        stderr(&no_tenant).contains("hallpass import oneroster"),
+        "{}",
+        stderr(&no_tenant)
+    );
+    let bad_since = hallpass(&db, &["audit", "--since", "yesterday"]);
+    assert_eq!(bad_since.status.code(), Some(1));
+    assert!(stderr(&bad_since).contains("RFC 3339"));
+    let usage = hallpass(&db, &["user", "show"]);
+    assert_eq!(usage.status.code(), Some(2));
+    let bad_guild = hallpass(
+        &db,
+        &["guild", "bind", "not-a-number", "--tenant", "lincoln"],
+    );
+    assert_eq!(bad_guild.status.code(), Some(1));
+    assert!(
+        stderr(&bad_guild).contains("Discord server id"),
+        "{}",
+        stderr(&bad_guild)
+    );
+}
+
+#[tokio::test]
+async fn migrate_applies_the_schema_to_a_new_database_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("fresh.db").display());
+    let out = Command::new(env!("CARGO_BIN_EXE_hallpass"))
+        .arg("migrate")
+        .env("DATABASE_URL", &url)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("Migrations applied"));
+    let store = hallpass::store::Store::connect(&url).await.unwrap();
+    let tables: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM sqlite_master WHERE name = 'audit_events'")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+    assert_eq!(tables, 1);
+}
