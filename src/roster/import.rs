@@ -14,7 +14,7 @@ use super::orgs::{OrgColumns, import_orgs};
 use super::report::{ImportReport, RefusedRow};
 use super::table::Table;
 use super::users::{Plan, Planner, UserColumns};
-use super::write::{Pending, write_all};
+use super::write::BatchWriter;
 use crate::audit::{Action, AuditActor, AuditEntry, Origin};
 use crate::directory::{TenantId, TenantName};
 use crate::store::Store;
@@ -106,54 +106,39 @@ async fn run(
     let existing = store.tenant_users(tenant).await?;
     let mut planner = Planner::new(tenant, &orgs, existing, template.at);
 
-    let reading = bar(
-        options,
-        users_table.len(),
-        "reading users.csv",
-        "{msg} [{bar:30}] {bytes}/{total_bytes}",
-    );
+    // One bar over users.csv's bytes: rows are planned and written as they are read.
+    let progress = bar(options, users_table.len());
     let file = users_table.name();
-    let mut pending = Vec::new();
+    let mut batches = BatchWriter::new(store, template).await?;
     let mut rows = 0_u64;
     while let Some(record) = users_table.next_record()? {
         rows += 1;
         match planner.plan(&record, user_cols) {
-            Ok(Plan::Write(write)) => pending.push(Pending {
-                line: record.line,
-                write,
-            }),
+            Ok(Plan::Write(write)) => batches.push(record.line, write, report).await?,
             Ok(Plan::Unchanged) => report.users_unchanged += 1,
             Err(reason) => {
                 let source_id = Planner::source_id(&record, user_cols);
-                report
-                    .refused
-                    .push(RefusedRow::new(file, record.line, Some(source_id), reason));
+                let refused = RefusedRow::new(file, record.line, Some(source_id), reason);
+                report.refused.push(refused);
             }
         }
         if rows.is_multiple_of(1024) {
-            reading.set_position(users_table.position());
+            progress.set_position(users_table.position());
         }
     }
-    reading.finish_and_clear();
-
-    let writing = bar(
-        options,
-        pending.len() as u64,
-        "writing users",
-        "{msg} [{bar:30}] {pos}/{len} ({per_sec}, {eta} left)",
-    );
-    write_all(store, pending, template, &writing, report).await?;
-    writing.finish_and_clear();
+    batches.finish(report).await?;
+    progress.finish_and_clear();
     Ok(())
 }
 
-fn bar(options: &ImportOptions, len: u64, message: &'static str, template: &str) -> ProgressBar {
+fn bar(options: &ImportOptions, len: u64) -> ProgressBar {
     if !options.show_progress {
         return ProgressBar::hidden();
     }
+    let template = "{msg} [{bar:30}] {bytes}/{total_bytes} ({elapsed}, {eta} left)";
     let style =
         ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar());
     ProgressBar::new(len)
         .with_style(style.progress_chars("=> "))
-        .with_message(message)
+        .with_message("importing users.csv")
 }

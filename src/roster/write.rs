@@ -1,72 +1,90 @@
 //! Writing the planned records in batches.
 //!
 //! Promises: records are written in file order, in transactions of
-//! [`BATCH_SIZE`] rows, each with its audit entry; when the database refuses a
+//! [`BATCH_SIZE`] rows, each with its audit entry, while the file is still being
+//! read (only one batch is held in memory); when the database refuses a
 //! batch (a row the in-memory checks could not foresee, such as a record edited
 //! while the import ran), that batch is written again row by row, so the one bad
 //! row is refused with the database's reason and its neighbours are still
 //! imported. An error that is not about a row (the database went away) stops
 //! the import.
 
-use indicatif::ProgressBar;
-
 use super::ImportError;
 use super::report::{ImportReport, RefusedRow};
 use crate::audit::{Action, AuditEntry};
-use crate::store::{RosterWrite, Store, StoreError};
+use crate::store::{RosterWrite, RosterWriter, Store, StoreError};
 
 /// Rows per transaction: large enough that commits (and on SQLite the
 /// checkpoints they trigger) do not dominate, small enough that a row-by-row
 /// retry after a refused batch stays quick.
 pub(crate) const BATCH_SIZE: usize = 5_000;
 
-/// A planned write and the users.csv line it came from.
-pub(crate) struct Pending {
-    pub line: u64,
-    pub write: RosterWrite,
-}
-
-/// Writes `pending` and counts what was written into `report`.
-pub(crate) async fn write_all(
-    store: &Store,
-    pending: Vec<Pending>,
-    template: &AuditEntry,
-    progress: &ProgressBar,
-    report: &mut ImportReport,
-) -> Result<(), ImportError> {
-    write_in_batches(store, pending, template, progress, report, BATCH_SIZE).await
-}
-
-#[tracing::instrument(skip_all, fields(rows = pending.len()))]
-async fn write_in_batches(
-    store: &Store,
-    pending: Vec<Pending>,
-    template: &AuditEntry,
-    progress: &ProgressBar,
-    report: &mut ImportReport,
+/// Collects planned writes as the rows are read and writes each batch as soon
+/// as it is full, so no more than one batch is held in memory.
+pub(crate) struct BatchWriter<'a> {
+    writer: RosterWriter,
+    template: &'a AuditEntry,
     batch_size: usize,
-) -> Result<(), ImportError> {
-    let mut writer = store.roster_writer().await?;
-    let mut lines = Vec::with_capacity(batch_size);
-    let mut writes = Vec::with_capacity(batch_size);
-    let mut rows = pending.into_iter().peekable();
-    while rows.peek().is_some() {
-        lines.clear();
-        writes.clear();
-        for Pending { line, write } in rows.by_ref().take(batch_size) {
-            lines.push(line);
-            writes.push(write);
+    lines: Vec<u64>,
+    writes: Vec<RosterWrite>,
+}
+
+impl<'a> BatchWriter<'a> {
+    /// Takes the import's connection from `store`.
+    pub async fn new(store: &Store, template: &'a AuditEntry) -> Result<Self, ImportError> {
+        Self::with_batch_size(store, template, BATCH_SIZE).await
+    }
+
+    async fn with_batch_size(
+        store: &Store,
+        template: &'a AuditEntry,
+        batch_size: usize,
+    ) -> Result<Self, ImportError> {
+        Ok(Self {
+            writer: store.roster_writer().await?,
+            template,
+            batch_size,
+            lines: Vec::with_capacity(batch_size),
+            writes: Vec::with_capacity(batch_size),
+        })
+    }
+
+    /// Queues the write planned for the users.csv row at `line`, writing the
+    /// batch when it is full.
+    pub async fn push(
+        &mut self,
+        line: u64,
+        write: RosterWrite,
+        report: &mut ImportReport,
+    ) -> Result<(), ImportError> {
+        self.lines.push(line);
+        self.writes.push(write);
+        if self.writes.len() >= self.batch_size {
+            self.flush(report).await?;
         }
-        match writer.write_batch(&writes, template).await {
-            Ok(()) => writes.iter().for_each(|w| count(w, report)),
+        Ok(())
+    }
+
+    /// Writes what is queued and gives the connection back.
+    pub async fn finish(mut self, report: &mut ImportReport) -> Result<(), ImportError> {
+        self.flush(report).await?;
+        self.writer.finish().await;
+        Ok(())
+    }
+
+    #[tracing::instrument(skip_all, fields(rows = self.writes.len()))]
+    async fn flush(&mut self, report: &mut ImportReport) -> Result<(), ImportError> {
+        if self.writes.is_empty() {
+            return Ok(());
+        }
+        match self.writer.write_batch(&self.writes, self.template).await {
+            Ok(()) => self.writes.iter().for_each(|w| count(w, report)),
             Err(e) if !is_about_a_row(&e) => return Err(e.into()),
             Err(e) => {
                 tracing::warn!(error = %e, "a batch was refused; writing it row by row");
-                for (line, write) in lines.iter().zip(&writes) {
-                    match writer
-                        .write_batch(std::slice::from_ref(write), template)
-                        .await
-                    {
+                for (line, write) in self.lines.iter().zip(&self.writes) {
+                    let one = std::slice::from_ref(write);
+                    match self.writer.write_batch(one, self.template).await {
                         Ok(()) => count(write, report),
                         Err(e) if !is_about_a_row(&e) => return Err(e.into()),
                         Err(e) => report.refused.push(RefusedRow::new(
@@ -79,10 +97,10 @@ async fn write_in_batches(
                 }
             }
         }
-        progress.inc(writes.len() as u64);
+        self.lines.clear();
+        self.writes.clear();
+        Ok(())
     }
-    writer.finish().await;
-    Ok(())
 }
 
 fn count(write: &RosterWrite, report: &mut ImportReport) {
@@ -172,43 +190,35 @@ mod tests {
             .insert_user(tenant, &taken, template.clone())
             .await
             .unwrap();
-        let pending: Vec<Pending> = (0..10)
-            .map(|n| Pending {
-                line: n + 2,
-                write: RosterWrite {
-                    before: None,
-                    after: User {
-                        id: UserId::new(),
-                        tenant_id: tenant,
-                        login: Login::parse(&format!("user{n}")).unwrap(),
-                        first_name: PersonName::parse("User").unwrap(),
-                        last_name: PersonName::parse(&format!("Number {n}")).unwrap(),
-                        role: Role::Student,
-                        place,
-                        grade: None,
-                        title: None,
-                        must_change_password: false,
-                        disabled: false,
-                        discord_user_id: None,
-                        source_id: Some(format!("u{n}")),
-                        version: 1,
-                        updated_at: now,
-                    },
-                    action: Action::UserCreate,
-                },
-            })
-            .collect();
         let mut report = ImportReport::default();
-        write_in_batches(
-            &store,
-            pending,
-            &template,
-            &ProgressBar::hidden(),
-            &mut report,
-            3,
-        )
-        .await
-        .unwrap();
+        let mut batches = BatchWriter::with_batch_size(&store, &template, 3)
+            .await
+            .unwrap();
+        for n in 0..10 {
+            let write = RosterWrite {
+                before: None,
+                after: User {
+                    id: UserId::new(),
+                    tenant_id: tenant,
+                    login: Login::parse(&format!("user{n}")).unwrap(),
+                    first_name: PersonName::parse("User").unwrap(),
+                    last_name: PersonName::parse(&format!("Number {n}")).unwrap(),
+                    role: Role::Student,
+                    place,
+                    grade: None,
+                    title: None,
+                    must_change_password: false,
+                    disabled: false,
+                    discord_user_id: None,
+                    source_id: Some(format!("u{n}")),
+                    version: 1,
+                    updated_at: now,
+                },
+                action: Action::UserCreate,
+            };
+            batches.push(n + 2, write, &mut report).await.unwrap();
+        }
+        batches.finish(&mut report).await.unwrap();
         assert_eq!(report.users_created, 9);
         assert_eq!(report.refused.len(), 1);
         assert_eq!(

@@ -35,7 +35,7 @@ pub use error::StoreError;
 pub use hierarchy::OrgTable;
 pub use users::{NewUser, SearchScope, UserChanges, UserRecord};
 
-pub(crate) use roster::RosterWrite;
+pub(crate) use roster::{RosterWrite, RosterWriter};
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");

@@ -35,15 +35,40 @@ pub(crate) struct RosterWrite {
 
 impl Store {
     /// Every user of the tenant, with or without a `source_id`: the import
-    /// needs them all to find records by `sourcedId` and taken logins.
+    /// needs them all to find records by `sourcedId` and taken logins. Read
+    /// in pages by id, so the raw rows of a large tenant are never all held
+    /// at once beside the records made from them.
     #[tracing::instrument(skip(self))]
     pub(crate) async fn tenant_users(&self, tenant: TenantId) -> Result<Vec<User>, StoreError> {
-        let sql = format!("SELECT {USER_COLUMNS} FROM {USER_FROM} WHERE u.tenant_id = $1");
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(tenant.to_string())
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(user_from_row).collect()
+        self.tenant_users_in_pages(tenant, 10_000).await
+    }
+
+    async fn tenant_users_in_pages(
+        &self,
+        tenant: TenantId,
+        page: i64,
+    ) -> Result<Vec<User>, StoreError> {
+        let sql = format!(
+            "SELECT {USER_COLUMNS} FROM {USER_FROM} WHERE u.tenant_id = $1 AND u.id > $2 \
+             ORDER BY u.id LIMIT $3"
+        );
+        let mut users = Vec::new();
+        let mut after = String::new();
+        loop {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+                .bind(tenant.to_string())
+                .bind(after.clone())
+                .bind(page)
+                .fetch_all(&self.pool)
+                .await?;
+            for row in &rows {
+                users.push(user_from_row(row)?);
+            }
+            match users.last() {
+                Some(last) if rows.len() as i64 == page => after = last.id.to_string(),
+                _ => return Ok(users),
+            }
+        }
     }
 
     /// A connection for the import's writes, taken from the pool for the
@@ -285,5 +310,69 @@ async fn update_user_row(
         // place left the tenant; both mean "read it again", never "overwrite".
         Ok(r) if r.rows_affected() == 0 => Err(StoreError::Conflict),
         Ok(_) => Ok(()),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+
+    use super::*;
+    use crate::audit::{AuditActor, Origin};
+    use crate::directory::{Login, PersonName, Role, TenantName};
+    use crate::store::NewUser;
+
+    #[tokio::test]
+    async fn a_tenants_users_are_all_read_across_pages_and_no_other_tenants() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("t.db").display());
+        let store = Store::connect(&url).await.unwrap();
+        store.migrate().await.unwrap();
+        let now = Utc.with_ymd_and_hms(2026, 11, 28, 9, 0, 0).unwrap();
+        let mut tenants = Vec::new();
+        for name in ["a", "b"] {
+            let tenant = store
+                .create_tenant(&TenantName::parse(name).unwrap(), now)
+                .await
+                .unwrap()
+                .id;
+            let district = store.create_district(tenant, "D", None).await.unwrap().id;
+            let audit = AuditEntry::new(
+                Some(tenant),
+                now,
+                AuditActor::system("t"),
+                Action::UserCreate,
+                Origin::api("t"),
+            );
+            for n in 0..7 {
+                let new = NewUser {
+                    login: Login::parse(&format!("{name}{n}")).unwrap(),
+                    first_name: PersonName::parse("A").unwrap(),
+                    last_name: PersonName::parse("B").unwrap(),
+                    role: Role::DistrictAdmin,
+                    place: Place::District { district },
+                    grade: None,
+                    title: None,
+                    source_id: None,
+                    disabled: false,
+                };
+                store
+                    .insert_user(tenant, &new, audit.clone())
+                    .await
+                    .unwrap();
+            }
+            tenants.push(tenant);
+        }
+        for page in [1, 3, 7, 100] {
+            let users = store.tenant_users_in_pages(tenants[0], page).await.unwrap();
+            let mut logins: Vec<String> = users.iter().map(|u| u.login.to_string()).collect();
+            logins.sort();
+            assert_eq!(
+                logins,
+                (0..7).map(|n| format!("a{n}")).collect::<Vec<_>>(),
+                "page size {page}"
+            );
+        }
     }
 }
