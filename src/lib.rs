@@ -20,6 +20,7 @@ pub mod directory;
 pub mod discord;
 pub mod limits;
 pub mod policy;
+pub mod roster;
 pub mod store;
 pub mod support;
 pub mod telemetry;

@@ -42,6 +42,9 @@ pub enum Command {
     Serve,
     /// Apply the database migrations for DATABASE_URL (SQLite or PostgreSQL).
     Migrate,
+    /// Import users from a roster.
+    #[command(subcommand)]
+    Import(ImportCommand),
     /// Manage Discord servers (guilds).
     #[command(subcommand)]
     Guild(GuildCommand),

@@ -6,7 +6,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use chrono::{DateTime, Utc};
 
 use super::output::{audit_line, user_card};
-use super::{AuditArgs, Cli, Command, GuildCommand, LinkArgs, UserCommand};
+use super::{AuditArgs, Cli, Command, GuildCommand, ImportCommand, LinkArgs, UserCommand};
 use crate::app::{App, Settings};
 use crate::audit::{Action, AuditActor, AuditEntry, AuditQuery, Origin};
 use crate::config::{Config, redact_url};
@@ -14,6 +14,7 @@ use crate::console::{Console, interactive};
 use crate::credentials::{HashParams, PasswordHasher};
 use crate::directory::{DiscordGuildId, DiscordUserId, Login, Tenant, TenantName, UserId};
 use crate::discord::{DiscordRest, InteractionVerifier, command_definitions, gateway};
+use crate::roster::{ImportOptions, import_oneroster};
 use crate::store::Store;
 use crate::support::{
     LogNotifier, Notifier, OutboxSettings, OutboxWorker, ZendeskClient, ZendeskConfig,
@@ -29,6 +30,18 @@ pub async fn run(cli: Cli) -> Result<()> {
     let now = Utc::now();
     match cli.command {
         Command::Serve => serve(&config).await,
+        Command::Import(ImportCommand::Oneroster { dir, tenant }) => {
+            let store = open(&config).await?;
+            let tenant = TenantName::parse(&tenant)?;
+            let options = ImportOptions {
+                show_progress: std::io::IsTerminal::is_terminal(&std::io::stderr()),
+            };
+            let report = import_oneroster(&store, &tenant, &dir, &options, now)
+                .await
+                .with_context(|| format!("Failed to import {}", dir.display()))?;
+            print!("{report}");
+            Ok(())
+        }
         Command::Demo => demo().await,
         Command::Migrate => {
             open(&config).await?;

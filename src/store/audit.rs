@@ -5,7 +5,8 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 use uuid::Uuid;
 
-use super::{Store, StoreError, time};
+use super::roster::values_list;
+use super::{Backend, Store, StoreError, time};
 use crate::audit::{AuditEntry, AuditEvent, AuditQuery, Origin};
 
 /// Appends one entry on the given connection (inside the caller's transaction).
@@ -37,6 +38,48 @@ pub(crate) async fn insert(
     .bind(entry.origin.api_caller.clone())
     .execute(&mut *conn)
     .await?;
+    Ok(())
+}
+
+/// Appends many entries with one statement (inside the caller's transaction):
+/// the same rows as [`insert`] would write one by one, in order. The caller
+/// keeps `entries` small enough for the backend's parameter limit (17 each).
+pub(crate) async fn insert_many(
+    conn: &mut sqlx::AnyConnection,
+    backend: Backend,
+    entries: &[AuditEntry],
+) -> Result<(), StoreError> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let sql = format!(
+        "INSERT INTO audit_events (id, tenant_id, at, actor_user_id, actor_discord_id, actor_label, action, \
+         target_user_id, target_label, outcome, reason, before_json, after_json, guild_id, channel_id, \
+         interaction_id, api_caller) VALUES {}",
+        values_list(backend, entries.len(), 17)
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for entry in entries {
+        query = query
+            .bind(Uuid::now_v7().to_string())
+            .bind(entry.tenant_id.map(|t| t.to_string()))
+            .bind(time::encode(entry.at))
+            .bind(entry.actor.user_id.map(|u| u.to_string()))
+            .bind(entry.actor.discord_user_id.map(|d| d.to_string()))
+            .bind(entry.actor.label.clone())
+            .bind(entry.action.as_str())
+            .bind(entry.target_user_id.map(|u| u.to_string()))
+            .bind(entry.target_label.clone())
+            .bind(entry.outcome.as_str())
+            .bind(entry.reason.clone())
+            .bind(entry.before.as_ref().map(Value::to_string))
+            .bind(entry.after.as_ref().map(Value::to_string))
+            .bind(entry.origin.guild_id.clone())
+            .bind(entry.origin.channel_id.clone())
+            .bind(entry.origin.interaction_id.clone())
+            .bind(entry.origin.api_caller.clone());
+    }
+    query.execute(&mut *conn).await?;
     Ok(())
 }
 

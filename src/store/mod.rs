@@ -20,6 +20,7 @@ mod hierarchy;
 mod links;
 mod outbox;
 mod promotions;
+mod roster;
 mod rows;
 mod time;
 mod users;
@@ -41,6 +42,8 @@ pub use promotions::{
     NewPromotion, PromotionError, PromotionListing, PromotionRequest, PromotionState,
 };
 pub use users::{NewUser, SearchScope, UserChanges, UserRecord};
+
+pub(crate) use roster::{RosterWrite, RosterWriter};
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");

@@ -208,3 +208,64 @@ async fn migrate_applies_the_schema_to_a_new_database_file() {
             .unwrap();
     assert_eq!(tables, 1);
 }
+
+#[tokio::test]
+async fn import_then_user_show_json_shows_the_imported_record_and_reimport_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("roster.db").display());
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_hallpass"))
+            .args(args)
+            .env("DATABASE_URL", &url)
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap()
+    };
+    let bundle = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/oneroster/sample"
+    );
+    let first = run(&["import", "oneroster", bundle, "--tenant", "lincoln-usd"]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    assert!(
+        stdout(&first).contains("Users: 28 created"),
+        "{}",
+        stdout(&first)
+    );
+    let shown = run(&[
+        "user",
+        "show",
+        "ana.lopez",
+        "--tenant",
+        "lincoln-usd",
+        "--json",
+    ]);
+    let json: serde_json::Value = serde_json::from_str(stdout(&shown).trim()).unwrap();
+    assert_eq!(json["first_name"], "Ana");
+    assert_eq!(json["role"], "student");
+    assert_eq!(json["school"], "Lincoln Middle School");
+    assert_eq!(json["district"], "Lincoln Unified School District");
+    assert_eq!(json["grade"], "07");
+    assert_eq!(json["tenant"], "lincoln-usd");
+    assert!(json.get("password_hash").is_none() && !stdout(&shown).contains("argon2"));
+    let again = run(&["import", "oneroster", bundle, "--tenant", "lincoln-usd"]);
+    assert!(
+        stdout(&again).contains("Users: 0 created, 0 updated, 28 unchanged"),
+        "{}",
+        stdout(&again)
+    );
+    let missing = run(&[
+        "import",
+        "oneroster",
+        "/nonexistent/bundle",
+        "--tenant",
+        "lincoln-usd",
+    ]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert_eq!(
+        stderr(&missing).trim().lines().count(),
+        1,
+        "{}",
+        stderr(&missing)
+    );
+}

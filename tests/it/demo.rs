@@ -18,6 +18,11 @@ async fn the_demo_plays_every_scene_and_shows_what_people_see() {
         "Moved Ng, Ben: student at Lincoln Middle School → student at Adams Elementary.",
         "You're linked: this Discord account is now Lopez, Ana (ana.lopez).",
         "Self-service resets left today: 2.",
+        "6. A teacher asks to become a school admin; support approves",
+        "🎫 Zendesk ticket #1: Promotion request #1",
+        "tags: hallpass promotion_request",
+        "calls POST /webhooks/zendesk, signed; hallpass answers 200",
+        "Maria Rivera is now a school admin at Lincoln Middle School.",
     ] {
         assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
     }

@@ -9,6 +9,7 @@ mod demo;
 mod desk;
 mod discord_standin;
 mod helpers;
+mod import;
 mod interactions;
 mod promote_request;
 mod promotions_cli;

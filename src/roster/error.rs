@@ -1,0 +1,26 @@
+//! Why a whole import stopped. A problem with one row is never an `ImportError`:
+//! it becomes a refused row in the report and the other rows are still imported.
+
+use thiserror::Error;
+
+use crate::store::StoreError;
+
+#[derive(Debug, Error)]
+pub enum ImportError {
+    #[error("The bundle has no {file} (looked in {dir}).")]
+    MissingFile { file: String, dir: String },
+    #[error("{file} has no \"{column}\" column (its columns are: {found}).")]
+    MissingColumn {
+        file: String,
+        column: String,
+        found: String,
+    },
+    #[error("Failed to read {file}: {source}")]
+    UnreadableCsv {
+        file: String,
+        #[source]
+        source: csv::Error,
+    },
+    #[error("The import stopped on a database error: {0}")]
+    Store(#[from] StoreError),
+}

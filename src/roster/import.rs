@@ -1,0 +1,144 @@
+//! One import, start to end. Promises: a missing file or a missing required
+//! column stops the import before anything is written; orgs are imported before
+//! users; users are planned in memory against the tenant's records, then
+//! written in batches; and the import leaves one `roster.import` summary event
+//! in the audit log, also when it stops on a database error.
+
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use super::ImportError;
+use super::orgs::{OrgColumns, import_orgs};
+use super::report::{ImportReport, RefusedRow};
+use super::table::Table;
+use super::users::{Plan, Planner, UserColumns};
+use super::write::BatchWriter;
+use crate::audit::{Action, AuditActor, AuditEntry, Origin};
+use crate::directory::{TenantId, TenantName};
+use crate::store::Store;
+
+/// How the import behaves around its work.
+#[derive(Debug, Clone, Default)]
+pub struct ImportOptions {
+    /// Draw progress bars on the terminal (the command line does; tests do not).
+    pub show_progress: bool,
+}
+
+/// Imports the OneRoster 1.1 CSV bundle in `dir` (`orgs.csv`, `users.csv`) into
+/// the tenant named `tenant`, which is created if it does not exist yet.
+///
+/// Rows that cannot be imported are refused one by one and listed in the
+/// report; an [`ImportError`] means the bundle as a whole could not be read or
+/// the database failed.
+#[tracing::instrument(skip(store, options, now), fields(dir = %dir.display()))]
+pub async fn import_oneroster(
+    store: &Store,
+    tenant: &TenantName,
+    dir: &Path,
+    options: &ImportOptions,
+    now: DateTime<Utc>,
+) -> Result<ImportReport, ImportError> {
+    let orgs_table = Table::open(dir, "orgs.csv")?;
+    let org_cols = OrgColumns::find(&orgs_table)?;
+    let users_table = Table::open(dir, "users.csv")?;
+    let user_cols = UserColumns::find(&users_table)?;
+
+    let tenant = store.ensure_tenant(tenant, now).await?.id;
+    let origin = Origin::api(format!("oneroster:{}", dir.display()));
+    let template = AuditEntry::new(
+        Some(tenant),
+        now,
+        AuditActor::system("roster import"),
+        Action::RosterImport,
+        origin,
+    );
+    let mut report = ImportReport::default();
+    let result = run(
+        store,
+        tenant,
+        orgs_table,
+        &org_cols,
+        users_table,
+        &user_cols,
+        &template,
+        options,
+        &mut report,
+    )
+    .await;
+    report.sort();
+    let summary = match &result {
+        Ok(()) => template.change(serde_json::json!({}), report.summary_json()),
+        Err(e) => template
+            .change(serde_json::json!({}), report.summary_json())
+            .failed(e.to_string()),
+    };
+    match (result, store.append_audit(&summary).await) {
+        (Err(e), _) => Err(e),
+        (Ok(()), Err(e)) => Err(e.into()),
+        (Ok(()), Ok(())) => {
+            tracing::info!(
+                users_created = report.users_created,
+                users_updated = report.users_updated,
+                users_disabled = report.users_disabled,
+                refused = report.refused.len(),
+                "roster imported"
+            );
+            Ok(report)
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)] // one call site; a struct would only rename the list
+async fn run(
+    store: &Store,
+    tenant: TenantId,
+    orgs_table: Table,
+    org_cols: &OrgColumns,
+    mut users_table: Table,
+    user_cols: &UserColumns,
+    template: &AuditEntry,
+    options: &ImportOptions,
+    report: &mut ImportReport,
+) -> Result<(), ImportError> {
+    let orgs = import_orgs(store, tenant, orgs_table, org_cols, report).await?;
+    let existing = store.tenant_users(tenant).await?;
+    let mut planner = Planner::new(tenant, &orgs, existing, template.at);
+
+    // One bar over users.csv's bytes: rows are planned and written as they are read.
+    let progress = bar(options, users_table.len());
+    let file = users_table.name();
+    let mut batches = BatchWriter::new(store, template).await?;
+    let mut rows = 0_u64;
+    while let Some(record) = users_table.next_record()? {
+        rows += 1;
+        match planner.plan(&record, user_cols) {
+            Ok(Plan::Write(write)) => batches.push(record.line, write, report).await?,
+            Ok(Plan::Unchanged) => report.users_unchanged += 1,
+            Err(reason) => {
+                let source_id = Planner::source_id(&record, user_cols);
+                let refused = RefusedRow::new(file, record.line, Some(source_id), reason);
+                report.refused.push(refused);
+            }
+        }
+        if rows.is_multiple_of(1024) {
+            progress.set_position(users_table.position());
+        }
+    }
+    batches.finish(report).await?;
+    progress.finish_and_clear();
+    Ok(())
+}
+
+fn bar(options: &ImportOptions, len: u64) -> ProgressBar {
+    if !options.show_progress {
+        return ProgressBar::hidden();
+    }
+    let template = "{msg} [{bar:30}] {bytes}/{total_bytes} ({elapsed}, {eta} left)";
+    let style =
+        ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar());
+    ProgressBar::new(len)
+        .with_style(style.progress_chars("=> "))
+        .with_message("importing users.csv")
+}

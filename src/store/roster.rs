@@ -1,0 +1,378 @@
+//! Bulk operations for the OneRoster import (`crate::roster`). Promises:
+//!
+//! * a batch of creates and updates commits in one transaction, every record
+//!   together with its audit entry: a batch is written whole or not at all;
+//! * an update names the version the import read, as [`Store::update_user`]
+//!   does, so an edit made while the import ran is never silently overwritten;
+//! * the tenant's users load in one query, so the import decides create,
+//!   update and unchanged in memory and the database does not see a constraint
+//!   failure in normal operation;
+//! * an import writes through one connection of its own ([`RosterWriter`]),
+//!   tuned for bulk work on SQLite, and closed afterwards so the tuning never
+//!   reaches the connections the service answers with.
+
+use std::collections::HashSet;
+
+use serde_json::{Map, Value};
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, Connection};
+
+use super::hierarchy::search_key;
+use super::rows::{USER_COLUMNS, USER_FROM, user_from_row};
+use super::users::{audit_fields, diff};
+use super::{Backend, Store, StoreError, audit, time};
+use crate::audit::{Action, AuditEntry};
+use crate::directory::{Place, TenantId, User};
+
+/// One record the import writes: a new user (`before` is `None`) or the new
+/// state of an existing one, with the audit action that describes the change.
+#[derive(Debug, Clone)]
+pub(crate) struct RosterWrite {
+    pub before: Option<User>,
+    pub after: User,
+    pub action: Action,
+}
+
+impl Store {
+    /// Every user of the tenant, with or without a `source_id`: the import
+    /// needs them all to find records by `sourcedId` and taken logins. Read
+    /// in pages by id, so the raw rows of a large tenant are never all held
+    /// at once beside the records made from them.
+    #[tracing::instrument(skip(self))]
+    pub(crate) async fn tenant_users(&self, tenant: TenantId) -> Result<Vec<User>, StoreError> {
+        self.tenant_users_in_pages(tenant, 10_000).await
+    }
+
+    async fn tenant_users_in_pages(
+        &self,
+        tenant: TenantId,
+        page: i64,
+    ) -> Result<Vec<User>, StoreError> {
+        let sql = format!(
+            "SELECT {USER_COLUMNS} FROM {USER_FROM} WHERE u.tenant_id = $1 AND u.id > $2 \
+             ORDER BY u.id LIMIT $3"
+        );
+        let mut users = Vec::new();
+        let mut after = String::new();
+        loop {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+                .bind(tenant.to_string())
+                .bind(after.clone())
+                .bind(page)
+                .fetch_all(&self.pool)
+                .await?;
+            for row in &rows {
+                users.push(user_from_row(row)?);
+            }
+            match users.last() {
+                Some(last) if rows.len() as i64 == page => after = last.id.to_string(),
+                _ => return Ok(users),
+            }
+        }
+    }
+
+    /// A connection for the import's writes, taken from the pool for the
+    /// whole import. On SQLite it gets a 64 MiB page cache (the indexes of
+    /// 100,000 users do not fit the default 2 MiB, and pages would be written
+    /// out and read back within a batch), keeps temporary data (statement
+    /// journals of multi-row inserts) in memory, and lets the write-ahead log
+    /// grow to 64 MiB between checkpoints, so an index page changed by many
+    /// batches is copied into the database file once rather than every batch.
+    #[tracing::instrument(skip(self))]
+    pub(crate) async fn roster_writer(&self) -> Result<RosterWriter, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        // The tuning below stays with the connection: close it, not return it.
+        conn.close_on_drop();
+        if self.backend == Backend::Sqlite {
+            sqlx::query("PRAGMA cache_size = -65536")
+                .execute(&mut *conn)
+                .await?;
+            sqlx::query("PRAGMA temp_store = MEMORY")
+                .execute(&mut *conn)
+                .await?;
+            sqlx::query("PRAGMA wal_autocheckpoint = 16384")
+                .execute(&mut *conn)
+                .await?;
+        }
+        Ok(RosterWriter {
+            conn,
+            backend: self.backend,
+        })
+    }
+}
+
+/// The import's own connection; see [`Store::roster_writer`].
+pub(crate) struct RosterWriter {
+    conn: PoolConnection<Any>,
+    backend: Backend,
+}
+
+impl RosterWriter {
+    /// Ends the import's writing. On SQLite the write-ahead log is copied into
+    /// the database and emptied now, rather than left at up to 64 MiB; that is
+    /// best effort (a busy reader may postpone it to the next checkpoint).
+    pub(crate) async fn finish(mut self) {
+        if self.backend == Backend::Sqlite
+            && let Err(e) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .execute(&mut *self.conn)
+                .await
+        {
+            tracing::debug!(error = %e, "the checkpoint after the import is left to the next writer");
+        }
+    }
+
+    /// Writes `writes` and their audit entries in one transaction. `template`
+    /// gives each entry its tenant, time, actor and origin; the action, the
+    /// target and the changed fields come from the write itself.
+    ///
+    /// New records go in with multi-row statements (one round trip for
+    /// hundreds of rows, which is what makes PostgreSQL fast here); updates go
+    /// one by one because each names the version it was read at. Updates run
+    /// first: one may free a login that a new record of the same batch takes.
+    #[tracing::instrument(skip(self, writes, template), fields(rows = writes.len()))]
+    pub(crate) async fn write_batch(
+        &mut self,
+        writes: &[RosterWrite],
+        template: &AuditEntry,
+    ) -> Result<(), StoreError> {
+        // As `Store::begin_write`: on SQLite, take the write lock up front.
+        let mut tx = match self.backend {
+            Backend::Sqlite => self.conn.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.conn.begin().await?,
+        };
+        let mut entries = Vec::with_capacity(writes.len());
+        for write in writes {
+            let (old, new) = match &write.before {
+                None => (
+                    Value::Object(Map::new()),
+                    Value::Object(audit_fields(&write.after)),
+                ),
+                Some(before) => {
+                    update_user_row(&mut tx, before, &write.after).await?;
+                    diff(before, &write.after)
+                }
+            };
+            let entry = AuditEntry {
+                action: write.action,
+                ..template.clone()
+            }
+            .target(write.after.id, write.after.display_name())
+            .change(old, new);
+            entries.push(entry);
+        }
+        let created: Vec<&User> = writes
+            .iter()
+            .filter(|w| w.before.is_none())
+            .map(|w| &w.after)
+            .collect();
+        check_places(&mut tx, &created).await?;
+        for chunk in created.chunks(ROWS_PER_STATEMENT) {
+            insert_user_rows(&mut tx, self.backend, chunk).await?;
+        }
+        for chunk in entries.chunks(ROWS_PER_STATEMENT) {
+            audit::insert_many(&mut tx, self.backend, chunk).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// Rows per multi-row INSERT: 500 users bind 9,500 parameters, within both
+/// SQLite's limit (32,766) and PostgreSQL's (65,535).
+const ROWS_PER_STATEMENT: usize = 500;
+
+/// Fails with [`StoreError::NotFound`] unless every new record's district is in
+/// its tenant and its school (if any) in that district: the promise
+/// `insert_user` keeps row by row, checked here once per distinct place.
+async fn check_places(conn: &mut sqlx::AnyConnection, users: &[&User]) -> Result<(), StoreError> {
+    let places: HashSet<(TenantId, Place)> = users.iter().map(|u| (u.tenant_id, u.place)).collect();
+    for (tenant, place) in places {
+        let found = sqlx::query(
+            "SELECT 1 AS ok FROM districts d WHERE d.id = $1 AND d.tenant_id = $2 \
+             AND ($3 IS NULL OR EXISTS (SELECT 1 FROM schools s WHERE s.id = $3 AND s.district_id = $1))",
+        )
+        .bind(place.district().to_string())
+        .bind(tenant.to_string())
+        .bind(place.school().map(|s| s.to_string()))
+        .fetch_optional(&mut *conn)
+        .await?;
+        if found.is_none() {
+            return Err(StoreError::NotFound);
+        }
+    }
+    Ok(())
+}
+
+/// `(…), (…)` for a multi-row INSERT of `rows` rows of `columns` values.
+///
+/// SQLite gets anonymous `?` parameters: sqlx looks up each parameter's name
+/// when binding, and SQLite finds a name by walking a list, so thousands of
+/// named (`$n`) parameters cost quadratic time; anonymous ones have no list.
+pub(super) fn values_list(backend: Backend, rows: usize, columns: usize) -> String {
+    let row = |r: usize| -> String {
+        let params: Vec<String> = match backend {
+            Backend::Sqlite => vec!["?".to_owned(); columns],
+            Backend::Postgres => (1..=columns)
+                .map(|c| format!("${}", r * columns + c))
+                .collect(),
+        };
+        format!("({})", params.join(", "))
+    };
+    (0..rows).map(row).collect::<Vec<_>>().join(", ")
+}
+
+/// Inserts new records with one statement. A login taken meanwhile fails the
+/// statement; with one row, the error names the login.
+async fn insert_user_rows(
+    conn: &mut sqlx::AnyConnection,
+    backend: Backend,
+    users: &[&User],
+) -> Result<(), StoreError> {
+    let sql = format!(
+        "INSERT INTO users (id, tenant_id, login, login_key, first_name, last_name, first_key, last_key, role, \
+         school_id, district_id, grade, title, must_change_password, disabled, source_id, version, created_at, \
+         updated_at) VALUES {}",
+        values_list(backend, users.len(), 19)
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for user in users {
+        query = query
+            .bind(user.id.to_string())
+            .bind(user.tenant_id.to_string())
+            .bind(user.login.as_str().to_owned())
+            .bind(user.login.key())
+            .bind(user.first_name.as_str().to_owned())
+            .bind(user.last_name.as_str().to_owned())
+            .bind(search_key(user.first_name.as_str()))
+            .bind(search_key(user.last_name.as_str()))
+            .bind(user.role.as_str())
+            .bind(user.place.school().map(|s| s.to_string()))
+            .bind(user.place.district().to_string())
+            .bind(user.grade.map(|g| g.code()))
+            .bind(user.title.as_ref().map(|t| t.as_str().to_owned()))
+            .bind(i64::from(user.must_change_password))
+            .bind(i64::from(user.disabled))
+            .bind(user.source_id.clone())
+            .bind(user.version)
+            .bind(time::encode(user.updated_at))
+            .bind(time::encode(user.updated_at));
+    }
+    match query.execute(&mut *conn).await {
+        Err(e) if StoreError::is_unique_violation_on(&e, "login_key") => match users {
+            [one] => Err(StoreError::LoginTaken(one.login.to_string())),
+            _ => Err(e.into()),
+        },
+        Err(e) => Err(e.into()),
+        Ok(_) => Ok(()),
+    }
+}
+
+/// Rewrites a record read at `before.version` as `after`, with the same checks
+/// as [`Store::update_user`]: the place must be in the tenant, and the record
+/// must not have changed since it was read.
+async fn update_user_row(
+    conn: &mut sqlx::AnyConnection,
+    before: &User,
+    after: &User,
+) -> Result<(), StoreError> {
+    let result = sqlx::query(
+        "UPDATE users SET login = $1, login_key = $2, first_name = $3, last_name = $4, first_key = $5, \
+         last_key = $6, role = $7, school_id = $8, district_id = $9, grade = $10, title = $11, disabled = $12, \
+         version = version + 1, updated_at = $13 \
+         WHERE id = $14 AND tenant_id = $15 AND version = $16 \
+         AND EXISTS (SELECT 1 FROM districts d WHERE d.id = $9 AND d.tenant_id = $15) \
+         AND ($8 IS NULL OR EXISTS (SELECT 1 FROM schools s WHERE s.id = $8 AND s.district_id = $9))",
+    )
+    .bind(after.login.as_str().to_owned())
+    .bind(after.login.key())
+    .bind(after.first_name.as_str().to_owned())
+    .bind(after.last_name.as_str().to_owned())
+    .bind(search_key(after.first_name.as_str()))
+    .bind(search_key(after.last_name.as_str()))
+    .bind(after.role.as_str())
+    .bind(after.place.school().map(|s| s.to_string()))
+    .bind(after.place.district().to_string())
+    .bind(after.grade.map(|g| g.code()))
+    .bind(after.title.as_ref().map(|t| t.as_str().to_owned()))
+    .bind(i64::from(after.disabled))
+    .bind(time::encode(after.updated_at))
+    .bind(before.id.to_string())
+    .bind(before.tenant_id.to_string())
+    .bind(before.version)
+    .execute(&mut *conn)
+    .await;
+    match result {
+        Err(e) if StoreError::is_unique_violation_on(&e, "login_key") => {
+            Err(StoreError::LoginTaken(after.login.to_string()))
+        }
+        Err(e) => Err(e.into()),
+        // Either someone changed the record since the import read it, or the
+        // place left the tenant; both mean "read it again", never "overwrite".
+        Ok(r) if r.rows_affected() == 0 => Err(StoreError::Conflict),
+        Ok(_) => Ok(()),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+
+    use super::*;
+    use crate::audit::{AuditActor, Origin};
+    use crate::directory::{Login, PersonName, Role, TenantName};
+    use crate::store::NewUser;
+
+    #[tokio::test]
+    async fn a_tenants_users_are_all_read_across_pages_and_no_other_tenants() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("t.db").display());
+        let store = Store::connect(&url).await.unwrap();
+        store.migrate().await.unwrap();
+        let now = Utc.with_ymd_and_hms(2026, 11, 28, 9, 0, 0).unwrap();
+        let mut tenants = Vec::new();
+        for name in ["a", "b"] {
+            let tenant = store
+                .create_tenant(&TenantName::parse(name).unwrap(), now)
+                .await
+                .unwrap()
+                .id;
+            let district = store.create_district(tenant, "D", None).await.unwrap().id;
+            let audit = AuditEntry::new(
+                Some(tenant),
+                now,
+                AuditActor::system("t"),
+                Action::UserCreate,
+                Origin::api("t"),
+            );
+            for n in 0..7 {
+                let new = NewUser {
+                    login: Login::parse(&format!("{name}{n}")).unwrap(),
+                    first_name: PersonName::parse("A").unwrap(),
+                    last_name: PersonName::parse("B").unwrap(),
+                    role: Role::DistrictAdmin,
+                    place: Place::District { district },
+                    grade: None,
+                    title: None,
+                    source_id: None,
+                    disabled: false,
+                };
+                store
+                    .insert_user(tenant, &new, audit.clone())
+                    .await
+                    .unwrap();
+            }
+            tenants.push(tenant);
+        }
+        for page in [1, 3, 7, 100] {
+            let users = store.tenant_users_in_pages(tenants[0], page).await.unwrap();
+            let mut logins: Vec<String> = users.iter().map(|u| u.login.to_string()).collect();
+            logins.sort();
+            assert_eq!(
+                logins,
+                (0..7).map(|n| format!("a{n}")).collect::<Vec<_>>(),
+                "page size {page}"
+            );
+        }
+    }
+}
