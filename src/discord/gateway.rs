@@ -28,32 +28,34 @@ impl EventHandler for Handler {
     }
 
     async fn interaction_create(&self, _ctx: Context, interaction: Interaction) {
-        let Incoming::Request(envelope) = understand(&interaction) else {
-            return;
-        };
-        let (id, token) = (envelope.interaction_id, envelope.token.clone());
-        if envelope.request.is_slow() {
-            if let Err(e) = self
-                .rest
-                .create_response(id, &token, &deferred_ephemeral())
-                .await
-            {
-                tracing::error!(error = %e, "could not acknowledge an interaction");
-                return;
-            }
-            finish_deferred(&self.app, &self.rest, *envelope).await;
-            return;
-        }
-        let reply = handle(&self.app, &envelope.invocation, envelope.request).await;
-        if let Err(e) = self
-            .rest
-            .create_response(id, &token, &render(&reply.body))
+        answer_interaction(&self.app, &self.rest, &interaction).await;
+    }
+}
+
+/// Answers one interaction received over the gateway: slow requests are
+/// acknowledged first and edited later, quick ones answered at once, both
+/// through the interaction callback over REST.
+pub async fn answer_interaction(app: &App, rest: &DiscordRest, interaction: &Interaction) {
+    let Incoming::Request(envelope) = understand(interaction) else {
+        return;
+    };
+    let (id, token) = (envelope.interaction_id, envelope.token.clone());
+    if envelope.request.is_slow() {
+        if let Err(e) = rest
+            .create_response(id, &token, &deferred_ephemeral())
             .await
         {
-            tracing::error!(error = %e, "could not answer an interaction");
+            tracing::error!(error = %e, "could not acknowledge an interaction");
+            return;
         }
-        deliver_rest(&self.app, &self.rest, &token, reply).await;
+        finish_deferred(app, rest, *envelope).await;
+        return;
     }
+    let reply = handle(app, &envelope.invocation, envelope.request).await;
+    if let Err(e) = rest.create_response(id, &token, &render(&reply.body)).await {
+        tracing::error!(error = %e, "could not answer an interaction");
+    }
+    deliver_rest(app, rest, &token, reply).await;
 }
 
 /// Connects to the gateway and answers interactions until the connection ends.

@@ -291,6 +291,13 @@ fn route(
             webhook_message(state, app, token, body)
         }
         ("POST", ["webhooks", app, token]) => webhook_message(state, app, token, body),
+        // The first answer to an interaction that came over the gateway.
+        ("POST", ["interactions", _id, _token, "callback"]) => match body["type"].as_u64() {
+            Some(1 | 4 | 5 | 6 | 7 | 8 | 9) => {
+                Answer(StatusCode::NO_CONTENT, Value::Null, Vec::new())
+            }
+            _ => Answer::error(StatusCode::BAD_REQUEST, 50035, "Invalid Form Body"),
+        },
         _ => Answer::error(StatusCode::NOT_FOUND, 0, "404: Not Found"),
     }
 }

@@ -1,0 +1,100 @@
+//! The gateway way in: an interaction as serenity hands it over from the
+//! websocket is answered through the interaction callback over REST, by the
+//! same handlers as the HTTP endpoint. (The websocket itself is serenity's.)
+
+use hallpass::discord::DiscordRest;
+use hallpass::discord::gateway::answer_interaction;
+use hallpass::discord::simulate::SimulatedDiscord;
+use hallpass::discord::standin;
+use secrecy::SecretString;
+use serenity::all::Interaction;
+
+use crate::bot::Bot;
+use crate::interactions::{APPLICATION_ID, Server};
+
+fn interaction(payload: &serde_json::Value) -> Interaction {
+    serde_json::from_value(payload.clone()).unwrap()
+}
+
+#[tokio::test]
+async fn a_gateway_interaction_is_answered_through_the_callback_with_the_same_reply() {
+    let bot = Bot::new().await;
+    let standin = standin::start().await.unwrap();
+    let rest = DiscordRest::new(
+        &standin.url(),
+        Some(&SecretString::from("test-bot-token")),
+        Some(APPLICATION_ID),
+    )
+    .unwrap();
+    let discord = SimulatedDiscord::new([9; 32], APPLICATION_ID);
+    let payload = discord.command(
+        Server::member(&bot.tess),
+        "whois",
+        &[("user", &bot.ana.id.to_string())],
+    );
+    answer_interaction(&bot.app, &rest, &interaction(&payload)).await;
+    let id = payload["id"].as_str().unwrap();
+    let token = SimulatedDiscord::token_of(&payload);
+    let callback = standin
+        .requests()
+        .into_iter()
+        .find(|r| r.path == format!("/api/v10/interactions/{id}/{token}/callback"))
+        .expect("the answer goes to the interaction callback");
+    let body = callback.body.unwrap();
+    assert_eq!(body["type"], 4);
+    assert_eq!(body["data"]["flags"], 64);
+    assert!(
+        body["data"]["content"]
+            .as_str()
+            .unwrap()
+            .starts_with("**Lopez, Ana**"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn a_slow_gateway_interaction_is_acknowledged_then_edited_and_the_password_goes_by_dm() {
+    let bot = Bot::new().await;
+    let standin = standin::start().await.unwrap();
+    let rest = DiscordRest::new(
+        &standin.url(),
+        Some(&SecretString::from("test-bot-token")),
+        Some(APPLICATION_ID),
+    )
+    .unwrap();
+    let discord = SimulatedDiscord::new([9; 32], APPLICATION_ID);
+    let payload = discord.command(
+        Server::member(&bot.tess),
+        "reset-password",
+        &[("user", &bot.ana.id.to_string())],
+    );
+    answer_interaction(&bot.app, &rest, &interaction(&payload)).await;
+    let token = SimulatedDiscord::token_of(&payload);
+    let paths: Vec<(String, String)> = standin
+        .requests()
+        .into_iter()
+        .map(|r| (r.method, r.path))
+        .collect();
+    let callback = paths
+        .iter()
+        .position(|(_, p)| p.ends_with(&format!("{token}/callback")))
+        .expect("acknowledged");
+    let edit = paths
+        .iter()
+        .position(|(m, p)| m == "PATCH" && p.ends_with(&format!("{token}/messages/@original")))
+        .expect("edited");
+    assert!(callback < edit, "{paths:?}");
+    let ack = standin
+        .requests()
+        .into_iter()
+        .find(|r| r.path.ends_with("/callback"))
+        .unwrap()
+        .body
+        .unwrap();
+    assert_eq!(ack["type"], 5, "deferred, privately");
+    assert_eq!(standin.dms().len(), 1);
+    assert_eq!(
+        Some(standin.dms()[0].0),
+        bot.tess.discord_user_id.map(|d| d.get())
+    );
+}
