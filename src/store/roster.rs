@@ -268,48 +268,17 @@ async fn insert_user_rows(
 }
 
 /// Rewrites a record read at `before.version` as `after`, with the same checks
-/// as [`Store::update_user`]: the place must be in the tenant, and the record
-/// must not have changed since it was read.
+/// as [`Store::update_user`].
 async fn update_user_row(
     conn: &mut sqlx::AnyConnection,
     before: &User,
     after: &User,
 ) -> Result<(), StoreError> {
-    let result = sqlx::query(
-        "UPDATE users SET login = $1, login_key = $2, first_name = $3, last_name = $4, first_key = $5, \
-         last_key = $6, role = $7, school_id = $8, district_id = $9, grade = $10, title = $11, disabled = $12, \
-         version = version + 1, updated_at = $13 \
-         WHERE id = $14 AND tenant_id = $15 AND version = $16 \
-         AND EXISTS (SELECT 1 FROM districts d WHERE d.id = $9 AND d.tenant_id = $15) \
-         AND ($8 IS NULL OR EXISTS (SELECT 1 FROM schools s WHERE s.id = $8 AND s.district_id = $9))",
-    )
-    .bind(after.login.as_str().to_owned())
-    .bind(after.login.key())
-    .bind(after.first_name.as_str().to_owned())
-    .bind(after.last_name.as_str().to_owned())
-    .bind(search_key(after.first_name.as_str()))
-    .bind(search_key(after.last_name.as_str()))
-    .bind(after.role.as_str())
-    .bind(after.place.school().map(|s| s.to_string()))
-    .bind(after.place.district().to_string())
-    .bind(after.grade.map(|g| g.code()))
-    .bind(after.title.as_ref().map(|t| t.as_str().to_owned()))
-    .bind(i64::from(after.disabled))
-    .bind(time::encode(after.updated_at))
-    .bind(before.id.to_string())
-    .bind(before.tenant_id.to_string())
-    .bind(before.version)
-    .execute(&mut *conn)
-    .await;
-    match result {
-        Err(e) if StoreError::is_unique_violation_on(&e, "login_key") => {
-            Err(StoreError::LoginTaken(after.login.to_string()))
-        }
-        Err(e) => Err(e.into()),
-        // Either someone changed the record since the import read it, or the
-        // place left the tenant; both mean "read it again", never "overwrite".
-        Ok(r) if r.rows_affected() == 0 => Err(StoreError::Conflict),
-        Ok(_) => Ok(()),
+    // Nothing written means someone changed the record since the import read
+    // it, or the place left the tenant: both mean "read it again", never "overwrite".
+    match super::users::write_user_row(conn, before, after).await? {
+        true => Ok(()),
+        false => Err(StoreError::Conflict),
     }
 }
 

@@ -239,40 +239,7 @@ impl Store {
         after.version = before.version + 1;
         after.updated_at = audit.at;
         let mut tx = self.begin_write().await?;
-        // The place must be in the same tenant, and a school in the district named.
-        let result = sqlx::query(
-            "UPDATE users SET login = $1, login_key = $2, first_name = $3, last_name = $4, first_key = $5, \
-             last_key = $6, role = $7, school_id = $8, district_id = $9, grade = $10, title = $11, disabled = $12, \
-             version = version + 1, updated_at = $13 \
-             WHERE id = $14 AND tenant_id = $15 AND version = $16 \
-             AND EXISTS (SELECT 1 FROM districts d WHERE d.id = $9 AND d.tenant_id = $15) \
-             AND ($8 IS NULL OR EXISTS (SELECT 1 FROM schools s WHERE s.id = $8 AND s.district_id = $9))",
-        )
-        .bind(after.login.as_str().to_owned())
-        .bind(after.login.key())
-        .bind(after.first_name.as_str().to_owned())
-        .bind(after.last_name.as_str().to_owned())
-        .bind(search_key(after.first_name.as_str()))
-        .bind(search_key(after.last_name.as_str()))
-        .bind(after.role.as_str())
-        .bind(after.place.school().map(|s| s.to_string()))
-        .bind(after.place.district().to_string())
-        .bind(after.grade.map(|g| g.code()))
-        .bind(after.title.as_ref().map(|t| t.as_str().to_owned()))
-        .bind(i64::from(after.disabled))
-        .bind(time::encode(after.updated_at))
-        .bind(before.id.to_string())
-        .bind(before.tenant_id.to_string())
-        .bind(before.version)
-        .execute(&mut *tx)
-        .await;
-        let result = match result {
-            Err(e) if StoreError::is_unique_violation_on(&e, "login_key") => {
-                return Err(StoreError::LoginTaken(after.login.to_string()));
-            }
-            other => other?,
-        };
-        if result.rows_affected() == 0 {
+        if !write_user_row(&mut tx, before, &after).await? {
             drop(tx);
             return match self.user(before.tenant_id, before.id).await? {
                 Some(current) if current.version != before.version => Err(StoreError::Conflict),
@@ -395,6 +362,50 @@ impl Store {
 pub enum SearchScope {
     School(SchoolId),
     District(DistrictId),
+}
+
+/// Rewrites the record read at `before.version` as `after`. `Ok(false)` when
+/// nothing was written: the record changed since it was read, or the place is
+/// not a school of the district in the tenant (a school named with the wrong
+/// district, or a district of another tenant).
+pub(crate) async fn write_user_row(
+    conn: &mut sqlx::AnyConnection,
+    before: &User,
+    after: &User,
+) -> Result<bool, StoreError> {
+    let result = sqlx::query(
+        "UPDATE users SET login = $1, login_key = $2, first_name = $3, last_name = $4, first_key = $5, \
+         last_key = $6, role = $7, school_id = $8, district_id = $9, grade = $10, title = $11, disabled = $12, \
+         version = version + 1, updated_at = $13 \
+         WHERE id = $14 AND tenant_id = $15 AND version = $16 \
+         AND EXISTS (SELECT 1 FROM districts d WHERE d.id = $9 AND d.tenant_id = $15) \
+         AND ($8 IS NULL OR EXISTS (SELECT 1 FROM schools s WHERE s.id = $8 AND s.district_id = $9))",
+    )
+    .bind(after.login.as_str().to_owned())
+    .bind(after.login.key())
+    .bind(after.first_name.as_str().to_owned())
+    .bind(after.last_name.as_str().to_owned())
+    .bind(search_key(after.first_name.as_str()))
+    .bind(search_key(after.last_name.as_str()))
+    .bind(after.role.as_str())
+    .bind(after.place.school().map(|s| s.to_string()))
+    .bind(after.place.district().to_string())
+    .bind(after.grade.map(|g| g.code()))
+    .bind(after.title.as_ref().map(|t| t.as_str().to_owned()))
+    .bind(i64::from(after.disabled))
+    .bind(time::encode(after.updated_at))
+    .bind(before.id.to_string())
+    .bind(before.tenant_id.to_string())
+    .bind(before.version)
+    .execute(&mut *conn)
+    .await;
+    match result {
+        Err(e) if StoreError::is_unique_violation_on(&e, "login_key") => {
+            Err(StoreError::LoginTaken(after.login.to_string()))
+        }
+        Err(e) => Err(e.into()),
+        Ok(r) => Ok(r.rows_affected() > 0),
+    }
 }
 
 pub(crate) async fn insert_user_row(
