@@ -411,23 +411,13 @@ async fn destination(
 }
 
 async fn describe(app: &App, actor: &Actor, role: Role, place: Place) -> String {
-    let name = match place {
-        Place::School { school, .. } => app
-            .store
-            .school(actor.tenant.id, school)
-            .await
-            .ok()
-            .flatten()
-            .map(|s| s.name),
-        Place::District { district } => app
-            .store
-            .district(actor.tenant.id, district)
-            .await
-            .ok()
-            .flatten()
-            .map(|d| d.name),
-    }
-    .unwrap_or_else(|| "an unknown place".into());
+    let name = app
+        .store
+        .place_name(actor.tenant.id, place)
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| "an unknown place".into());
     match place {
         Place::School { .. } => format!("{} at {name}", role.label()),
         Place::District { .. } => format!("{} of {name}", role.label()),

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use crate::app::App;
 use crate::audit::Action;
-use crate::directory::{Place, Role};
+use crate::directory::Role;
 
 use super::context::{Actor, refuse, target};
 use super::reply::{Invocation, Reply};
@@ -20,23 +20,13 @@ pub async fn whois(
         Ok(user) => user,
         Err(denial) => return refuse(app, actor, inv, Action::UserView, None, raw, denial).await,
     };
-    let place = match who.place {
-        Place::School { school, .. } => app
-            .store
-            .school(actor.tenant.id, school)
-            .await
-            .ok()
-            .flatten()
-            .map(|s| s.name),
-        Place::District { district } => app
-            .store
-            .district(actor.tenant.id, district)
-            .await
-            .ok()
-            .flatten()
-            .map(|d| d.name),
-    }
-    .unwrap_or_default();
+    let place = app
+        .store
+        .place_name(actor.tenant.id, who.place)
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_default();
     let mut lines = vec![
         format!("**{}** ({})", who.display_name(), who.login),
         format!("Role: {}", who.role.label()),

@@ -6,7 +6,9 @@ use sqlx::any::AnyRow;
 
 use super::{Store, StoreError, time};
 use crate::audit::{Action, AuditActor, AuditEntry, Origin};
-use crate::directory::{District, DistrictId, School, SchoolId, Tenant, TenantId, TenantName};
+use crate::directory::{
+    District, DistrictId, Place, School, SchoolId, Tenant, TenantId, TenantName,
+};
 
 fn tenant_from_row(row: &AnyRow) -> Result<Tenant, StoreError> {
     let id: String = row.try_get("id")?;
@@ -248,6 +250,18 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(school_from_row).collect()
+    }
+
+    /// The name of a place: its school's, or for a district admin the district's.
+    pub async fn place_name(
+        &self,
+        tenant: TenantId,
+        place: Place,
+    ) -> Result<Option<String>, StoreError> {
+        Ok(match place {
+            Place::School { school, .. } => self.school(tenant, school).await?.map(|s| s.name),
+            Place::District { district } => self.district(tenant, district).await?.map(|d| d.name),
+        })
     }
 
     /// Schools of a district whose name starts with `prefix` (autocomplete).

@@ -17,7 +17,6 @@ use serde_json::{Map, Value};
 use sqlx::pool::PoolConnection;
 use sqlx::{Any, Connection};
 
-use super::hierarchy::search_key;
 use super::rows::{USER_COLUMNS, USER_FROM, user_from_row};
 use super::users::{audit_fields, diff};
 use super::{Backend, Store, StoreError, audit, time};
@@ -236,26 +235,8 @@ async fn insert_user_rows(
     );
     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
     for user in users {
-        query = query
-            .bind(user.id.to_string())
-            .bind(user.tenant_id.to_string())
-            .bind(user.login.as_str().to_owned())
-            .bind(user.login.key())
-            .bind(user.first_name.as_str().to_owned())
-            .bind(user.last_name.as_str().to_owned())
-            .bind(search_key(user.first_name.as_str()))
-            .bind(search_key(user.last_name.as_str()))
-            .bind(user.role.as_str())
-            .bind(user.place.school().map(|s| s.to_string()))
-            .bind(user.place.district().to_string())
-            .bind(user.grade.map(|g| g.code()))
-            .bind(user.title.as_ref().map(|t| t.as_str().to_owned()))
-            .bind(i64::from(user.must_change_password))
-            .bind(i64::from(user.disabled))
-            .bind(user.source_id.clone())
-            .bind(user.version)
-            .bind(time::encode(user.updated_at))
-            .bind(time::encode(user.updated_at));
+        // created_at and updated_at are the same moment for a new row.
+        query = super::users::bind_new_user(query, user).bind(time::encode(user.updated_at));
     }
     match query.execute(&mut *conn).await {
         Err(e) if StoreError::is_unique_violation_on(&e, "login_key") => match users {

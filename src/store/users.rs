@@ -408,37 +408,44 @@ pub(crate) async fn write_user_row(
     }
 }
 
+type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
+
+/// Binds the 18 values of a new user row, in the column order of the INSERTs
+/// (`id` … `version`, then `updated_at`, which is also the creation time).
+pub(crate) fn bind_new_user<'q>(query: AnyQuery<'q>, user: &User) -> AnyQuery<'q> {
+    query
+        .bind(user.id.to_string())
+        .bind(user.tenant_id.to_string())
+        .bind(user.login.as_str().to_owned())
+        .bind(user.login.key())
+        .bind(user.first_name.as_str().to_owned())
+        .bind(user.last_name.as_str().to_owned())
+        .bind(search_key(user.first_name.as_str()))
+        .bind(search_key(user.last_name.as_str()))
+        .bind(user.role.as_str())
+        .bind(user.place.school().map(|s| s.to_string()))
+        .bind(user.place.district().to_string())
+        .bind(user.grade.map(|g| g.code()))
+        .bind(user.title.as_ref().map(|t| t.as_str().to_owned()))
+        .bind(i64::from(user.must_change_password))
+        .bind(i64::from(user.disabled))
+        .bind(user.source_id.clone())
+        .bind(user.version)
+        .bind(time::encode(user.updated_at))
+}
+
 pub(crate) async fn insert_user_row(
     conn: &mut sqlx::AnyConnection,
     user: &User,
 ) -> Result<(), StoreError> {
-    let result = sqlx::query(
+    let query = sqlx::query(
         "INSERT INTO users (id, tenant_id, login, login_key, first_name, last_name, first_key, last_key, role, \
          school_id, district_id, grade, title, must_change_password, disabled, source_id, version, created_at, updated_at) \
          SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18 \
          WHERE EXISTS (SELECT 1 FROM districts d WHERE d.id = $11 AND d.tenant_id = $2) \
          AND ($10 IS NULL OR EXISTS (SELECT 1 FROM schools s WHERE s.id = $10 AND s.district_id = $11))",
-    )
-    .bind(user.id.to_string())
-    .bind(user.tenant_id.to_string())
-    .bind(user.login.as_str().to_owned())
-    .bind(user.login.key())
-    .bind(user.first_name.as_str().to_owned())
-    .bind(user.last_name.as_str().to_owned())
-    .bind(search_key(user.first_name.as_str()))
-    .bind(search_key(user.last_name.as_str()))
-    .bind(user.role.as_str())
-    .bind(user.place.school().map(|s| s.to_string()))
-    .bind(user.place.district().to_string())
-    .bind(user.grade.map(|g| g.code()))
-    .bind(user.title.as_ref().map(|t| t.as_str().to_owned()))
-    .bind(i64::from(user.must_change_password))
-    .bind(i64::from(user.disabled))
-    .bind(user.source_id.clone())
-    .bind(user.version)
-    .bind(time::encode(user.updated_at))
-    .execute(&mut *conn)
-    .await;
+    );
+    let result = bind_new_user(query, user).execute(&mut *conn).await;
     match result {
         Err(e) if StoreError::is_unique_violation_on(&e, "login_key") => {
             Err(StoreError::LoginTaken(user.login.to_string()))
