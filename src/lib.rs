@@ -5,7 +5,7 @@
 //! `store` the database behind one API, `audit` the append-only log, `roster`
 //! the OneRoster import, `commands` the slash commands (transport-free),
 //! `discord` the serenity glue, `web` the HTTP listener, `support` the Zendesk
-//! tickets behind promotion requests, `console` the operator's prompt and
+//! tickets behind promotion requests, `mail` the SMTP client for reset links, `console` the operator's prompt and
 //! `cli` the command line.
 
 pub mod app;
@@ -19,6 +19,7 @@ pub mod demo;
 pub mod directory;
 pub mod discord;
 pub mod limits;
+pub mod mail;
 pub mod policy;
 pub mod roster;
 pub mod store;

@@ -1,6 +1,6 @@
 //! The application core every way in shares (Discord gateway, HTTP
 //! interactions, console, demo, platform API): the store, the password hasher,
-//! the clock, randomness, limits and settings.
+//! the clock, randomness, limits, settings and the mailer.
 
 mod clock;
 mod randomness;
@@ -14,6 +14,7 @@ pub use randomness::Randomness;
 
 use crate::credentials::{PasswordHasher, PasswordRules, TemporaryPasswordPolicy};
 use crate::limits::Limits;
+use crate::mail::Mailer;
 use crate::store::Store;
 
 /// Tunables with the defaults of `shared/spec/policy.md`.
@@ -27,6 +28,10 @@ pub struct Settings {
     pub password_rules: PasswordRules,
     /// Whether email resets can be sent (SMTP_URL is set).
     pub email_configured: bool,
+    /// How long an email reset link works (1 h).
+    pub reset_link_lifetime: Duration,
+    /// The base of reset links (HALLPASS_PUBLIC_URL), without a trailing slash.
+    pub public_url: String,
     /// Whether promotion requests reach a support desk (ZENDESK_URL is set);
     /// without one they queue and wait.
     pub zendesk_configured: bool,
@@ -40,6 +45,8 @@ impl Default for Settings {
             self_resets_per_day: 3,
             password_rules: PasswordRules::default(),
             email_configured: false,
+            reset_link_lifetime: Duration::hours(1),
+            public_url: crate::config::DEFAULT_PUBLIC_URL.to_owned(),
             zendesk_configured: false,
         }
     }
@@ -54,6 +61,9 @@ pub struct App {
     pub random: Arc<Randomness>,
     pub limits: Arc<Limits>,
     pub settings: Arc<Settings>,
+    /// The SMTP client for email reset links; `None` when SMTP_URL is unset,
+    /// and email resets are refused with that reason.
+    pub mailer: Option<Arc<Mailer>>,
 }
 
 impl App {
@@ -65,6 +75,7 @@ impl App {
             random: Arc::new(Randomness::Os),
             limits: Arc::new(Limits::default()),
             settings: Arc::new(settings),
+            mailer: None,
         }
     }
 

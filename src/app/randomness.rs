@@ -7,7 +7,7 @@ use rand::rngs::{OsRng, StdRng};
 use rand::{Rng, SeedableRng};
 use secrecy::SecretString;
 
-use crate::credentials::{LinkCode, generate_temporary_password};
+use crate::credentials::{LinkCode, OneTimeToken, generate_temporary_password};
 
 pub enum Randomness {
     /// The operating system's random source.
@@ -48,6 +48,17 @@ impl Randomness {
             Self::Seeded(rng) => match rng.lock() {
                 Ok(mut rng) => LinkCode::generate(&mut *rng),
                 Err(_) => LinkCode::generate(&mut OsRng),
+            },
+        }
+    }
+
+    /// The token of an email reset link.
+    pub fn reset_token(&self) -> OneTimeToken {
+        match self {
+            Self::Os => OneTimeToken::generate(&mut OsRng),
+            Self::Seeded(rng) => match rng.lock() {
+                Ok(mut rng) => OneTimeToken::generate(&mut *rng),
+                Err(_) => OneTimeToken::generate(&mut OsRng),
             },
         }
     }

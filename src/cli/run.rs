@@ -14,6 +14,7 @@ use crate::console::{Console, interactive};
 use crate::credentials::{HashParams, PasswordHasher};
 use crate::directory::{DiscordGuildId, DiscordUserId, Login, Tenant, TenantName, UserId};
 use crate::discord::{DiscordRest, InteractionVerifier, command_definitions, gateway};
+use crate::mail::Mailer;
 use crate::roster::{ImportOptions, import_oneroster};
 use crate::store::Store;
 use crate::support::{
@@ -154,14 +155,24 @@ async fn serve(config: &Config) -> Result<()> {
 fn app(config: &Config, store: Store) -> Result<App> {
     let hasher =
         PasswordHasher::new(HashParams::owasp()).context("Failed to set up password hashing")?;
+    let mailer = config
+        .smtp_url
+        .as_ref()
+        .map(|url| Mailer::new(url, &config.public_url))
+        .transpose()
+        .context("Failed to set up the SMTP client")?;
     let settings = Settings {
-        // Email reset links need an SMTP client, which is not built yet: until
-        // then email resets are refused with a reason even when SMTP_URL is set.
-        email_configured: false,
+        email_configured: mailer.is_some(),
+        public_url: config.public_url.as_str().trim_end_matches('/').to_owned(),
         zendesk_configured: config.zendesk_url.is_some(),
         ..Settings::default()
     };
-    Ok(App::new(store, hasher, settings))
+    let mut app = App::new(store, hasher, settings);
+    if mailer.is_none() {
+        tracing::info!("SMTP_URL is not set: email reset links are refused");
+    }
+    app.mailer = mailer.map(Arc::new);
+    Ok(app)
 }
 
 async fn console(app: App, tenant: &str, login: &str) -> Result<()> {

@@ -11,6 +11,7 @@ mod edit_user;
 mod link;
 mod promote_request;
 mod reply;
+mod reset_email;
 mod reset_password;
 mod whois;
 
@@ -95,6 +96,9 @@ pub async fn handle_as(app: &App, actor: &Actor, inv: &Invocation, request: Requ
         }
         Request::ModalSubmit { custom_id, fields } if edit_user::owns_modal(&custom_id) => {
             edit_user::submit(app, &actor, inv, &custom_id, &fields).await
+        }
+        Request::ModalSubmit { custom_id, fields } if reset_email::owns_modal(&custom_id) => {
+            reset_email::submit(app, &actor, inv, &custom_id, &fields).await
         }
         Request::ModalSubmit { .. } => Reply::private("That form is not one hallpass recognises."),
     }

@@ -1,6 +1,7 @@
 //! `/reset-password [user] [method]`: a temporary password for someone the
 //! actor may edit, or for yourself (self-service, a few a day). The password
-//! goes to the invoker privately; only its hash is stored.
+//! goes to the invoker privately; only its hash is stored. `method:email`
+//! instead asks for a confirmation and emails a link (see `reset_email`).
 
 use std::collections::BTreeMap;
 
@@ -14,6 +15,7 @@ use crate::policy::{Subject, can_reset_password};
 
 use super::context::{Actor, refuse, target, trouble};
 use super::reply::{Invocation, Reply, SecretDelivery, Undo};
+use super::reset_email;
 
 const SELF_RESET: &str = "self_reset";
 
@@ -52,17 +54,21 @@ pub async fn reset_password(
     match method {
         "temporary" => {}
         "email" => {
-            let reason = email_refusal(app, &who);
-            return refuse(
-                app,
-                actor,
-                inv,
-                Action::PasswordReset,
-                Some(&who),
-                "",
-                reason,
-            )
-            .await;
+            return match reset_email::refusal(app, &who) {
+                Some(reason) => {
+                    refuse(
+                        app,
+                        actor,
+                        inv,
+                        Action::PasswordReset,
+                        Some(&who),
+                        "",
+                        reason,
+                    )
+                    .await
+                }
+                None => reset_email::confirmation(&who),
+            };
         }
         other => {
             return Reply::private(format!(
@@ -174,20 +180,6 @@ async fn set_temporary(
         .set_password(who, hash.as_str(), true, Some(expires), audit)
         .await?;
     Ok((password, previous, expires))
-}
-
-fn email_refusal(app: &App, who: &User) -> String {
-    if !who.login.is_email() {
-        format!(
-            "{}'s login ({}) isn't an email address, so there's no mailbox to send a link to. Use a temporary password instead.",
-            who.display_name(),
-            who.login
-        )
-    } else if !app.settings.email_configured {
-        "Email reset links aren't set up on this hallpass server (SMTP_URL is not configured). Use a temporary password instead.".into()
-    } else {
-        "Email reset links aren't available from chat yet. Use a temporary password instead.".into()
-    }
 }
 
 fn when(at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> String {

@@ -41,34 +41,7 @@ impl Store {
         audit: AuditEntry,
     ) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
-        let updated = sqlx::query(
-            "UPDATE users SET must_change_password = $1 WHERE id = $2 AND tenant_id = $3",
-        )
-        .bind(i64::from(must_change))
-        .bind(user.id.to_string())
-        .bind(user.tenant_id.to_string())
-        .execute(&mut *tx)
-        .await?;
-        if updated.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        sqlx::query(
-            "INSERT INTO credentials (user_id, password_hash, set_at, expires_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (user_id) DO UPDATE SET password_hash = excluded.password_hash, \
-             set_at = excluded.set_at, expires_at = excluded.expires_at",
-        )
-        .bind(user.id.to_string())
-        .bind(phc.to_owned())
-        .bind(time::encode(audit.at))
-        .bind(expires_at.map(time::encode))
-        .execute(&mut *tx)
-        .await?;
-        let entry = audit.in_tenant(user.tenant_id).target(user.id, user.display_name()).change(
-            json!({ "password": "previous", "must_change_password": user.must_change_password }),
-            json!({ "password": "changed", "must_change_password": must_change,
-                    "expires_at": expires_at.map(time::encode) }),
-        );
-        audit::insert(&mut tx, &entry).await?;
+        write_password(&mut tx, user, phc, must_change, expires_at, audit).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -95,4 +68,47 @@ impl Store {
             must_change: row.try_get::<i64, _>("must_change_password")? != 0,
         }))
     }
+}
+
+/// Stores a password hash and audits it inside the caller's transaction (a
+/// plain reset, or the reset page consuming its link).
+pub(super) async fn write_password(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    user: &User,
+    phc: &str,
+    must_change: bool,
+    expires_at: Option<DateTime<Utc>>,
+    audit: AuditEntry,
+) -> Result<(), StoreError> {
+    let updated =
+        sqlx::query("UPDATE users SET must_change_password = $1 WHERE id = $2 AND tenant_id = $3")
+            .bind(i64::from(must_change))
+            .bind(user.id.to_string())
+            .bind(user.tenant_id.to_string())
+            .execute(&mut **tx)
+            .await?;
+    if updated.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    sqlx::query(
+            "INSERT INTO credentials (user_id, password_hash, set_at, expires_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (user_id) DO UPDATE SET password_hash = excluded.password_hash, \
+             set_at = excluded.set_at, expires_at = excluded.expires_at",
+        )
+        .bind(user.id.to_string())
+        .bind(phc.to_owned())
+        .bind(time::encode(audit.at))
+        .bind(expires_at.map(time::encode))
+        .execute(&mut **tx)
+        .await?;
+    let entry = audit
+        .in_tenant(user.tenant_id)
+        .target(user.id, user.display_name())
+        .change(
+            json!({ "password": "previous", "must_change_password": user.must_change_password }),
+            json!({ "password": "changed", "must_change_password": must_change,
+                    "expires_at": expires_at.map(time::encode) }),
+        );
+    audit::insert(tx, &entry).await?;
+    Ok(())
 }

@@ -20,6 +20,7 @@ mod hierarchy;
 mod links;
 mod outbox;
 mod promotions;
+mod reset_tokens;
 mod roster;
 mod rows;
 mod time;
@@ -41,6 +42,7 @@ pub use outbox::{ClaimedDelivery, RetryPlan};
 pub use promotions::{
     NewPromotion, PromotionError, PromotionListing, PromotionRequest, PromotionState,
 };
+pub use reset_tokens::ResetTokenError;
 pub use users::{NewUser, SearchScope, UserChanges, UserRecord};
 
 pub(crate) use roster::{RosterWrite, RosterWriter};

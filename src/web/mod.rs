@@ -1,10 +1,11 @@
 //! The HTTP listener (axum): Discord's interactions endpoint, the Zendesk
-//! webhook, health and metrics (and, as they land, the platform API and the
-//! reset page).
+//! webhook, the email reset page, health and metrics (and, as it lands, the
+//! platform API). No request logging: a reset path carries its token.
 
 mod health;
 mod interactions;
 mod metrics;
+mod reset;
 mod zendesk;
 
 use std::sync::Arc;
@@ -54,6 +55,7 @@ pub fn router(state: WebState) -> Router {
     Router::new()
         .route("/interactions", post(interactions::interactions))
         .route("/webhooks/zendesk", post(zendesk::zendesk_webhook))
+        .route("/reset/{token}", get(reset::show).post(reset::submit))
         .route("/healthz", get(health::healthz))
         .route("/metrics", get(health::metrics))
         .with_state(state)

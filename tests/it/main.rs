@@ -8,6 +8,7 @@ mod console;
 mod demo;
 mod desk;
 mod discord_standin;
+mod email_reset;
 mod gateway;
 mod helpers;
 mod import;

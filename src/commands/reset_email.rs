@@ -1,0 +1,238 @@
+//! `/reset-password method:email`: a single-use link by email, for a login
+//! that is an email address, once the actor confirms the person can open that
+//! mailbox (a modal asks). Only the token's hash is stored; the link itself
+//! exists only in the one message sent, never in a reply, a log or the audit.
+
+use std::collections::BTreeMap;
+
+use chrono::Duration;
+use secrecy::SecretString;
+use serde_json::json;
+
+use crate::app::App;
+use crate::audit::Action;
+use crate::directory::{User, UserId};
+use crate::mail::OutgoingEmail;
+use crate::policy::{Subject, can_reset_password};
+
+use super::context::{Actor, refuse, target, trouble};
+use super::reply::{Invocation, Modal, Reply, TextInput};
+
+const MODAL_PREFIX: &str = "reset-email";
+const CONFIRM_FIELD: &str = "confirm";
+/// Discord's limit for a modal title.
+const TITLE_CHARS: usize = 45;
+
+/// Why an email reset cannot be offered for `who`, if it cannot.
+pub fn refusal(app: &App, who: &User) -> Option<String> {
+    if !who.login.is_email() {
+        Some(format!(
+            "{}'s login ({}) isn't an email address, so there's no mailbox to send a link to. Use a temporary password instead.",
+            who.display_name(),
+            who.login
+        ))
+    } else if app.mailer.is_none() {
+        Some("Email reset links aren't set up on this hallpass server (SMTP_URL is not configured). Use a temporary password instead.".into())
+    } else {
+        None
+    }
+}
+
+/// The modal that asks the actor to confirm the person can open the mailbox.
+pub fn confirmation(who: &User) -> Reply {
+    let mut title: String = format!("Email a link to {}?", who.login)
+        .chars()
+        .take(TITLE_CHARS)
+        .collect();
+    if title.chars().count() == TITLE_CHARS {
+        title.pop();
+        title.push('…');
+    }
+    Reply::modal(Modal {
+        custom_id: format!("{MODAL_PREFIX}:{}:{}", who.id, who.version),
+        title,
+        inputs: vec![TextInput {
+            custom_id: CONFIRM_FIELD.to_owned(),
+            label: "Can they open that mailbox? Type YES".to_owned(),
+            value: String::new(),
+            required: true,
+            max_length: 10,
+        }],
+    })
+}
+
+/// Whether a modal submission belongs to the email reset.
+pub fn owns_modal(custom_id: &str) -> bool {
+    custom_id
+        .strip_prefix(MODAL_PREFIX)
+        .is_some_and(|rest| rest.starts_with(':'))
+}
+
+pub async fn submit(
+    app: &App,
+    actor: &Actor,
+    inv: &Invocation,
+    custom_id: &str,
+    fields: &BTreeMap<String, String>,
+) -> Reply {
+    let unknown =
+        || Reply::private("That form is not one hallpass recognises; run /reset-password again.");
+    let mut parts = custom_id.splitn(3, ':').skip(1);
+    let (Some(id), Some(version)) = (
+        parts.next(),
+        parts.next().and_then(|v| v.parse::<i64>().ok()),
+    ) else {
+        return unknown();
+    };
+    if UserId::parse(id).is_err() {
+        return unknown();
+    }
+    let who = match target(app, actor, id).await {
+        Ok(user) => user,
+        Err(denial) => {
+            return refuse(app, actor, inv, Action::PasswordReset, None, id, denial).await;
+        }
+    };
+    let refused = |reason: String| {
+        refuse(
+            app,
+            actor,
+            inv,
+            Action::PasswordReset,
+            Some(&who),
+            id,
+            reason,
+        )
+    };
+    if let Err(denial) = can_reset_password(&actor.subject(), &Subject::from(&who)).into_result() {
+        return refused(denial.to_string()).await;
+    }
+    if who.version != version {
+        return refused(format!(
+            "{}'s record changed since you opened the form, so nothing was sent. Run /reset-password again.",
+            who.display_name()
+        ))
+        .await;
+    }
+    if let Some(reason) = refusal(app, &who) {
+        return refused(reason).await;
+    }
+    let confirmed = fields
+        .get(CONFIRM_FIELD)
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("yes"));
+    if !confirmed {
+        return refused(format!(
+            "Nothing was sent: type YES only if {} can open {}. Otherwise use a temporary password.",
+            who.display_name(),
+            who.login
+        ))
+        .await;
+    }
+    send_link(app, actor, inv, &who).await
+}
+
+async fn send_link(app: &App, actor: &Actor, inv: &Invocation, who: &User) -> Reply {
+    let Some(mailer) = &app.mailer else {
+        return trouble("the mailer disappeared between the check and the send");
+    };
+    let now = app.now();
+    let lifetime = app.settings.reset_link_lifetime;
+    let expires = now + lifetime;
+    let token = app.random.reset_token();
+    let hash = token.token_hash();
+    if let Err(e) = app
+        .store
+        .insert_reset_token(who, actor.user.id, &hash, now, expires)
+        .await
+    {
+        return trouble(e);
+    }
+    let link = format!(
+        "{}/reset/{}",
+        app.settings.public_url.trim_end_matches('/'),
+        token.expose_secret()
+    );
+    let email = OutgoingEmail {
+        to: who.login.to_string(),
+        subject: "Reset your hallpass password".to_owned(),
+        body: SecretString::from(format!(
+            "Hello {first},\n\n\
+             {asker} asked hallpass to send you a link to choose a new password\n\
+             for {login}.\n\n\
+             Open this link to choose your new password:\n\
+             {link}\n\n\
+             The link works once and expires at {at} (in {span}).\n\n\
+             If you didn't expect this email, ignore it: your password stays as it is.\n",
+            first = who.first_name,
+            asker = actor.user.display_name(),
+            login = who.login,
+            at = expires.format("%Y-%m-%d %H:%M UTC"),
+            span = in_words(lifetime),
+        )),
+    };
+    let entry = actor
+        .audit(app, inv, Action::PasswordReset)
+        .target(who.id, who.display_name());
+    if let Err(error) = mailer.send(&email).await {
+        tracing::warn!(%error, "a reset link could not be sent");
+        let withdrawn = app.store.delete_reset_token(&hash).await;
+        if let Err(e) = &withdrawn {
+            tracing::error!(error = %e, "failed to withdraw an unsent reset token");
+        }
+        let mut failed = entry.failed(format!("the mail server did not take the message: {error}"));
+        failed.after = Some(json!({ "method": "email" }));
+        if let Err(e) = app.store.append_audit(&failed).await {
+            tracing::error!(error = %e, "failed to audit an unsent reset link");
+        }
+        return Reply::private(format!(
+            "I couldn't send the reset link to {}: the mail server refused it or didn't answer. No link was issued and the password is unchanged. Try again later, or use a temporary password.",
+            masked(&who.login.to_string())
+        ));
+    }
+    let mut sent = entry;
+    sent.after = Some(json!({ "method": "email" }));
+    if let Err(e) = app.store.append_audit(&sent).await {
+        tracing::error!(error = %e, "failed to audit a sent reset link");
+    }
+    Reply::private(format!(
+        "I've emailed a reset link to {} (expires in {}). It works once; {}'s password stays as it is until they use it.",
+        masked(&who.login.to_string()),
+        in_words(lifetime),
+        who.display_name()
+    ))
+}
+
+/// `ana.lopez@school.org` as `a…@…`: enough to recognise, little to copy.
+fn masked(address: &str) -> String {
+    let first: String = address.chars().take(1).collect();
+    format!("{first}…@…")
+}
+
+fn in_words(span: Duration) -> String {
+    let minutes = span.num_minutes();
+    match (minutes / 60, minutes % 60) {
+        (1, 0) => "1 hour".into(),
+        (hours, 0) => format!("{hours} hours"),
+        _ => format!("{minutes} minutes"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_address_is_masked_and_the_lifetime_said_in_words() {
+        assert_eq!(masked("ana.lopez@school.org"), "a…@…");
+        assert_eq!(in_words(Duration::hours(1)), "1 hour");
+        assert_eq!(in_words(Duration::hours(2)), "2 hours");
+        assert_eq!(in_words(Duration::minutes(30)), "30 minutes");
+    }
+
+    #[test]
+    fn only_its_own_modals_are_claimed() {
+        assert!(owns_modal("reset-email:abc:1"));
+        assert!(!owns_modal("reset-emailx:abc:1"));
+        assert!(!owns_modal("edit-user:abc:1"));
+    }
+}

@@ -1,0 +1,155 @@
+//! The SMTP client (lettre over rustls), built from `SMTP_URL` in lettre's URL
+//! format: `smtps://user:pass@host:465` (implicit TLS),
+//! `smtp://user:pass@host:587?tls=required` (STARTTLS), or `smtp://host:port`
+//! (no TLS: only for a relay on the same machine, or the stand-in).
+
+use std::fmt;
+use std::time::Duration;
+
+use lettre::message::header::{ContentTransferEncoding, ContentType};
+use lettre::message::{Body, Mailbox};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use secrecy::{ExposeSecret, SecretString};
+use url::Url;
+
+/// How long connecting, and each step of the conversation, may take.
+const SMTP_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// Why a message was not sent. No variant holds the SMTP URL or a body.
+#[derive(Debug, thiserror::Error)]
+pub enum MailError {
+    #[error("SMTP_URL is invalid: {0}")]
+    InvalidUrl(String),
+    #[error("{0:?} is not an email address hallpass can send to")]
+    BadAddress(String),
+    #[error("Failed to build the message: {0}")]
+    Build(String),
+    #[error("The mail server did not take the message: {0}")]
+    Send(String),
+}
+
+/// One plain-text message. The body holds a reset link, so it is a secret.
+pub struct OutgoingEmail {
+    pub to: String,
+    pub subject: String,
+    pub body: SecretString,
+}
+
+impl fmt::Debug for OutgoingEmail {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OutgoingEmail")
+            .field("to", &self.to)
+            .field("subject", &self.subject)
+            .field("body", &"<redacted>")
+            .finish()
+    }
+}
+
+pub struct Mailer {
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    from: Mailbox,
+    /// The server, for logs: scheme, host and port only.
+    server: String,
+}
+
+impl fmt::Debug for Mailer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Mailer")
+            .field("server", &self.server)
+            .field("from", &self.from.to_string())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Mailer {
+    /// A client for `smtp_url`, sending as `hallpass@<host of public_url>`.
+    pub fn new(smtp_url: &SecretString, public_url: &Url) -> Result<Self, MailError> {
+        let parsed = Url::parse(smtp_url.expose_secret()).map_err(|e| {
+            MailError::InvalidUrl(format!(
+                "{e} (expected smtp://host:port or smtps://user:pass@host:port)"
+            ))
+        })?;
+        let server = format!(
+            "{}://{}:{}",
+            parsed.scheme(),
+            parsed.host_str().unwrap_or(""),
+            parsed.port().map(|p| p.to_string()).unwrap_or_default()
+        );
+        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(smtp_url.expose_secret())
+            // lettre's message names the scheme and tls parameter, never the credentials.
+            .map_err(|e| MailError::InvalidUrl(e.to_string()))?
+            .timeout(Some(SMTP_TIMEOUT))
+            .build();
+        // lettre takes no address literals, so a public URL on a bare IP
+        // (a local setup) sends as hallpass@localhost.
+        let domain = match public_url.host() {
+            Some(url::Host::Domain(d)) => d.to_owned(),
+            _ => "localhost".to_owned(),
+        };
+        let from = format!("hallpass <hallpass@{domain}>")
+            .parse::<Mailbox>()
+            .map_err(|_| MailError::BadAddress(format!("hallpass@{domain}")))?;
+        Ok(Self {
+            transport,
+            from,
+            server,
+        })
+    }
+
+    /// The From address.
+    pub fn from_address(&self) -> String {
+        self.from.email.to_string()
+    }
+
+    /// Sends one message and waits until the server has accepted it.
+    #[tracing::instrument(skip(self, email), fields(server = %self.server, to = %email.to))]
+    pub async fn send(&self, email: &OutgoingEmail) -> Result<(), MailError> {
+        let to = email
+            .to
+            .parse::<Mailbox>()
+            .map_err(|_| MailError::BadAddress(email.to.clone()))?;
+        let text = email.body.expose_secret().to_owned();
+        // Plain 7-bit text keeps the link readable in any client; a body that
+        // is not ASCII gets whichever encoding lettre finds shortest.
+        let body = Body::new_with_encoding(text.clone(), ContentTransferEncoding::SevenBit)
+            .unwrap_or_else(|_| Body::new(text));
+        let message = Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(email.subject.clone())
+            .header(ContentType::TEXT_PLAIN)
+            .body(body)
+            .map_err(|e| MailError::Build(e.to_string()))?;
+        self.transport
+            .send(message)
+            .await
+            .map_err(|e| MailError::Send(e.to_string()))?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn the_smtp_password_never_shows_in_debug_or_errors() {
+        let public = Url::parse("http://127.0.0.1:8080").unwrap();
+        let mailer = Mailer::new(
+            &SecretString::from("smtps://mailer:mail-pass@smtp.example:465"),
+            &public,
+        )
+        .unwrap();
+        let shown = format!("{mailer:?}");
+        assert!(!shown.contains("mail-pass"), "{shown}");
+        assert_eq!(mailer.from_address(), "hallpass@localhost");
+        let err = Mailer::new(
+            &SecretString::from("ftp://mailer:mail-pass@smtp.example"),
+            &public,
+        )
+        .err()
+        .unwrap();
+        assert!(!err.to_string().contains("mail-pass"), "{err}");
+    }
+}
