@@ -187,7 +187,10 @@ async fn prefixes(dir: &Directory) -> Result<Vec<String>> {
         .flat_map(|(first, last)| [first, last])
         .map(|name| {
             let len = rng.gen_range(1..=3);
-            name.chars().take(len).flat_map(char::to_lowercase).collect()
+            name.chars()
+                .take(len)
+                .flat_map(char::to_lowercase)
+                .collect()
         })
         .collect();
     if prefixes.is_empty() {

@@ -88,10 +88,12 @@ async fn floor(store: &Store, bundle: &Path) -> Result<f64> {
         .map(|c| format!("{c} {}", column_type(c)))
         .collect::<Vec<_>>()
         .join(", ");
-    sqlx::query(AssertSqlSafe(format!("CREATE TABLE {FLOOR_TABLE} ({columns})")))
-        .execute(pool)
-        .await
-        .context("Failed to create the floor table")?;
+    sqlx::query(AssertSqlSafe(format!(
+        "CREATE TABLE {FLOOR_TABLE} ({columns})"
+    )))
+    .execute(pool)
+    .await
+    .context("Failed to create the floor table")?;
 
     let started = Instant::now();
     let rows = read_rows(&bundle.join("users.csv"))?;

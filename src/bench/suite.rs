@@ -133,7 +133,9 @@ async fn sqlite(scale: &BenchScale, bundle: &Path, summary: &mut Summary<'_>) {
     let (store, dir) = match imported(&db, bundle, scale.users, "import_sqlite", summary).await {
         Ok(done) => done,
         Err(e) => {
-            SCENARIOS_SQLITE[1..].iter().for_each(|n| summary.fail(n, &e));
+            SCENARIOS_SQLITE[1..]
+                .iter()
+                .for_each(|n| summary.fail(n, &e));
             return;
         }
     };

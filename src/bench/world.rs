@@ -94,7 +94,7 @@ impl FreshDb {
             )))
             .execute(&mut conn)
             .await
-                .with_context(|| format!("Failed to drop database {name}"))?;
+            .with_context(|| format!("Failed to drop database {name}"))?;
             let _ = conn.close().await;
         }
         Ok(())

@@ -51,7 +51,12 @@ const FIELDS: &[(&str, &[&str])] = &[
     ),
     (
         "outbox_drain",
-        &["tickets_created", "allowed_per_s", "achieved_per_s", "ratio"],
+        &[
+            "tickets_created",
+            "allowed_per_s",
+            "achieved_per_s",
+            "ratio",
+        ],
     ),
 ];
 
