@@ -9,7 +9,9 @@ use hallpass::cli::{Cli, Command, run};
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Demo | Command::Console { .. } => hallpass::telemetry::init_with_default("warn"),
+        Command::Demo | Command::Console { .. } | Command::Bench { .. } => {
+            hallpass::telemetry::init_with_default("warn")
+        }
         _ => hallpass::telemetry::init(),
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()

@@ -69,6 +69,35 @@ pub enum Command {
     /// Promotion requests (teacher -> school admin) on their way to the support desk.
     #[command(subcommand)]
     Promotions(PromotionsCommand),
+    /// Measure hallpass on this machine: imports, autocomplete, edits, resets, the outbox.
+    ///
+    /// Generates a 100,000-user OneRoster bundle, imports it into a fresh SQLite
+    /// file and a fresh PostgreSQL database (created and dropped on the server
+    /// given), then drives the same command handlers the bot uses: 32 clients
+    /// typing autocomplete prefixes, /edit-user modal submits, /reset-password
+    /// with production argon2id, autocomplete while resets run, and an outbox
+    /// drain against the local Zendesk stand-in. Each figure is set beside a
+    /// floor (the cheapest round trip, a bare insert, a raw hash); the docs of
+    /// src/bench/ say what each measures. Takes a few minutes; the machine
+    /// should be otherwise idle. Nothing touches DATABASE_URL.
+    ///
+    /// Prints one line per scenario as it ends. With --json the last line of
+    /// standard output is also the summary object of interfaces.md (a scenario
+    /// that could not run carries "error": "why"). For outbox_drain the
+    /// stand-in has no per-second limit: allowed_per_s is the API requests it
+    /// did not refuse per second, ratio is tickets_created / api_requests.
+    Bench {
+        /// Also print the summary as one JSON object, the last line of standard output.
+        #[arg(long)]
+        json: bool,
+        /// The PostgreSQL server to create the benchmark databases on.
+        #[arg(
+            long,
+            env = "HALLPASS_BENCH_POSTGRES_URL",
+            default_value = crate::bench::DEFAULT_POSTGRES_URL
+        )]
+        postgres_url: String,
+    },
     /// Upload the slash-command definitions (commands/*.json, built into the binary) to Discord.
     ///
     /// Replaces the application's whole command set (a bulk overwrite), so a

@@ -27,6 +27,10 @@ use crate::web::{WebState, router};
 use std::sync::Arc;
 
 pub async fn run(cli: Cli) -> Result<()> {
+    // The benchmark opens its own databases: it needs no configuration.
+    if let Command::Bench { json, postgres_url } = &cli.command {
+        return bench(*json, postgres_url).await;
+    }
     let config = Config::load(cli.config.as_deref()).context("Failed to read the configuration")?;
     let now = Utc::now();
     match cli.command {
@@ -70,8 +74,20 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Console { tenant, login } => {
             console(app(&config, open(&config).await?)?, &tenant, &login).await
         }
+        Command::Bench { json, postgres_url } => bench(json, &postgres_url).await,
     }
 }
+/// `hallpass bench [--json]`: the human lines, then (with --json) the summary.
+async fn bench(json: bool, postgres_url: &str) -> Result<()> {
+    let scale = crate::bench::BenchScale::full(postgres_url);
+    let mut out = std::io::stdout();
+    let summary = crate::bench::run_suite(&scale, &mut out).await;
+    if json {
+        println!("{}", serde_json::to_string(&summary)?);
+    }
+    Ok(())
+}
+
 /// `hallpass demo`: in a temporary directory, so every run starts fresh.
 async fn demo() -> Result<()> {
     let dir = tempfile::tempdir().context("Failed to create a directory for the demo database")?;

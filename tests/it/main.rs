@@ -1,6 +1,7 @@
 //! The integration tests: one binary, shared helpers.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod bench;
 mod bot;
 mod cli;
 mod commands;

@@ -1,0 +1,34 @@
+//! `hallpass bench`: the benchmark suite behind the performance figures.
+//!
+//! Every scenario drives the code the product runs (the transport-free
+//! [`crate::commands::handle`], the OneRoster import, the outbox worker) on a
+//! generated directory, and sets its figure beside a floor: the cheapest honest
+//! thing the same machine and database can do, so a ratio says how much the
+//! product adds. What each scenario measures and what its floor is are written
+//! in the docs of its file:
+//!
+//! * `import`: `import_sqlite` / `import_postgres`;
+//! * `autocomplete`: `autocomplete_sqlite` / `autocomplete_postgres` and
+//!   `autocomplete_under_resets`;
+//! * `edit`: `edit_submit_sqlite`;
+//! * `reset`: `reset_throughput`;
+//! * `drain`: `outbox_drain`;
+//! * `machine`: `machine` and `peak_rss_mib`.
+//!
+//! `suite` runs them in order and assembles the one JSON object of
+//! `interfaces.md`; a scenario that cannot run carries `"error": "why"`
+//! instead of figures, never a made-up number.
+
+mod autocomplete;
+mod drain;
+mod edit;
+mod import;
+mod machine;
+mod reset;
+mod scale;
+mod stats;
+mod suite;
+mod world;
+
+pub use scale::{BenchScale, DEFAULT_POSTGRES_URL};
+pub use suite::run_suite;

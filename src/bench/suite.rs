@@ -1,0 +1,183 @@
+//! Runs every scenario in order and assembles the summary object of
+//! `interfaces.md`, printing one human-readable line per scenario as it ends.
+//! A scenario that fails, or cannot run because the one it builds on failed,
+//! carries `{"error": "why"}`; the others still run.
+
+use std::io::Write;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use serde_json::{Map, Value, json};
+
+use crate::roster::write_sample_bundle;
+use crate::store::Store;
+
+use super::world::{Directory, FreshDb};
+use super::{BenchScale, autocomplete, drain, edit, import, machine, reset};
+
+const SCENARIOS_SQLITE: &[&str] = &[
+    "import_sqlite",
+    "autocomplete_sqlite",
+    "edit_submit_sqlite",
+    "reset_throughput",
+    "autocomplete_under_resets",
+];
+const SCENARIOS_POSTGRES: &[&str] = &["import_postgres", "autocomplete_postgres"];
+
+/// Runs the suite at `scale`; human lines go to `out`, the summary is returned.
+pub async fn run_suite(scale: &BenchScale, out: &mut dyn Write) -> Value {
+    let mut summary = Summary {
+        fields: Map::new(),
+        out,
+    };
+    summary.put("machine", Ok(machine::machine()));
+    match bundle(scale.users) {
+        Ok(bundle) => {
+            sqlite(scale, bundle.path(), &mut summary).await;
+            postgres(scale, bundle.path(), &mut summary).await;
+        }
+        Err(e) => {
+            for name in SCENARIOS_SQLITE.iter().chain(SCENARIOS_POSTGRES) {
+                summary.fail(name, &e);
+            }
+        }
+    }
+    let drained = drain::scenario(scale.drain_requests).await;
+    summary.put("outbox_drain", drained);
+    match machine::peak_rss_mib() {
+        Ok(mib) => {
+            let _ = writeln!(summary.out, "peak_rss_mib: {mib}");
+            summary.fields.insert("peak_rss_mib".into(), json!(mib));
+        }
+        Err(e) => summary.put("peak_rss_mib", Err(e)),
+    }
+    Value::Object(summary.fields)
+}
+
+struct Summary<'a> {
+    fields: Map<String, Value>,
+    out: &'a mut dyn Write,
+}
+
+impl Summary<'_> {
+    fn put(&mut self, name: &str, result: Result<Value>) {
+        let value = match result {
+            Ok(value) => value,
+            Err(e) => json!({"error": format!("{e:#}")}),
+        };
+        let _ = writeln!(self.out, "{name}: {}", human(&value));
+        let _ = self.out.flush();
+        self.fields.insert(name.to_owned(), value);
+    }
+
+    fn fail(&mut self, name: &str, cause: &anyhow::Error) {
+        self.put(name, Err(anyhow::anyhow!("{cause:#}")));
+    }
+}
+
+/// `key=value key=value` for a terminal.
+fn human(value: &Value) -> String {
+    match value {
+        Value::Object(map) => map
+            .iter()
+            .map(|(k, v)| match v {
+                Value::String(s) => format!("{k}={s}"),
+                other => format!("{k}={other}"),
+            })
+            .collect::<Vec<_>>()
+            .join(" "),
+        other => other.to_string(),
+    }
+}
+
+fn bundle(users: usize) -> Result<tempfile::TempDir> {
+    let dir = tempfile::tempdir().context("Failed to create a directory for the roster")?;
+    write_sample_bundle(dir.path(), users, 1).context("Failed to write the roster bundle")?;
+    Ok(dir)
+}
+
+/// Imports into a fresh database and builds the directory on it.
+async fn imported(
+    db: &FreshDb,
+    bundle: &Path,
+    users: usize,
+    name: &str,
+    summary: &mut Summary<'_>,
+) -> Result<(Store, Arc<Directory>)> {
+    let store = db.open().await?;
+    let result = import::import_scenario(&store, bundle, users).await;
+    let failed = result.as_ref().err().map(|e| anyhow::anyhow!("{e:#}"));
+    summary.put(name, result);
+    if let Some(e) = failed {
+        store.close().await;
+        return Err(e.context("the directory could not be imported"));
+    }
+    match Directory::prepare(&store).await {
+        Ok(dir) => Ok((store, Arc::new(dir))),
+        Err(e) => {
+            store.close().await;
+            Err(e.context("the imported directory could not be prepared"))
+        }
+    }
+}
+
+async fn sqlite(scale: &BenchScale, bundle: &Path, summary: &mut Summary<'_>) {
+    let db = match FreshDb::sqlite().await {
+        Ok(db) => db,
+        Err(e) => {
+            SCENARIOS_SQLITE.iter().for_each(|n| summary.fail(n, &e));
+            return;
+        }
+    };
+    let (store, dir) = match imported(&db, bundle, scale.users, "import_sqlite", summary).await {
+        Ok(done) => done,
+        Err(e) => {
+            SCENARIOS_SQLITE[1..]
+                .iter()
+                .for_each(|n| summary.fail(n, &e));
+            return;
+        }
+    };
+    let alone = match autocomplete::scenario(&dir, scale, scale.users).await {
+        Ok((value, latencies)) => {
+            summary.put("autocomplete_sqlite", Ok(value));
+            Some(latencies)
+        }
+        Err(e) => {
+            summary.put("autocomplete_sqlite", Err(e));
+            None
+        }
+    };
+    summary.put("edit_submit_sqlite", edit::scenario(&dir, scale).await);
+    summary.put("reset_throughput", reset::scenario(&dir, scale).await);
+    let under = match &alone {
+        Some(alone) => autocomplete::under_resets(&dir, scale, alone).await,
+        None => Err(anyhow::anyhow!(
+            "autocomplete alone could not be measured, so there is nothing to compare with"
+        )),
+    };
+    summary.put("autocomplete_under_resets", under);
+    store.close().await;
+}
+
+async fn postgres(scale: &BenchScale, bundle: &Path, summary: &mut Summary<'_>) {
+    let db = match FreshDb::postgres(&scale.postgres_url).await {
+        Ok(db) => db,
+        Err(e) => {
+            SCENARIOS_POSTGRES.iter().for_each(|n| summary.fail(n, &e));
+            return;
+        }
+    };
+    match imported(&db, bundle, scale.users, "import_postgres", summary).await {
+        Ok((store, dir)) => {
+            let result = autocomplete::scenario(&dir, scale, scale.users).await;
+            summary.put("autocomplete_postgres", result.map(|(value, _)| value));
+            store.close().await;
+        }
+        Err(e) => summary.fail("autocomplete_postgres", &e),
+    }
+    if let Err(e) = db.remove().await {
+        let _ = writeln!(summary.out, "warning: {e:#}");
+    }
+}

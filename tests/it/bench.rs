@@ -1,0 +1,96 @@
+//! `hallpass bench` at a tiny scale: every scenario of the summary runs and the
+//! object has every field of `interfaces.md`. The figures of a 200-user run
+//! mean nothing, so nothing here looks at their size.
+
+use hallpass::bench::{BenchScale, run_suite};
+use serde_json::Value;
+
+use crate::helpers::postgres_admin_url;
+
+const FIELDS: &[(&str, &[&str])] = &[
+    ("machine", &["cores"]),
+    (
+        "autocomplete_sqlite",
+        &[
+            "users",
+            "clients",
+            "p50_ms",
+            "p95_ms",
+            "p99_ms",
+            "mean_ms",
+            "floor_mean_ms",
+            "ratio_to_floor",
+        ],
+    ),
+    (
+        "autocomplete_postgres",
+        &[
+            "users",
+            "clients",
+            "p50_ms",
+            "p95_ms",
+            "p99_ms",
+            "mean_ms",
+            "floor_mean_ms",
+            "ratio_to_floor",
+        ],
+    ),
+    ("edit_submit_sqlite", &["p50_ms", "p95_ms", "p99_ms"]),
+    (
+        "reset_throughput",
+        &["resets_per_s", "raw_hashes_per_s", "ratio"],
+    ),
+    ("autocomplete_under_resets", &["p99_ms", "alone_p99_ms"]),
+    (
+        "import_sqlite",
+        &["users", "seconds", "floor_seconds", "ratio"],
+    ),
+    (
+        "import_postgres",
+        &["users", "seconds", "floor_seconds", "ratio"],
+    ),
+    (
+        "outbox_drain",
+        &[
+            "tickets_created",
+            "allowed_per_s",
+            "achieved_per_s",
+            "ratio",
+        ],
+    ),
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tiny_bench_run_reports_every_scenario_of_the_spec_with_numbers() {
+    let scale = BenchScale::tiny(&postgres_admin_url());
+    let mut human = Vec::new();
+    let summary = run_suite(&scale, &mut human).await;
+    let human = String::from_utf8(human).unwrap();
+
+    for (scenario, fields) in FIELDS {
+        let object = summary[scenario]
+            .as_object()
+            .unwrap_or_else(|| panic!("{scenario} is missing from {summary}"));
+        // PostgreSQL is part of this machine's setup: a database scenario
+        // that could not run is a failure here, not a skip.
+        assert!(
+            object.get("error").is_none(),
+            "{scenario} did not run: {}",
+            object["error"]
+        );
+        for field in *fields {
+            assert!(
+                object.get(*field).is_some_and(Value::is_number),
+                "{scenario}.{field} is not a number in {summary}"
+            );
+        }
+        assert!(
+            human.contains(&format!("{scenario}: ")),
+            "no human line for {scenario}:\n{human}"
+        );
+    }
+    assert!(summary["machine"]["argon2"].is_string());
+    assert!(summary["peak_rss_mib"].is_number());
+    assert_eq!(summary["import_sqlite"]["users"], 200);
+    assert_eq!(summary["outbox_drain"]["tickets_created"], 10);
+}
