@@ -90,6 +90,31 @@ fn labels(request: &Request) -> (&'static str, String) {
     match request {
         Request::Command { name, .. } => ("command", name.clone()),
         Request::Autocomplete { name, .. } => ("autocomplete", name.clone()),
-        Request::ModalSubmit { .. } => ("modal_submit", "edit-user".to_owned()),
+        // A form's custom id starts with the command it belongs to ("edit-user:…", "reset-email:…").
+        Request::ModalSubmit { custom_id, .. } => {
+            let form = custom_id.split(':').next().unwrap_or_default();
+            let command = if form == "reset-email" {
+                "reset-password"
+            } else {
+                "edit-user"
+            };
+            ("modal_submit", command.to_owned())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_form_submit_is_counted_under_the_command_that_opened_it() {
+        let edit = Request::modal_submit("edit-user:0193:4", &[]);
+        let email = Request::modal_submit("reset-email:0193:4", &[]);
+        assert_eq!(labels(&edit), ("modal_submit", "edit-user".to_owned()));
+        assert_eq!(
+            labels(&email),
+            ("modal_submit", "reset-password".to_owned())
+        );
     }
 }
