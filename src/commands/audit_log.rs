@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use crate::app::App;
 use crate::audit::{Action, AuditQuery};
 
-use super::context::{Actor, refuse, target, trouble};
+use super::context::{Actor, refuse, target_or_refuse, trouble};
 use super::reply::{Invocation, Reply};
 
 const LATEST: u32 = 10;
@@ -29,9 +29,9 @@ pub async fn audit(
         )
         .await;
     }
-    let who = match target(app, actor, raw).await {
+    let who = match target_or_refuse(app, actor, inv, Action::AuditRead, raw).await {
         Ok(user) => user,
-        Err(denial) => return refuse(app, actor, inv, Action::AuditRead, None, raw, denial).await,
+        Err(reply) => return reply,
     };
     let query = AuditQuery {
         tenant_id: Some(actor.tenant.id),

@@ -105,6 +105,21 @@ pub async fn target(app: &App, actor: &Actor, raw: &str) -> Result<User, Denial>
     }
 }
 
+/// [`target`], with the refusal recorded and answered in one place: every
+/// command that names a user goes through here, so none forgets the audit.
+pub async fn target_or_refuse(
+    app: &App,
+    actor: &Actor,
+    inv: &Invocation,
+    action: Action,
+    raw: &str,
+) -> Result<User, Reply> {
+    match target(app, actor, raw).await {
+        Ok(user) => Ok(user),
+        Err(denial) => Err(refuse(app, actor, inv, action, None, raw, denial).await),
+    }
+}
+
 /// Records a refused attempt and answers with the reason.
 pub async fn refuse(
     app: &App,

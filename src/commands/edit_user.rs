@@ -13,7 +13,7 @@ use crate::directory::{
 use crate::policy::{Field, PlaceChange, Subject, can_change_place, can_edit, editable_fields};
 use crate::store::{StoreError, UserChanges};
 
-use super::context::{Actor, refuse, target, trouble};
+use super::context::{Actor, refuse, target_or_refuse, trouble};
 use super::reply::{Invocation, Modal, Reply, TextInput};
 
 const MODAL_PREFIX: &str = "edit-user";
@@ -25,9 +25,9 @@ pub async fn edit_user(
     options: &BTreeMap<String, String>,
 ) -> Reply {
     let raw = options.get("user").map(String::as_str).unwrap_or("");
-    let who = match target(app, actor, raw).await {
+    let who = match target_or_refuse(app, actor, inv, Action::UserEdit, raw).await {
         Ok(user) => user,
-        Err(denial) => return refuse(app, actor, inv, Action::UserEdit, None, raw, denial).await,
+        Err(reply) => return reply,
     };
     let moving = ["school", "district", "role"]
         .iter()
@@ -138,11 +138,9 @@ pub async fn submit(
         return Reply::private("That form is not one hallpass recognises; run /edit-user again.");
     };
     let who = match UserId::parse(id) {
-        Ok(_) => match target(app, actor, id).await {
+        Ok(_) => match target_or_refuse(app, actor, inv, Action::UserEdit, id).await {
             Ok(user) => user,
-            Err(denial) => {
-                return refuse(app, actor, inv, Action::UserEdit, None, id, denial).await;
-            }
+            Err(reply) => return reply,
         },
         Err(_) => {
             return Reply::private(

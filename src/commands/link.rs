@@ -12,7 +12,7 @@ use crate::directory::Tenant;
 use crate::policy::{Subject, can_issue_link_code};
 use crate::store::{RedeemError, StoreError};
 
-use super::context::{Actor, origin, refuse, target, trouble};
+use super::context::{Actor, origin, refuse, target_or_refuse, trouble};
 use super::reply::{Invocation, Reply, SecretDelivery};
 
 pub async fn link_code(
@@ -22,9 +22,9 @@ pub async fn link_code(
     options: &BTreeMap<String, String>,
 ) -> Reply {
     let raw = options.get("user").map(String::as_str).unwrap_or("");
-    let who = match target(app, actor, raw).await {
+    let who = match target_or_refuse(app, actor, inv, Action::ChatLink, raw).await {
         Ok(user) => user,
-        Err(denial) => return refuse(app, actor, inv, Action::ChatLink, None, raw, denial).await,
+        Err(reply) => return reply,
     };
     if let Err(denial) = can_issue_link_code(&actor.subject(), &Subject::from(&who)).into_result() {
         return refuse(app, actor, inv, Action::ChatLink, Some(&who), raw, denial).await;

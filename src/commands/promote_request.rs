@@ -14,7 +14,7 @@ use crate::policy::{Subject, can_request_promotion};
 use crate::store::{NewPromotion, PromotionError, PromotionRequest, StoreError};
 use crate::support::ticket::{TicketFacts, encode, promotion_ticket};
 
-use super::context::{Actor, refuse, target, trouble};
+use super::context::{Actor, refuse, target_or_refuse, trouble};
 use super::reply::{Invocation, Reply};
 
 /// The longest reason (Discord's `max_length` for the option).
@@ -62,11 +62,9 @@ pub async fn promote_request(
     options: &BTreeMap<String, String>,
 ) -> Reply {
     let raw = options.get("teacher").map(String::as_str).unwrap_or("");
-    let teacher = match target(app, actor, raw).await {
+    let teacher = match target_or_refuse(app, actor, inv, Action::PromotionRequest, raw).await {
         Ok(user) => user,
-        Err(denial) => {
-            return refuse(app, actor, inv, Action::PromotionRequest, None, raw, denial).await;
-        }
+        Err(reply) => return reply,
     };
     let decision = can_request_promotion(&actor.subject(), &Subject::from(&teacher));
     if let Err(denial) = decision.into_result() {

@@ -15,7 +15,7 @@ use crate::directory::{User, UserId};
 use crate::mail::OutgoingEmail;
 use crate::policy::{Subject, can_reset_password};
 
-use super::context::{Actor, refuse, target, trouble};
+use super::context::{Actor, refuse, target_or_refuse, trouble};
 use super::reply::{Invocation, Modal, Reply, TextInput};
 
 const MODAL_PREFIX: &str = "reset-email";
@@ -87,11 +87,9 @@ pub async fn submit(
     if UserId::parse(id).is_err() {
         return unknown();
     }
-    let who = match target(app, actor, id).await {
+    let who = match target_or_refuse(app, actor, inv, Action::PasswordReset, id).await {
         Ok(user) => user,
-        Err(denial) => {
-            return refuse(app, actor, inv, Action::PasswordReset, None, id, denial).await;
-        }
+        Err(reply) => return reply,
     };
     let refused = |reason: String| {
         refuse(

@@ -13,7 +13,7 @@ use crate::audit::Action;
 use crate::directory::User;
 use crate::policy::{Subject, can_reset_password};
 
-use super::context::{Actor, refuse, target, trouble};
+use super::context::{Actor, refuse, target_or_refuse, trouble};
 use super::reply::{Invocation, Reply, SecretDelivery, Undo};
 use super::reset_email;
 
@@ -32,11 +32,9 @@ pub async fn reset_password(
     let asked_for = options.get("user").map(String::as_str);
     let who = match asked_for {
         None => actor.user.clone(),
-        Some(raw) => match target(app, actor, raw).await {
+        Some(raw) => match target_or_refuse(app, actor, inv, Action::PasswordReset, raw).await {
             Ok(user) => user,
-            Err(denial) => {
-                return refuse(app, actor, inv, Action::PasswordReset, None, raw, denial).await;
-            }
+            Err(reply) => return reply,
         },
     };
     if let Err(denial) = can_reset_password(&actor.subject(), &Subject::from(&who)).into_result() {

@@ -6,7 +6,7 @@ use crate::app::App;
 use crate::audit::Action;
 use crate::directory::Role;
 
-use super::context::{Actor, refuse, target};
+use super::context::{Actor, target_or_refuse};
 use super::reply::{Invocation, Reply};
 
 pub async fn whois(
@@ -16,9 +16,9 @@ pub async fn whois(
     options: &BTreeMap<String, String>,
 ) -> Reply {
     let raw = options.get("user").map(String::as_str).unwrap_or("");
-    let who = match target(app, actor, raw).await {
+    let who = match target_or_refuse(app, actor, inv, Action::UserView, raw).await {
         Ok(user) => user,
-        Err(denial) => return refuse(app, actor, inv, Action::UserView, None, raw, denial).await,
+        Err(reply) => return reply,
     };
     let place = app
         .store
