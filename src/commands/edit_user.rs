@@ -313,21 +313,27 @@ async fn move_user(
         None => who.role,
         Some(Ok(role @ (Role::SchoolAdmin | Role::DistrictAdmin))) => role,
         Some(_) => {
-            return Reply::private("The role option can only be school_admin or district_admin.");
+            let reason = "The role option can only be school_admin or district_admin.";
+            return refuse(app, actor, inv, Action::UserMove, Some(who), raw, reason).await;
         }
     };
     let place = match destination(app, actor, who, role, options).await {
         Ok(place) => place,
-        Err(reply) => return reply,
+        Err(Unknown(reason)) => {
+            return refuse(app, actor, inv, Action::UserMove, Some(who), raw, reason).await;
+        }
+        Err(Trouble(reply)) => return reply,
     };
     let change = PlaceChange { role, place };
+    // The enabled district admins besides the target; `Store::move_user`
+    // counts them again inside the transaction that makes the change.
     let admins = if who.role == Role::DistrictAdmin {
         match app
             .store
             .count_district_admins(actor.tenant.id, who.place.district())
             .await
         {
-            Ok(n) => n,
+            Ok(n) => n.saturating_sub(u32::from(!who.disabled)),
             Err(e) => return trouble(e),
         }
     } else {
@@ -351,7 +357,7 @@ async fn move_user(
     };
     match app
         .store
-        .update_user(who, &changes, actor.audit(app, inv, Action::UserMove))
+        .move_user(who, &changes, actor.audit(app, inv, Action::UserMove))
         .await
     {
         Ok(after) => {
@@ -362,12 +368,20 @@ async fn move_user(
                 who.display_name()
             ))
         }
-        Err(e @ StoreError::Conflict) => {
+        Err(e @ (StoreError::Conflict | StoreError::LastDistrictAdmin)) => {
             refuse(app, actor, inv, Action::UserMove, Some(who), raw, e).await
         }
         Err(e) => trouble(e),
     }
 }
+
+/// Why no destination: a place that is not in the actor's tenant (a refusal,
+/// audited like any other), or trouble reading it.
+enum NoDestination {
+    Unknown(&'static str),
+    Trouble(Reply),
+}
+use NoDestination::{Trouble, Unknown};
 
 /// The place the options name, checked to exist in the actor's tenant.
 async fn destination(
@@ -376,28 +390,28 @@ async fn destination(
     who: &User,
     role: Role,
     options: &BTreeMap<String, String>,
-) -> Result<Place, Reply> {
+) -> Result<Place, NoDestination> {
     const NO_SCHOOL: &str = "No school you can choose matches that. Pick one from the list.";
     const NO_DISTRICT: &str = "No district you can choose matches that. Pick one from the list.";
     if let Some(raw) = options.get("school") {
-        let id = SchoolId::parse(raw).map_err(|_| Reply::private(NO_SCHOOL))?;
+        let id = SchoolId::parse(raw).map_err(|_| Unknown(NO_SCHOOL))?;
         return match app.store.school(actor.tenant.id, id).await {
             Ok(Some(school)) => Ok(Place::School {
                 school: school.id,
                 district: school.district_id,
             }),
-            Ok(None) => Err(Reply::private(NO_SCHOOL)),
-            Err(e) => Err(trouble(e)),
+            Ok(None) => Err(Unknown(NO_SCHOOL)),
+            Err(e) => Err(Trouble(trouble(e))),
         };
     }
     if let Some(raw) = options.get("district") {
-        let id = DistrictId::parse(raw).map_err(|_| Reply::private(NO_DISTRICT))?;
+        let id = DistrictId::parse(raw).map_err(|_| Unknown(NO_DISTRICT))?;
         return match app.store.district(actor.tenant.id, id).await {
             Ok(Some(district)) => Ok(Place::District {
                 district: district.id,
             }),
-            Ok(None) => Err(Reply::private(NO_DISTRICT)),
-            Err(e) => Err(trouble(e)),
+            Ok(None) => Err(Unknown(NO_DISTRICT)),
+            Err(e) => Err(Trouble(trouble(e))),
         };
     }
     // Only a role: a school admin becoming district admin stays in their district;

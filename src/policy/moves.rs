@@ -13,6 +13,15 @@
 //!
 //! Anything else is decided by the two principles: nobody grants more than they
 //! hold, and nobody changes their own place (nor removes the last district admin).
+//!
+//! **The last district admin.** Only *enabled* district admins count: a
+//! disabled district admin cannot act (every request of a disabled actor is
+//! refused), so a district whose only other district admin is disabled is a
+//! district with one admin. Moving or switching a disabled district admin never
+//! takes an admin away from a district, so it is never refused for this reason.
+//! The check here answers the actor at once; `Store::move_user` repeats it in
+//! the transaction that makes the change, so two district admins demoting each
+//! other at the same moment cannot both succeed.
 
 use super::edit::can_edit;
 use super::{Decision, Denial, Subject};
@@ -28,14 +37,14 @@ pub struct PlaceChange {
 
 /// May `actor` give `target` the role and place in `to`?
 ///
-/// `district_admins_in_target_district` counts the active district admins of the
-/// target's current district, the target included; it is read only when the
-/// target is a district admin.
+/// `other_district_admins` counts the enabled district admins of the target's
+/// current district other than the target; it is read only when the target is
+/// an enabled district admin.
 pub fn can_change_place(
     actor: &Subject,
     target: &Subject,
     to: &PlaceChange,
-    district_admins_in_target_district: u32,
+    other_district_admins: u32,
 ) -> Decision {
     if let Decision::Deny(denial) = can_edit(actor, target) {
         return Decision::deny(denial);
@@ -66,9 +75,10 @@ pub fn can_change_place(
         return Decision::deny(Denial::DestinationOutsideDistrict);
     }
     let leaves_district_admins = target.role == Role::DistrictAdmin
+        && !target.disabled
         && (to.role != Role::DistrictAdmin || to.place.district() != target.place.district());
     Decision::allow_if(
-        !leaves_district_admins || district_admins_in_target_district > 1,
+        !leaves_district_admins || other_district_admins > 0,
         Denial::LastDistrictAdmin,
     )
 }

@@ -15,6 +15,11 @@ pub enum StoreError {
         "This record was changed by someone else since you opened it. Open it again to see the current values."
     )]
     Conflict,
+    /// A move would leave a district without an enabled district admin.
+    #[error(
+        "That is the last district admin of the district. Make someone else a district admin there first."
+    )]
+    LastDistrictAdmin,
     #[error("No such record.")]
     NotFound,
     #[error("The login \"{0}\" is already used by someone else in this tenant.")]

@@ -18,6 +18,7 @@ mod decisions;
 mod error;
 mod hierarchy;
 mod links;
+mod moves;
 mod outbox;
 mod promotions;
 mod reset_tokens;

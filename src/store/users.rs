@@ -238,7 +238,19 @@ impl Store {
         }
         after.version = before.version + 1;
         after.updated_at = audit.at;
-        let mut tx = self.begin_write().await?;
+        let tx = self.begin_write().await?;
+        self.finish_update(tx, before, after, audit).await
+    }
+
+    /// Writes `after` over the record read as `before` inside `tx`, audits the
+    /// difference and commits; the second half of every audited user update.
+    pub(crate) async fn finish_update(
+        &self,
+        mut tx: sqlx::Transaction<'static, sqlx::Any>,
+        before: &User,
+        after: User,
+        audit: AuditEntry,
+    ) -> Result<User, StoreError> {
         if !write_user_row(&mut tx, before, &after).await? {
             drop(tx);
             return match self.user(before.tenant_id, before.id).await? {

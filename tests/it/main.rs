@@ -14,6 +14,7 @@ mod gateway;
 mod helpers;
 mod import;
 mod interactions;
+mod last_district_admin;
 mod promote_request;
 mod promotions_cli;
 mod promotions_outbox;

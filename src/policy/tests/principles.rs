@@ -143,10 +143,10 @@ fn the_last_district_admin_of_a_district_is_not_demoted() {
     let (actor, target) = (district_admin(A), district_admin(A));
     let demote = to(SchoolAdmin, A1);
     assert_eq!(
-        can_change_place(&actor, &target, &demote, 1),
+        can_change_place(&actor, &target, &demote, 0),
         deny(Denial::LastDistrictAdmin)
     );
-    assert_eq!(can_change_place(&actor, &target, &demote, 2), ALLOW);
+    assert_eq!(can_change_place(&actor, &target, &demote, 1), ALLOW);
 }
 
 #[test]
@@ -154,10 +154,20 @@ fn the_last_district_admin_of_a_district_is_not_moved_away() {
     let (actor, target) = (district_admin(A), district_admin(A));
     let move_away = to(DistrictAdmin, B);
     assert_eq!(
-        can_change_place(&actor, &target, &move_away, 1),
+        can_change_place(&actor, &target, &move_away, 0),
         deny(Denial::LastDistrictAdmin)
     );
-    assert_eq!(can_change_place(&actor, &target, &move_away, 2), ALLOW);
+    assert_eq!(can_change_place(&actor, &target, &move_away, 1), ALLOW);
+}
+
+#[test]
+fn a_disabled_district_admin_is_not_a_district_admin_who_could_be_the_last() {
+    // Dave is disabled: moving or demoting him takes no admin away from the
+    // district, whatever the count of the others.
+    let (actor, target) = (district_admin(A), disabled(district_admin(A)));
+    for change in [to(SchoolAdmin, A1), to(DistrictAdmin, B)] {
+        assert_eq!(can_change_place(&actor, &target, &change, 0), ALLOW);
+    }
 }
 
 #[test]
