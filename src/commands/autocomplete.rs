@@ -76,11 +76,13 @@ async fn people(
         SearchArea::OnlySelf => None,
     };
     if let Some(scope) = scope {
-        // Ask for more than 25 when extra words will filter some out.
+        // Ask for more than 25 when extra words will filter some out, and
+        // for one more in any case: the actor may be among those found, and is
+        // dropped below (they were added above, or are not offered).
         let limit = if words.len() > 1 {
             100
         } else {
-            MAX_CHOICES as u32
+            MAX_CHOICES as u32 + 1
         };
         let found = app
             .store

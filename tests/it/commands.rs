@@ -7,6 +7,7 @@ use hallpass::directory::{DiscordGuildId, DiscordUserId, Role};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::bot::Bot;
+use crate::unchanged::Snapshot;
 
 const NO_SUCH_USER: &str = "No user you can manage matches that.";
 
@@ -104,6 +105,7 @@ fn regex_like_passphrase(p: &str) -> bool {
 #[tokio::test]
 async fn a_student_of_another_school_is_answered_exactly_like_a_user_that_does_not_exist() {
     let bot = Bot::new().await;
+    let before = Snapshot::of(&bot).await;
     let hidden = bot
         .command(
             &bot.tess,
@@ -133,19 +135,8 @@ async fn a_student_of_another_school_is_answered_exactly_like_a_user_that_does_n
             .unwrap(),
         None
     );
-    let refused = bot
-        .db
-        .store
-        .audit_events(&AuditQuery {
-            actor_user_id: Some(bot.tess.id),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    assert!(
-        refused.iter().filter(|e| e.outcome == "refused").count() >= 3,
-        "refused attempts are audited"
-    );
+    // Each refused attempt is audited, and nothing else changed.
+    before.assert_only_refusals(&bot, &[NO_SUCH_USER; 3]).await;
 }
 
 #[tokio::test]
@@ -162,6 +153,7 @@ async fn self_service_reset_is_limited_to_three_a_day_and_says_how_many_are_left
         );
         assert_eq!(reply.secret.as_ref().unwrap().to, bot.ana.discord_user_id);
     }
+    let before = Snapshot::of(&bot).await;
     let refused = bot.command(&bot.ana, "reset-password", &[]).await;
     assert!(
         refused
@@ -170,6 +162,7 @@ async fn self_service_reset_is_limited_to_three_a_day_and_says_how_many_are_left
         "{}",
         refused.text()
     );
+    before.assert_only_refusals(&bot, &[refused.text()]).await;
     assert!(
         refused.text().contains("09:00 UTC"),
         "says when: {}",
@@ -211,6 +204,7 @@ async fn an_unlinked_chat_account_can_run_link_and_nothing_else() {
     let bot = Bot::new().await;
     let mut stranger = bot.cara.clone();
     stranger.discord_user_id = Some(DiscordUserId::new(9999));
+    let before = Snapshot::of(&bot).await;
     let reply = bot
         .command(&stranger, "whois", &[("user", "ana.lopez")])
         .await;
@@ -219,6 +213,7 @@ async fn an_unlinked_chat_account_can_run_link_and_nothing_else() {
         "{}",
         reply.text()
     );
+    before.assert_unchanged(&bot).await;
     let choices_reply = bot
         .run(
             &stranger,
@@ -227,6 +222,7 @@ async fn an_unlinked_chat_account_can_run_link_and_nothing_else() {
         .await;
     assert!(choices(&choices_reply).is_empty());
     // An admin issues a code; the stranger links with it.
+    let before = Snapshot::of(&bot).await;
     let issued = bot
         .command(&bot.sam, "link-code", &[("user", &bot.cara.id.to_string())])
         .await;
@@ -234,6 +230,8 @@ async fn an_unlinked_chat_account_can_run_link_and_nothing_else() {
         issued.secret.is_none(),
         "cara is in A2: a school admin of A1 can't see her"
     );
+    assert_eq!(issued.text(), NO_SUCH_USER);
+    before.assert_only_refusals(&bot, &[NO_SUCH_USER]).await;
     let issued = bot
         .command(
             &bot.dana,
@@ -257,28 +255,36 @@ async fn an_unlinked_chat_account_can_run_link_and_nothing_else() {
     );
     let mut another = bot.dev.clone();
     another.discord_user_id = Some(DiscordUserId::new(8888));
+    let before = Snapshot::of(&bot).await;
     let reused = bot.command(&another, "link", &[("code", &code)]).await;
     assert!(
         reused.text().contains("That code doesn't work"),
         "a code works once: {}",
         reused.text()
     );
+    before.assert_only_refusals(&bot, &[reused.text()]).await;
 }
 
-#[tokio::test]
-async fn a_link_code_works_once_and_expires_after_a_day() {
-    let bot = Bot::new().await;
+async fn issue_link_code(bot: &Bot, for_whom: &hallpass::directory::User) -> String {
     let issued = bot
         .command(
             &bot.dana,
             "link-code",
-            &[("user", &bot.cara.id.to_string())],
+            &[("user", &for_whom.id.to_string())],
         )
         .await;
-    let code = code_span(issued.secret.as_ref().unwrap().text.expose_secret());
-    bot.clock.advance(chrono::Duration::hours(25));
+    code_span(issued.secret.as_ref().unwrap().text.expose_secret())
+}
+
+#[tokio::test]
+async fn a_link_code_is_refused_one_second_after_a_day() {
+    let bot = Bot::new().await;
+    let code = issue_link_code(&bot, &bot.cara).await;
+    bot.clock
+        .advance(chrono::Duration::hours(24) + chrono::Duration::seconds(1));
     let mut stranger = bot.cara.clone();
     stranger.discord_user_id = Some(DiscordUserId::new(9999));
+    let before = Snapshot::of(&bot).await;
     let late = bot.command(&stranger, "link", &[("code", &code)]).await;
     assert!(
         late.text().contains("That code doesn't work"),
@@ -286,6 +292,67 @@ async fn a_link_code_works_once_and_expires_after_a_day() {
         late.text()
     );
     assert_eq!(bot.reload(&bot.cara).await.discord_user_id, None);
+    before.assert_only_refusals(&bot, &[late.text()]).await;
+}
+
+#[tokio::test]
+async fn a_link_code_still_works_one_second_before_a_day_is_up() {
+    let bot = Bot::new().await;
+    let code = issue_link_code(&bot, &bot.cara).await;
+    bot.clock
+        .advance(chrono::Duration::hours(24) - chrono::Duration::seconds(1));
+    let mut stranger = bot.cara.clone();
+    stranger.discord_user_id = Some(DiscordUserId::new(9999));
+    let linked = bot.command(&stranger, "link", &[("code", &code)]).await;
+    assert!(linked.text().contains("You're linked"), "{}", linked.text());
+    assert_eq!(
+        bot.reload(&bot.cara).await.discord_user_id,
+        Some(DiscordUserId::new(9999))
+    );
+}
+
+#[tokio::test]
+async fn a_link_code_is_stored_only_as_a_hash() {
+    let bot = Bot::new().await;
+    let code = issue_link_code(&bot, &bot.cara).await;
+    let stored = crate::unchanged::every_value_in(&bot.db.store, "link_codes").await;
+    assert!(!stored.is_empty(), "the code's row is there");
+    let bare: String = code.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+    for shown in [code.clone(), bare.clone(), bare.to_lowercase()] {
+        assert!(
+            !stored
+                .iter()
+                .any(|v| v.to_lowercase().contains(&shown.to_lowercase())),
+            "the plain code {shown:?} appears in link_codes: {stored:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_temporary_password_expires_72_hours_after_it_was_issued_by_the_clock() {
+    let bot = Bot::new().await;
+    // Issued five hours into the test: the expiry follows the injected clock.
+    bot.clock.advance(chrono::Duration::hours(5));
+    bot.command(
+        &bot.tess,
+        "reset-password",
+        &[("user", &bot.ana.id.to_string())],
+    )
+    .await;
+    let stored = bot
+        .db
+        .store
+        .password_hash(bot.world.tenant.id, bot.ana.id)
+        .await
+        .unwrap()
+        .unwrap();
+    let issued = crate::helpers::t0() + chrono::Duration::hours(5);
+    assert_eq!(
+        stored.expires_at,
+        Some(issued + chrono::Duration::hours(72)),
+        "accepted until exactly 72 hours after issue, not a second more or less"
+    );
+    assert!(stored.must_change);
 }
 
 #[tokio::test]
@@ -293,12 +360,20 @@ async fn an_unbound_server_gets_the_operator_command_that_binds_it() {
     let bot = Bot::new().await;
     let mut inv = Bot::inv(&bot.tess);
     inv.guild = Some(DiscordGuildId::new(31337));
+    let before = Snapshot::of(&bot).await;
     let reply = hallpass::commands::handle(
         &bot.app,
         &inv,
-        Request::command("whois", &[("user", "ana.lopez")]),
+        Request::command(
+            "edit-user",
+            &[
+                ("user", "ana.lopez"),
+                ("school", &bot.world.a2.id.to_string()),
+            ],
+        ),
     )
     .await;
+    before.assert_unchanged(&bot).await;
     assert!(
         reply
             .text()
@@ -359,6 +434,7 @@ async fn the_modal_submit_applies_the_change_and_summarises_before_and_after() {
     let now = bot.reload(&bot.tess).await;
     assert_eq!(now.first_name.as_str(), "Tessa");
     // The same form submitted again is stale: changed since it was opened.
+    let before = Snapshot::of(&bot).await;
     let stale = bot.run(&bot.sam, submit).await;
     assert!(
         stale
@@ -367,6 +443,7 @@ async fn the_modal_submit_applies_the_change_and_summarises_before_and_after() {
         "{}",
         stale.text()
     );
+    before.assert_only_refusals(&bot, &[stale.text()]).await;
 }
 
 #[tokio::test]
@@ -381,6 +458,7 @@ async fn two_educators_with_the_same_form_open_the_second_is_told_it_changed() {
         )
         .await;
     assert!(first.text().starts_with("Updated"), "{}", first.text());
+    let before = Snapshot::of(&bot).await;
     let second = bot
         .run(
             &bot.sam,
@@ -393,6 +471,7 @@ async fn two_educators_with_the_same_form_open_the_second_is_told_it_changed() {
         second.text()
     );
     assert_eq!(bot.reload(&bot.ana).await.last_name.as_str(), "Lopez");
+    before.assert_only_refusals(&bot, &[second.text()]).await;
 }
 
 async fn open_form(bot: &Bot, who: &hallpass::directory::User) -> hallpass::commands::Modal {
@@ -416,6 +495,7 @@ async fn bad_modal_values_are_explained_and_change_nothing() {
     else {
         panic!()
     };
+    let before = Snapshot::of(&bot).await;
     let reply = bot
         .run(
             &bot.tess,
@@ -436,11 +516,14 @@ async fn bad_modal_values_are_explained_and_change_nothing() {
         .await;
     assert!(taken.text().contains("already used"), "{}", taken.text());
     assert_eq!(bot.reload(&bot.ana).await, bot.ana);
+    // Bad values are explained, not audited; the taken login is a refusal.
+    before.assert_only_refusals(&bot, &[taken.text()]).await;
 }
 
 #[tokio::test]
 async fn a_teacher_cannot_edit_another_teacher_and_is_told_why() {
     let bot = Bot::new().await;
+    let before = Snapshot::of(&bot).await;
     let reply = bot
         .command(&bot.tess, "edit-user", &[("user", &bot.tom.id.to_string())])
         .await;
@@ -461,6 +544,9 @@ async fn a_teacher_cannot_edit_another_teacher_and_is_told_why() {
         "{}",
         own.text()
     );
+    before
+        .assert_only_refusals(&bot, &[NO_SUCH_USER, own.text()])
+        .await;
 }
 
 #[tokio::test]
@@ -500,85 +586,67 @@ async fn a_district_admin_moves_a_student_to_another_school_and_sees_before_and_
     );
 }
 
+/// Runs a move that must be refused, and proves from the database that it
+/// changed nothing: every record as it was, one refused audit entry with the
+/// reason the actor was told.
+async fn refused_move(
+    bot: &Bot,
+    actor: &hallpass::directory::User,
+    options: &[(&str, &str)],
+) -> String {
+    let before = Snapshot::of(bot).await;
+    let reply = bot.command(actor, "edit-user", options).await;
+    let text = reply.text().to_owned();
+    before.assert_only_refusals(bot, &[&text]).await;
+    text
+}
+
 #[tokio::test]
 async fn moves_outside_the_rules_are_refused_with_the_rule() {
     let bot = Bot::new().await;
-    let outside = bot
-        .command(
-            &bot.dana,
-            "edit-user",
-            &[
-                ("user", &bot.ana.id.to_string()),
-                ("school", &bot.world.b1.id.to_string()),
-            ],
-        )
-        .await;
-    assert!(
-        outside.text().contains("outside your district"),
-        "{}",
-        outside.text()
+    let (ana, tess, dana) = (
+        bot.ana.id.to_string(),
+        bot.tess.id.to_string(),
+        bot.dana.id.to_string(),
     );
-    let promote = bot
-        .command(
-            &bot.dana,
-            "edit-user",
-            &[("user", &bot.tess.id.to_string()), ("role", "school_admin")],
-        )
-        .await;
-    assert!(
-        promote.text().contains("/promote-request"),
-        "{}",
-        promote.text()
+    let (a1, a2, b1, z1) = (
+        bot.world.a1.id.to_string(),
+        bot.world.a2.id.to_string(),
+        bot.world.b1.id.to_string(),
+        bot.world.z1.id.to_string(),
     );
-    let teacher_move = bot
-        .command(
-            &bot.sam,
-            "edit-user",
-            &[
-                ("user", &bot.tess.id.to_string()),
-                ("school", &bot.world.a2.id.to_string()),
-            ],
-        )
-        .await;
+    let outside = refused_move(&bot, &bot.dana, &[("user", &ana), ("school", &b1)]).await;
+    assert!(outside.contains("outside your district"), "{outside}");
+    // A district admin promoting a teacher directly.
+    let promote = refused_move(
+        &bot,
+        &bot.dana,
+        &[("user", &tess), ("role", "school_admin")],
+    )
+    .await;
+    assert!(promote.contains("/promote-request"), "{promote}");
+    // A school admin moving a teacher.
+    let teacher_move = refused_move(&bot, &bot.sam, &[("user", &tess), ("school", &a2)]).await;
     assert!(
-        teacher_move
-            .text()
-            .contains("Only a district admin can move a teacher"),
-        "{}",
-        teacher_move.text()
+        teacher_move.contains("Only a district admin can move a teacher"),
+        "{teacher_move}"
     );
-    let other_tenant = bot
-        .command(
-            &bot.dana,
-            "edit-user",
-            &[
-                ("user", &bot.ana.id.to_string()),
-                ("school", &bot.world.z1.id.to_string()),
-            ],
-        )
-        .await;
+    let other_tenant = refused_move(&bot, &bot.dana, &[("user", &ana), ("school", &z1)]).await;
     assert!(
-        other_tenant.text().contains("No school you can choose"),
-        "{}",
-        other_tenant.text()
+        other_tenant.contains("No school you can choose"),
+        "{other_tenant}"
     );
-    let own = bot
-        .command(
-            &bot.dana,
-            "edit-user",
-            &[
-                ("user", &bot.dana.id.to_string()),
-                ("role", "school_admin"),
-                ("school", &bot.world.a1.id.to_string()),
-            ],
-        )
-        .await;
-    assert!(
-        own.text().contains("Nobody changes their own"),
-        "{}",
-        own.text()
-    );
+    // A district admin changing her own role.
+    let own = refused_move(
+        &bot,
+        &bot.dana,
+        &[("user", &dana), ("role", "school_admin"), ("school", &a1)],
+    )
+    .await;
+    assert!(own.contains("Nobody changes their own"), "{own}");
     assert_eq!(bot.reload(&bot.ana).await.place, bot.ana.place);
+    assert_eq!(bot.reload(&bot.tess).await, bot.tess);
+    assert_eq!(bot.reload(&bot.dana).await, bot.dana);
 }
 
 #[tokio::test]
@@ -598,18 +666,10 @@ async fn a_district_admin_switches_a_school_admin_to_district_admin_and_back() {
         up.text(),
         "Moved Admin, Sam: school admin at Lincoln Middle School → district admin of Lincoln Unified."
     );
-    let without_school = bot
-        .command(
-            &bot.dana,
-            "edit-user",
-            &[("user", &bot.sam.id.to_string()), ("role", "school_admin")],
-        )
-        .await;
-    assert!(
-        without_school.text().contains("name a school"),
-        "{}",
-        without_school.text()
-    );
+    let sam = bot.sam.id.to_string();
+    let without_school =
+        refused_move(&bot, &bot.dana, &[("user", &sam), ("role", "school_admin")]).await;
+    assert!(without_school.contains("name a school"), "{without_school}");
     let down = bot
         .command(
             &bot.dana,
@@ -745,6 +805,7 @@ async fn whois_shows_a_minimal_card_and_audit_is_for_admins() {
         card.text(),
         "**Lopez, Ana** (ana.lopez)\nRole: student\nSchool: Lincoln Middle School\nGrade: grade 7\nDiscord: linked\nPassword: a change is pending (temporary password issued)"
     );
+    let before = Snapshot::of(&bot).await;
     let denied = bot
         .command(&bot.tess, "audit", &[("user", &bot.ana.id.to_string())])
         .await;
@@ -755,6 +816,7 @@ async fn whois_shows_a_minimal_card_and_audit_is_for_admins() {
         "{}",
         denied.text()
     );
+    before.assert_only_refusals(&bot, &[denied.text()]).await;
     let log = bot
         .command(&bot.sam, "audit", &[("user", &bot.ana.id.to_string())])
         .await;

@@ -67,7 +67,18 @@ async fn a_reset_from_the_console_shows_the_password_privately_and_stores_only_i
         .await
         .unwrap()
         .unwrap();
-    assert!(!stored.phc.contains(password));
+    // The credentials row holds the argon2id PHC string and nothing that is,
+    // or contains, the password itself.
+    assert!(
+        stored.phc.starts_with("$argon2id$"),
+        "an argon2id PHC string"
+    );
+    let row = crate::unchanged::every_value_in(&bot.db.store, "credentials").await;
+    assert!(row.iter().any(|v| *v == stored.phc), "{} values", row.len());
+    assert!(
+        !row.iter().any(|v| v.contains(password)),
+        "the plain password is stored"
+    );
     let hash = hallpass::credentials::PasswordHash::parse(&stored.phc).unwrap();
     assert!(
         bot.app

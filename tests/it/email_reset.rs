@@ -18,6 +18,7 @@ use url::Url;
 
 use crate::bot::Bot;
 use crate::helpers::{TestDb, World, cli_audit, t0};
+use crate::unchanged::Snapshot;
 
 const EVE: &str = "eve.stone@lincoln.example";
 
@@ -295,7 +296,22 @@ async fn the_token_is_stored_only_as_its_hash() {
 }
 
 #[tokio::test]
-async fn an_expired_link_no_longer_works() {
+async fn a_link_still_works_one_second_before_its_hour_is_up() {
+    let s = Setup::start().await;
+    s.send_link("yes").await;
+    let token = s.token();
+    s.bot
+        .clock
+        .advance(Duration::hours(1) - Duration::seconds(1));
+    let (status, page, _) = s.get(&token).await;
+    assert_eq!(status, 200, "{page}");
+    let (status, page) = s.post(&token, GOOD, GOOD).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("Your password is changed"), "{page}");
+}
+
+#[tokio::test]
+async fn a_link_no_longer_works_one_second_after_its_hour() {
     let s = Setup::start().await;
     s.send_link("yes").await;
     let token = s.token();
@@ -308,6 +324,16 @@ async fn an_expired_link_no_longer_works() {
     let (status, page) = s.post(&token, GOOD, GOOD).await;
     assert_eq!(status, 404);
     assert!(page.contains("This link no longer works"));
+    assert_eq!(
+        s.bot
+            .db
+            .store
+            .password_hash(s.bot.world.tenant.id, s.eve.id)
+            .await
+            .unwrap(),
+        None,
+        "an expired link sets no password"
+    );
 }
 
 #[tokio::test]
@@ -394,21 +420,78 @@ async fn when_the_mail_server_refuses_the_answer_says_so_and_no_link_is_left_usa
     assert_eq!(count, 0, "the unsent token is withdrawn");
 }
 
+impl Setup {
+    /// Submits a confirmation form as `actor` built by hand (a forged or stale
+    /// one), and proves from the database that it was refused with `reason`
+    /// and changed nothing: no reset_tokens row, no mail, one refusal audited.
+    async fn forged_submit(&self, actor: &User, custom_id: &str, reason: &str) {
+        let before = Snapshot::of(&self.bot).await;
+        let reply = self
+            .bot
+            .run(
+                actor,
+                Request::modal_submit(custom_id, &[("confirm", "YES")]),
+            )
+            .await;
+        assert_eq!(reply.text(), reason);
+        assert!(self.smtp.received().is_empty(), "no mail was sent");
+        let rows: i64 = sqlx::query("SELECT COUNT(*) AS n FROM reset_tokens")
+            .fetch_one(self.bot.db.store.pool())
+            .await
+            .unwrap()
+            .try_get("n")
+            .unwrap();
+        assert_eq!(rows, 0, "no reset token was written");
+        before.assert_only_refusals(&self.bot, &[reason]).await;
+    }
+}
+
 #[tokio::test]
 async fn a_student_cannot_email_a_link_for_someone_else() {
     let s = Setup::start().await;
-    let reply = s
-        .bot
-        .run(
-            &s.bot.ana,
-            Request::modal_submit(
-                &format!("reset-email:{}:{}", s.eve.id, s.eve.version),
-                &[("confirm", "YES")],
-            ),
-        )
+    let form = format!("reset-email:{}:{}", s.eve.id, s.eve.version);
+    s.forged_submit(&s.bot.ana, &form, "No user you can manage matches that.")
         .await;
-    assert!(!reply.text().contains("emailed"), "{}", reply.text());
-    assert!(s.smtp.received().is_empty());
+}
+
+#[tokio::test]
+async fn a_forged_email_reset_form_for_a_login_that_is_not_an_email_is_refused() {
+    let s = Setup::start().await;
+    let ana = &s.bot.ana;
+    let form = format!("reset-email:{}:{}", ana.id, ana.version);
+    s.forged_submit(
+        &s.bot.tess,
+        &form,
+        "Lopez, Ana's login (ana.lopez) isn't an email address, so there's no mailbox to send a link to. Use a temporary password instead.",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn an_email_reset_form_opened_before_the_record_changed_sends_nothing() {
+    let s = Setup::start().await;
+    let form = format!("reset-email:{}:{}", s.eve.id, s.eve.version);
+    let renamed = s
+        .bot
+        .db
+        .store
+        .update_user(
+            &s.eve,
+            &hallpass::store::UserChanges {
+                first_name: Some(PersonName::parse("Evelyn").unwrap()),
+                ..Default::default()
+            },
+            cli_audit(hallpass::audit::Action::UserEdit, t0()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(renamed.version, s.eve.version + 1);
+    s.forged_submit(
+        &s.bot.tess,
+        &form,
+        "Stone, Evelyn's record changed since you opened the form, so nothing was sent. Run /reset-password again.",
+    )
+    .await;
 }
 
 #[tokio::test]

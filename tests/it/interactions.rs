@@ -381,6 +381,22 @@ async fn when_neither_dm_nor_follow_up_can_be_delivered_the_reset_is_rolled_back
 async fn autocomplete_through_the_endpoint_offers_only_visible_people() {
     let server = Server::start().await;
     let bot = &server.bot;
+    // Thirty more students at A1, so more people match than one answer may hold.
+    for n in 0..30u8 {
+        let login = format!(
+            "{}{}.student",
+            (b'a' + n / 26) as char,
+            (b'a' + n % 26) as char
+        );
+        bot.world
+            .user(
+                &bot.db.store,
+                &login,
+                hallpass::directory::Role::Student,
+                crate::helpers::World::at(&bot.world.a1),
+            )
+            .await;
+    }
     let payload =
         server
             .discord
@@ -414,7 +430,13 @@ async fn autocomplete_through_the_endpoint_offers_only_visible_people() {
         !values.contains(&bot.dana.id.to_string().as_str()),
         "a school admin never sees a district admin"
     );
-    assert!(values.len() <= 25);
+    assert_eq!(
+        values.len(),
+        25,
+        "over 30 people at A1 match; Discord takes at most 25 choices"
+    );
+    let distinct: std::collections::BTreeSet<_> = values.iter().collect();
+    assert_eq!(distinct.len(), 25, "no one is offered twice");
 }
 
 #[tokio::test]

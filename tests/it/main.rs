@@ -22,5 +22,6 @@ mod promotions_store;
 mod promotions_webhook;
 mod register_commands;
 mod store_conformance;
+mod unchanged;
 mod zendesk;
 mod zendesk_standin;

@@ -42,12 +42,24 @@ fn assert_ephemeral(reply: &Reply) {
     );
 }
 
-#[test]
-fn every_command_definition_has_exactly_one_handler_and_every_handler_a_definition() {
+#[tokio::test]
+async fn every_command_definition_has_exactly_one_handler_and_every_handler_a_definition() {
     let handled: BTreeSet<_> = HANDLED.iter().collect();
     let defined: BTreeSet<_> = COMMAND_NAMES.iter().collect();
     assert_eq!(handled.len(), HANDLED.len(), "a handler is listed twice");
     assert_eq!(handled, defined);
+    // The dispatch itself: every defined command reaches a handler, and a name
+    // that is not defined reaches none (the dispatch obeys HANDLED).
+    let bot = Bot::new().await;
+    let unknown = |name: &str| format!("hallpass doesn't know the command /{name}.");
+    for name in COMMAND_NAMES {
+        let reply = bot.command(&bot.sam, name, &[]).await;
+        assert_ne!(reply.text(), unknown(name), "/{name} has no handler");
+    }
+    for name in ["reset", "promote", "edit-users", "unlink"] {
+        let reply = bot.command(&bot.sam, name, &[]).await;
+        assert_eq!(reply.text(), unknown(name), "/{name} is not a command");
+    }
 }
 
 #[tokio::test]
