@@ -36,6 +36,10 @@ pub const HANDLED: &[&str] = &[
     "audit",
 ];
 
+/// The value of the one choice a rate-limited autocomplete offers; as a user
+/// or a place it matches nothing.
+pub const RATE_LIMITED_CHOICE: &str = "rate-limited";
+
 /// Answers one request.
 #[tracing::instrument(skip(app, request), fields(user = ?inv.user, guild = ?inv.guild))]
 pub async fn handle(app: &App, inv: &Invocation, request: Request) -> Reply {
@@ -45,12 +49,18 @@ pub async fn handle(app: &App, inv: &Invocation, request: Request) -> Reply {
         (_, Some(account)) => app.limits.check_command(account),
     };
     if let Err(retry) = limited {
+        let text = format!(
+            "You're going a little fast. Please try again {}.",
+            retry.in_words()
+        );
         return match request {
-            Request::Autocomplete { .. } => Reply::choices(Vec::new()),
-            _ => Reply::private(format!(
-                "You're going a little fast. Please try again {}.",
-                retry.in_words()
-            )),
+            // An autocomplete answer can only hold choices: the one choice
+            // says when to try again, and picking it names nobody.
+            Request::Autocomplete { .. } => Reply::choices(vec![Choice {
+                name: text,
+                value: RATE_LIMITED_CHOICE.to_owned(),
+            }]),
+            _ => Reply::private(text),
         };
     }
     let actor = match caller(app, inv).await {

@@ -828,27 +828,94 @@ async fn whois_shows_a_minimal_card_and_audit_is_for_admins() {
     );
 }
 
+/// The seconds in "… Please try again in N seconds."
+fn retry_seconds(text: &str) -> u64 {
+    let rest = text
+        .strip_prefix("You're going a little fast. Please try again in ")
+        .unwrap_or_else(|| panic!("not a rate-limit answer: {text:?}"));
+    let seconds = rest
+        .strip_suffix(" seconds.")
+        .unwrap_or_else(|| panic!("not in seconds: {text:?}"));
+    seconds.parse().unwrap()
+}
+
 #[tokio::test]
 async fn a_burst_of_commands_beyond_the_limit_is_answered_with_when_to_try_again() {
-    let bot = Bot::new().await;
-    let mut last = String::new();
-    for _ in 0..25 {
-        last = bot
+    let mut bot = Bot::new().await;
+    // Two commands and three keystrokes a minute per account.
+    bot.app.limits = std::sync::Arc::new(hallpass::limits::Limits::per_minute(2, 3));
+    for _ in 0..2 {
+        let card = bot
             .command(&bot.tess, "whois", &[("user", "ana.lopez")])
-            .await
-            .text()
-            .to_owned();
+            .await;
+        assert!(card.text().starts_with("**Lopez, Ana**"), "{}", card.text());
     }
-    assert!(
-        last.starts_with("You're going a little fast. Please try again in"),
-        "{last}"
-    );
-    // Keystrokes have their own budget.
-    let keystroke = bot
-        .run(
+    let before = Snapshot::of(&bot).await;
+    let limited = bot
+        .command(
             &bot.tess,
-            Request::autocomplete("whois", "user", &[("user", "a")]),
+            "reset-password",
+            &[("user", &bot.ana.id.to_string())],
         )
         .await;
-    assert!(!choices(&keystroke).is_empty());
+    // One command every 30 seconds comes back.
+    let wait = retry_seconds(limited.text());
+    assert!((1..=30).contains(&wait), "{}", limited.text());
+    assert!(limited.secret.is_none());
+    before.assert_unchanged(&bot).await;
+    // Another account has its own budget.
+    let other = bot
+        .command(&bot.sam, "whois", &[("user", "ana.lopez")])
+        .await;
+    assert!(
+        other.text().starts_with("**Lopez, Ana**"),
+        "{}",
+        other.text()
+    );
+    // Keystrokes have their own budget: the spent command budget leaves them be.
+    for _ in 0..3 {
+        let keystroke = bot
+            .run(
+                &bot.tess,
+                Request::autocomplete("whois", "user", &[("user", "lopez")]),
+            )
+            .await;
+        assert_eq!(
+            choices(&keystroke),
+            vec![(
+                "Lopez, Ana · grade 7 · Lincoln Middle School · ana.lopez".to_owned(),
+                bot.ana.id.to_string()
+            )]
+        );
+    }
+}
+
+#[tokio::test]
+async fn autocomplete_beyond_its_budget_offers_one_choice_saying_when_to_try_again() {
+    let mut bot = Bot::new().await;
+    bot.app.limits = std::sync::Arc::new(hallpass::limits::Limits::per_minute(2, 3));
+    let keystroke = || {
+        bot.run(
+            &bot.tess,
+            Request::autocomplete("whois", "user", &[("user", "lopez")]),
+        )
+    };
+    for _ in 0..3 {
+        assert_eq!(choices(&keystroke().await).len(), 1);
+    }
+    let limited = choices(&keystroke().await);
+    assert_eq!(limited.len(), 1, "{limited:?}");
+    let (text, value) = &limited[0];
+    // One keystroke every 20 seconds comes back.
+    let wait = retry_seconds(text);
+    assert!((1..=20).contains(&wait), "{text}");
+    assert_eq!(value, hallpass::commands::RATE_LIMITED_CHOICE);
+    // Picking that choice names nobody.
+    let picked = bot.command(&bot.sam, "whois", &[("user", value)]).await;
+    assert_eq!(picked.text(), NO_SUCH_USER);
+    // Commands keep their own budget.
+    let card = bot
+        .command(&bot.tess, "whois", &[("user", "ana.lopez")])
+        .await;
+    assert!(card.text().starts_with("**Lopez, Ana**"), "{}", card.text());
 }
