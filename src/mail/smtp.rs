@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use lettre::message::header::{ContentTransferEncoding, ContentType};
 use lettre::message::{Body, Mailbox};
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
@@ -20,6 +21,8 @@ const SMTP_TIMEOUT: Duration = Duration::from_secs(15);
 pub enum MailError {
     #[error("SMTP_URL is invalid: {0}")]
     InvalidUrl(String),
+    #[error("Failed to set up TLS for the mail server: {0}")]
+    Tls(String),
     #[error("{0:?} is not an email address hallpass can send to")]
     BadAddress(String),
     #[error("Failed to build the message: {0}")]
@@ -64,6 +67,27 @@ impl fmt::Debug for Mailer {
 impl Mailer {
     /// A client for `smtp_url`, sending as `hallpass@<host of public_url>`.
     pub fn new(smtp_url: &SecretString, public_url: &Url) -> Result<Self, MailError> {
+        Self::build(smtp_url, public_url, None)
+    }
+
+    /// [`Mailer::new`], also trusting the PEM certificate `root_pem` as a root
+    /// for the server's TLS certificate (a private or test authority), beside
+    /// the usual public roots. The TLS mode is still the URL's: `smtps://`
+    /// (implicit), `?tls=required` or `?tls=opportunistic` (STARTTLS); a plain
+    /// `smtp://` URL uses no TLS and so no root.
+    pub fn with_root_certificate(
+        smtp_url: &SecretString,
+        public_url: &Url,
+        root_pem: &[u8],
+    ) -> Result<Self, MailError> {
+        Self::build(smtp_url, public_url, Some(root_pem))
+    }
+
+    fn build(
+        smtp_url: &SecretString,
+        public_url: &Url,
+        root_pem: Option<&[u8]>,
+    ) -> Result<Self, MailError> {
         let parsed = Url::parse(smtp_url.expose_secret()).map_err(|e| {
             MailError::InvalidUrl(format!(
                 "{e} (expected smtp://host:port or smtps://user:pass@host:port)"
@@ -75,11 +99,18 @@ impl Mailer {
             parsed.host_str().unwrap_or(""),
             parsed.port().map(|p| p.to_string()).unwrap_or_default()
         );
-        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(smtp_url.expose_secret())
+        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(smtp_url.expose_secret())
             // lettre's message names the scheme and tls parameter, never the credentials.
             .map_err(|e| MailError::InvalidUrl(e.to_string()))?
-            .timeout(Some(SMTP_TIMEOUT))
-            .build();
+            .timeout(Some(SMTP_TIMEOUT));
+        let tls = match root_pem {
+            Some(pem) => tls_trusting(&parsed, pem)?,
+            None => None,
+        };
+        if let Some(tls) = tls {
+            builder = builder.tls(tls);
+        }
+        let transport = builder.build();
         // lettre takes no address literals, so a public URL on a bare IP
         // (a local setup) sends as hallpass@localhost.
         let domain = match public_url.host() {
@@ -126,6 +157,30 @@ impl Mailer {
             .map_err(|e| MailError::Send(e.to_string()))?;
         Ok(())
     }
+}
+
+/// The URL's TLS mode with `pem` added to the trusted roots; `None` for a
+/// URL without TLS.
+fn tls_trusting(url: &Url, pem: &[u8]) -> Result<Option<Tls>, MailError> {
+    let host = url.host_str().unwrap_or_default().to_owned();
+    let mode = url
+        .query_pairs()
+        .find(|(k, _)| k == "tls")
+        .map(|(_, v)| v.into_owned());
+    let root = Certificate::from_pem(pem)
+        .map_err(|e| MailError::Tls(format!("the extra root certificate: {e}")))?;
+    let parameters = || {
+        TlsParameters::builder(host.clone())
+            .add_root_certificate(root.clone())
+            .build_rustls()
+            .map_err(|e| MailError::Tls(e.to_string()))
+    };
+    Ok(match (url.scheme(), mode.as_deref()) {
+        ("smtps", _) => Some(Tls::Wrapper(parameters()?)),
+        ("smtp", Some("required")) => Some(Tls::Required(parameters()?)),
+        ("smtp", Some("opportunistic")) => Some(Tls::Opportunistic(parameters()?)),
+        _ => None,
+    })
 }
 
 #[cfg(test)]

@@ -22,11 +22,11 @@ use crate::unchanged::Snapshot;
 
 const EVE: &str = "eve.stone@lincoln.example";
 
-struct Setup {
-    bot: Bot,
-    smtp: SmtpStandIn,
-    eve: User,
-    base: String,
+pub struct Setup {
+    pub bot: Bot,
+    pub smtp: SmtpStandIn,
+    pub eve: User,
+    pub base: String,
     client: reqwest::Client,
 }
 
@@ -42,6 +42,20 @@ impl Setup {
     }
 
     async fn on(db: TestDb, configured: bool) -> Self {
+        let smtp = SmtpStandIn::start().await.unwrap();
+        Self::serve(db, smtp, move |smtp, base| {
+            configured.then(|| Mailer::new(&SecretString::from(smtp.url()), base).unwrap())
+        })
+        .await
+    }
+
+    /// The bot world and the listener, with the mail stand-in `smtp` and the
+    /// mailer `mailer` builds for it (none: SMTP_URL unset).
+    pub async fn serve(
+        db: TestDb,
+        smtp: SmtpStandIn,
+        mailer: impl FnOnce(&SmtpStandIn, &Url) -> Option<Mailer>,
+    ) -> Self {
         let mut bot = Bot::on(db).await;
         let eve = bot
             .db
@@ -63,18 +77,14 @@ impl Setup {
             )
             .await
             .unwrap();
-        let smtp = SmtpStandIn::start().await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
+        let mailer = mailer(&smtp, &Url::parse(&base).unwrap());
         let mut settings = (*bot.app.settings).clone();
         settings.public_url = base.clone();
-        settings.email_configured = configured;
+        settings.email_configured = mailer.is_some();
         bot.app.settings = Arc::new(settings);
-        if configured {
-            let mailer =
-                Mailer::new(&SecretString::from(smtp.url()), &Url::parse(&base).unwrap()).unwrap();
-            bot.app.mailer = Some(Arc::new(mailer));
-        }
+        bot.app.mailer = mailer.map(Arc::new);
         let state = WebState::new(bot.app.clone());
         tokio::spawn(async move { axum::serve(listener, router(state)).await });
         Self {
@@ -97,7 +107,7 @@ impl Setup {
     }
 
     /// Asks for Eve's link, confirms, and returns the answer.
-    async fn send_link(&self, confirm: &str) -> Reply {
+    pub async fn send_link(&self, confirm: &str) -> Reply {
         let modal = match self.ask(&self.eve).await.body {
             Body::Modal(modal) => modal,
             other => panic!("expected the confirmation modal, got {other:?}"),
@@ -115,7 +125,7 @@ impl Setup {
     }
 
     /// The token in the one message the stand-in received.
-    fn token(&self) -> String {
+    pub fn token(&self) -> String {
         let received = self.smtp.received();
         assert_eq!(received.len(), 1, "exactly one message");
         let data = &received[0].data;
@@ -124,7 +134,7 @@ impl Setup {
         data[at..at + 43].to_owned()
     }
 
-    async fn get(&self, token: &str) -> (u16, String, reqwest::header::HeaderMap) {
+    pub async fn get(&self, token: &str) -> (u16, String, reqwest::header::HeaderMap) {
         let response = self
             .client
             .get(format!("{}/reset/{token}", self.base))
@@ -161,7 +171,7 @@ impl Setup {
         .unwrap()
     }
 
-    async fn usable_tokens(&self) -> i64 {
+    pub async fn usable_tokens(&self) -> i64 {
         sqlx::query("SELECT COUNT(*) AS n FROM reset_tokens WHERE used_at IS NULL")
             .fetch_one(self.bot.db.store.pool())
             .await

@@ -15,6 +15,7 @@ mod helpers;
 mod import;
 mod interactions;
 mod last_district_admin;
+mod mail_tls;
 mod promote_request;
 mod promotions_cli;
 mod promotions_outbox;
