@@ -7,7 +7,47 @@ use hallpass::directory::{DiscordGuildId, DiscordUserId, Role};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::bot::Bot;
+use crate::helpers::TestDb;
 use crate::unchanged::Snapshot;
+
+/// Every test here runs twice: on a fresh SQLite file and on a fresh
+/// PostgreSQL database (as the store conformance suite does), so quotas,
+/// link codes and restores are exercised on the backend that makes them hard.
+macro_rules! both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test] async fn $name() { super::$name(crate::helpers::TestDb::sqlite().await).await })*
+        }
+        mod postgres {
+            $(#[tokio::test] async fn $name() { super::$name(crate::helpers::TestDb::postgres().await).await })*
+        }
+    };
+}
+
+both_backends!(
+    a_teacher_resets_a_student_of_their_school_and_only_the_teacher_receives_the_password,
+    a_student_of_another_school_is_answered_exactly_like_a_user_that_does_not_exist,
+    self_service_reset_is_limited_to_three_a_day_and_says_how_many_are_left,
+    the_self_service_quota_is_held_in_the_database_across_restarts,
+    an_unlinked_chat_account_can_run_link_and_nothing_else,
+    a_link_code_is_refused_one_second_after_a_day,
+    a_link_code_still_works_one_second_before_a_day_is_up,
+    a_link_code_is_stored_only_as_a_hash,
+    a_temporary_password_expires_72_hours_after_it_was_issued_by_the_clock,
+    an_unbound_server_gets_the_operator_command_that_binds_it,
+    edit_user_opens_a_modal_with_only_the_fields_this_actor_may_change,
+    the_modal_submit_applies_the_change_and_summarises_before_and_after,
+    two_educators_with_the_same_form_open_the_second_is_told_it_changed,
+    bad_modal_values_are_explained_and_change_nothing,
+    a_teacher_cannot_edit_another_teacher_and_is_told_why,
+    a_district_admin_moves_a_student_to_another_school_and_sees_before_and_after,
+    moves_outside_the_rules_are_refused_with_the_rule,
+    a_district_admin_switches_a_school_admin_to_district_admin_and_back,
+    autocomplete_offers_only_people_the_actor_can_see,
+    whois_shows_a_minimal_card_and_audit_is_for_admins,
+    a_burst_of_commands_beyond_the_limit_is_answered_with_when_to_try_again,
+    autocomplete_beyond_its_budget_offers_one_choice_saying_when_to_try_again,
+);
 
 const NO_SUCH_USER: &str = "No user you can manage matches that.";
 
@@ -28,9 +68,10 @@ fn code_span(text: &str) -> String {
     parts[1].to_owned()
 }
 
-#[tokio::test]
-async fn a_teacher_resets_a_student_of_their_school_and_only_the_teacher_receives_the_password() {
-    let bot = Bot::new().await;
+async fn a_teacher_resets_a_student_of_their_school_and_only_the_teacher_receives_the_password(
+    db: TestDb,
+) {
+    let bot = Bot::on(db).await;
     let reply = bot
         .command(
             &bot.tess,
@@ -102,9 +143,10 @@ fn regex_like_passphrase(p: &str) -> bool {
         && parts[3].chars().all(|c| c.is_ascii_digit())
 }
 
-#[tokio::test]
-async fn a_student_of_another_school_is_answered_exactly_like_a_user_that_does_not_exist() {
-    let bot = Bot::new().await;
+async fn a_student_of_another_school_is_answered_exactly_like_a_user_that_does_not_exist(
+    db: TestDb,
+) {
+    let bot = Bot::on(db).await;
     let before = Snapshot::of(&bot).await;
     let hidden = bot
         .command(
@@ -139,9 +181,8 @@ async fn a_student_of_another_school_is_answered_exactly_like_a_user_that_does_n
     before.assert_only_refusals(&bot, &[NO_SUCH_USER; 3]).await;
 }
 
-#[tokio::test]
-async fn self_service_reset_is_limited_to_three_a_day_and_says_how_many_are_left() {
-    let bot = Bot::new().await;
+async fn self_service_reset_is_limited_to_three_a_day_and_says_how_many_are_left(db: TestDb) {
+    let bot = Bot::on(db).await;
     for left in [2, 1, 0] {
         let reply = bot.command(&bot.ana, "reset-password", &[]).await;
         assert!(
@@ -175,9 +216,8 @@ async fn self_service_reset_is_limited_to_three_a_day_and_says_how_many_are_left
     assert!(again.text().contains("left today: 2"), "{}", again.text());
 }
 
-#[tokio::test]
-async fn the_self_service_quota_is_held_in_the_database_across_restarts() {
-    let bot = Bot::new().await;
+async fn the_self_service_quota_is_held_in_the_database_across_restarts(db: TestDb) {
+    let bot = Bot::on(db).await;
     for _ in 0..3 {
         bot.command(&bot.ana, "reset-password", &[]).await;
     }
@@ -199,9 +239,8 @@ async fn the_self_service_quota_is_held_in_the_database_across_restarts() {
     );
 }
 
-#[tokio::test]
-async fn an_unlinked_chat_account_can_run_link_and_nothing_else() {
-    let bot = Bot::new().await;
+async fn an_unlinked_chat_account_can_run_link_and_nothing_else(db: TestDb) {
+    let bot = Bot::on(db).await;
     let mut stranger = bot.cara.clone();
     stranger.discord_user_id = Some(DiscordUserId::new(9999));
     let before = Snapshot::of(&bot).await;
@@ -276,9 +315,8 @@ async fn issue_link_code(bot: &Bot, for_whom: &hallpass::directory::User) -> Str
     code_span(issued.secret.as_ref().unwrap().text.expose_secret())
 }
 
-#[tokio::test]
-async fn a_link_code_is_refused_one_second_after_a_day() {
-    let bot = Bot::new().await;
+async fn a_link_code_is_refused_one_second_after_a_day(db: TestDb) {
+    let bot = Bot::on(db).await;
     let code = issue_link_code(&bot, &bot.cara).await;
     bot.clock
         .advance(chrono::Duration::hours(24) + chrono::Duration::seconds(1));
@@ -295,9 +333,8 @@ async fn a_link_code_is_refused_one_second_after_a_day() {
     before.assert_only_refusals(&bot, &[late.text()]).await;
 }
 
-#[tokio::test]
-async fn a_link_code_still_works_one_second_before_a_day_is_up() {
-    let bot = Bot::new().await;
+async fn a_link_code_still_works_one_second_before_a_day_is_up(db: TestDb) {
+    let bot = Bot::on(db).await;
     let code = issue_link_code(&bot, &bot.cara).await;
     bot.clock
         .advance(chrono::Duration::hours(24) - chrono::Duration::seconds(1));
@@ -311,9 +348,8 @@ async fn a_link_code_still_works_one_second_before_a_day_is_up() {
     );
 }
 
-#[tokio::test]
-async fn a_link_code_is_stored_only_as_a_hash() {
-    let bot = Bot::new().await;
+async fn a_link_code_is_stored_only_as_a_hash(db: TestDb) {
+    let bot = Bot::on(db).await;
     let code = issue_link_code(&bot, &bot.cara).await;
     let stored = crate::unchanged::every_value_in(&bot.db.store, "link_codes").await;
     assert!(!stored.is_empty(), "the code's row is there");
@@ -328,9 +364,8 @@ async fn a_link_code_is_stored_only_as_a_hash() {
     }
 }
 
-#[tokio::test]
-async fn a_temporary_password_expires_72_hours_after_it_was_issued_by_the_clock() {
-    let bot = Bot::new().await;
+async fn a_temporary_password_expires_72_hours_after_it_was_issued_by_the_clock(db: TestDb) {
+    let bot = Bot::on(db).await;
     // Issued five hours into the test: the expiry follows the injected clock.
     bot.clock.advance(chrono::Duration::hours(5));
     bot.command(
@@ -355,9 +390,8 @@ async fn a_temporary_password_expires_72_hours_after_it_was_issued_by_the_clock(
     assert!(stored.must_change);
 }
 
-#[tokio::test]
-async fn an_unbound_server_gets_the_operator_command_that_binds_it() {
-    let bot = Bot::new().await;
+async fn an_unbound_server_gets_the_operator_command_that_binds_it(db: TestDb) {
+    let bot = Bot::on(db).await;
     let mut inv = Bot::inv(&bot.tess);
     inv.guild = Some(DiscordGuildId::new(31337));
     let before = Snapshot::of(&bot).await;
@@ -383,9 +417,8 @@ async fn an_unbound_server_gets_the_operator_command_that_binds_it() {
     );
 }
 
-#[tokio::test]
-async fn edit_user_opens_a_modal_with_only_the_fields_this_actor_may_change() {
-    let bot = Bot::new().await;
+async fn edit_user_opens_a_modal_with_only_the_fields_this_actor_may_change(db: TestDb) {
+    let bot = Bot::on(db).await;
     let reply = bot
         .command(&bot.tess, "edit-user", &[("user", &bot.ana.id.to_string())])
         .await;
@@ -407,9 +440,8 @@ async fn edit_user_opens_a_modal_with_only_the_fields_this_actor_may_change() {
     assert_eq!(ids, ["first_name", "last_name", "title", "login"]);
 }
 
-#[tokio::test]
-async fn the_modal_submit_applies_the_change_and_summarises_before_and_after() {
-    let bot = Bot::new().await;
+async fn the_modal_submit_applies_the_change_and_summarises_before_and_after(db: TestDb) {
+    let bot = Bot::on(db).await;
     let Body::Modal(modal) = bot
         .command(&bot.sam, "edit-user", &[("user", &bot.tess.id.to_string())])
         .await
@@ -446,9 +478,8 @@ async fn the_modal_submit_applies_the_change_and_summarises_before_and_after() {
     before.assert_only_refusals(&bot, &[stale.text()]).await;
 }
 
-#[tokio::test]
-async fn two_educators_with_the_same_form_open_the_second_is_told_it_changed() {
-    let bot = Bot::new().await;
+async fn two_educators_with_the_same_form_open_the_second_is_told_it_changed(db: TestDb) {
+    let bot = Bot::on(db).await;
     let by_tess = open_form(&bot, &bot.tess).await;
     let by_sam = open_form(&bot, &bot.sam).await;
     let first = bot
@@ -485,9 +516,8 @@ async fn open_form(bot: &Bot, who: &hallpass::directory::User) -> hallpass::comm
     m
 }
 
-#[tokio::test]
-async fn bad_modal_values_are_explained_and_change_nothing() {
-    let bot = Bot::new().await;
+async fn bad_modal_values_are_explained_and_change_nothing(db: TestDb) {
+    let bot = Bot::on(db).await;
     let Body::Modal(modal) = bot
         .command(&bot.tess, "edit-user", &[("user", &bot.ana.id.to_string())])
         .await
@@ -520,9 +550,8 @@ async fn bad_modal_values_are_explained_and_change_nothing() {
     before.assert_only_refusals(&bot, &[taken.text()]).await;
 }
 
-#[tokio::test]
-async fn a_teacher_cannot_edit_another_teacher_and_is_told_why() {
-    let bot = Bot::new().await;
+async fn a_teacher_cannot_edit_another_teacher_and_is_told_why(db: TestDb) {
+    let bot = Bot::on(db).await;
     let before = Snapshot::of(&bot).await;
     let reply = bot
         .command(&bot.tess, "edit-user", &[("user", &bot.tom.id.to_string())])
@@ -549,9 +578,8 @@ async fn a_teacher_cannot_edit_another_teacher_and_is_told_why() {
         .await;
 }
 
-#[tokio::test]
-async fn a_district_admin_moves_a_student_to_another_school_and_sees_before_and_after() {
-    let bot = Bot::new().await;
+async fn a_district_admin_moves_a_student_to_another_school_and_sees_before_and_after(db: TestDb) {
+    let bot = Bot::on(db).await;
     let reply = bot
         .command(
             &bot.dana,
@@ -601,9 +629,8 @@ async fn refused_move(
     text
 }
 
-#[tokio::test]
-async fn moves_outside_the_rules_are_refused_with_the_rule() {
-    let bot = Bot::new().await;
+async fn moves_outside_the_rules_are_refused_with_the_rule(db: TestDb) {
+    let bot = Bot::on(db).await;
     let (ana, tess, dana) = (
         bot.ana.id.to_string(),
         bot.tess.id.to_string(),
@@ -649,9 +676,8 @@ async fn moves_outside_the_rules_are_refused_with_the_rule() {
     assert_eq!(bot.reload(&bot.dana).await, bot.dana);
 }
 
-#[tokio::test]
-async fn a_district_admin_switches_a_school_admin_to_district_admin_and_back() {
-    let bot = Bot::new().await;
+async fn a_district_admin_switches_a_school_admin_to_district_admin_and_back(db: TestDb) {
+    let bot = Bot::on(db).await;
     let up = bot
         .command(
             &bot.dana,
@@ -708,9 +734,8 @@ async fn a_district_admin_switches_a_school_admin_to_district_admin_and_back() {
     );
 }
 
-#[tokio::test]
-async fn autocomplete_offers_only_people_the_actor_can_see() {
-    let bot = Bot::new().await;
+async fn autocomplete_offers_only_people_the_actor_can_see(db: TestDb) {
+    let bot = Bot::on(db).await;
     let teacher = choices(
         &bot.run(
             &bot.tess,
@@ -789,9 +814,8 @@ async fn autocomplete_offers_only_people_the_actor_can_see() {
     assert_eq!(teachers.len(), 2, "only teachers: {teachers:?}");
 }
 
-#[tokio::test]
-async fn whois_shows_a_minimal_card_and_audit_is_for_admins() {
-    let bot = Bot::new().await;
+async fn whois_shows_a_minimal_card_and_audit_is_for_admins(db: TestDb) {
+    let bot = Bot::on(db).await;
     bot.command(
         &bot.tess,
         "reset-password",
@@ -839,9 +863,8 @@ fn retry_seconds(text: &str) -> u64 {
     seconds.parse().unwrap()
 }
 
-#[tokio::test]
-async fn a_burst_of_commands_beyond_the_limit_is_answered_with_when_to_try_again() {
-    let mut bot = Bot::new().await;
+async fn a_burst_of_commands_beyond_the_limit_is_answered_with_when_to_try_again(db: TestDb) {
+    let mut bot = Bot::on(db).await;
     // Two commands and three keystrokes a minute per account.
     bot.app.limits = std::sync::Arc::new(hallpass::limits::Limits::per_minute(2, 3));
     for _ in 0..2 {
@@ -890,9 +913,8 @@ async fn a_burst_of_commands_beyond_the_limit_is_answered_with_when_to_try_again
     }
 }
 
-#[tokio::test]
-async fn autocomplete_beyond_its_budget_offers_one_choice_saying_when_to_try_again() {
-    let mut bot = Bot::new().await;
+async fn autocomplete_beyond_its_budget_offers_one_choice_saying_when_to_try_again(db: TestDb) {
+    let mut bot = Bot::on(db).await;
     bot.app.limits = std::sync::Arc::new(hallpass::limits::Limits::per_minute(2, 3));
     let keystroke = || {
         bot.run(
