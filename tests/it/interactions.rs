@@ -16,6 +16,37 @@ use serde_json::{Value, json};
 use url::Url;
 
 use crate::bot::{Bot, GUILD};
+use crate::helpers::TestDb;
+use sqlx::Row;
+
+/// The endpoint tests run twice: on a fresh SQLite file and on a fresh
+/// PostgreSQL database, so the restore after a failed delivery and the quota
+/// refund are exercised on both.
+macro_rules! both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test] async fn $name() { super::$name(crate::helpers::TestDb::sqlite().await).await })*
+        }
+        mod postgres {
+            $(#[tokio::test] async fn $name() { super::$name(crate::helpers::TestDb::postgres().await).await })*
+        }
+    };
+}
+
+both_backends!(
+    a_ping_is_answered_with_a_pong,
+    forged_stale_and_unsigned_requests_are_refused_and_change_nothing,
+    reset_password_is_deferred_then_the_password_arrives_by_dm_and_the_answer_is_edited_in,
+    with_dms_closed_50007_the_password_comes_in_an_ephemeral_follow_up,
+    with_dms_closed_50278_the_password_comes_in_an_ephemeral_follow_up,
+    a_self_service_reset_that_cannot_be_delivered_gives_its_use_back,
+    when_neither_dm_nor_follow_up_can_be_delivered_the_reset_is_rolled_back,
+    autocomplete_through_the_endpoint_offers_only_visible_people,
+    the_edit_modal_round_trip_goes_through_the_endpoint,
+    every_command_answers_through_the_endpoint,
+    an_unlinked_account_gets_the_link_instructions_through_the_endpoint,
+    health_and_metrics_answer_on_the_same_listener,
+);
 
 pub const APPLICATION_ID: u64 = 42;
 
@@ -28,8 +59,8 @@ pub struct Server {
 }
 
 impl Server {
-    pub async fn start() -> Self {
-        let bot = Bot::new().await;
+    pub async fn on(db: TestDb) -> Self {
+        let bot = Bot::on(db).await;
         let standin = standin::start().await.unwrap();
         let discord = SimulatedDiscord::new([9; 32], APPLICATION_ID);
         let rest = DiscordRest::new(
@@ -120,17 +151,15 @@ fn code_span(text: &str) -> String {
     parts[1].to_owned()
 }
 
-#[tokio::test]
-async fn a_ping_is_answered_with_a_pong() {
-    let server = Server::start().await;
+async fn a_ping_is_answered_with_a_pong(db: TestDb) {
+    let server = Server::on(db).await;
     let (status, answer) = server.send(&server.discord.ping()).await;
     assert_eq!(status, 200);
     assert_eq!(answer, json!({ "type": 1 }));
 }
 
-#[tokio::test]
-async fn forged_stale_and_unsigned_requests_are_refused_and_change_nothing() {
-    let server = Server::start().await;
+async fn forged_stale_and_unsigned_requests_are_refused_and_change_nothing(db: TestDb) {
+    let server = Server::on(db).await;
     let bot = &server.bot;
     let payload = server.discord.command(
         Server::member(&bot.tess),
@@ -224,9 +253,10 @@ async fn without_a_public_key_the_endpoint_answers_503() {
     assert_eq!(status, 503);
 }
 
-#[tokio::test]
-async fn reset_password_is_deferred_then_the_password_arrives_by_dm_and_the_answer_is_edited_in() {
-    let server = Server::start().await;
+async fn reset_password_is_deferred_then_the_password_arrives_by_dm_and_the_answer_is_edited_in(
+    db: TestDb,
+) {
+    let server = Server::on(db).await;
     let bot = &server.bot;
     let (answer, token) = server
         .command(
@@ -274,8 +304,8 @@ async fn reset_password_is_deferred_then_the_password_arrives_by_dm_and_the_answ
     );
 }
 
-async fn reset_with_dms_closed(code: u64) {
-    let server = Server::start().await;
+async fn reset_with_dms_closed(db: TestDb, code: u64) {
+    let server = Server::on(db).await;
     let bot = &server.bot;
     server.standin.fail_dms_with(code);
     let (_, token) = server
@@ -314,19 +344,41 @@ async fn reset_with_dms_closed(code: u64) {
     );
 }
 
-#[tokio::test]
-async fn with_dms_closed_50007_the_password_comes_in_an_ephemeral_follow_up() {
-    reset_with_dms_closed(50007).await;
+async fn with_dms_closed_50007_the_password_comes_in_an_ephemeral_follow_up(db: TestDb) {
+    reset_with_dms_closed(db, 50007).await;
 }
 
-#[tokio::test]
-async fn with_dms_closed_50278_the_password_comes_in_an_ephemeral_follow_up() {
-    reset_with_dms_closed(50278).await;
+async fn with_dms_closed_50278_the_password_comes_in_an_ephemeral_follow_up(db: TestDb) {
+    reset_with_dms_closed(db, 50278).await;
 }
 
-#[tokio::test]
-async fn when_neither_dm_nor_follow_up_can_be_delivered_the_reset_is_rolled_back() {
-    let server = Server::start().await;
+async fn a_self_service_reset_that_cannot_be_delivered_gives_its_use_back(db: TestDb) {
+    let server = Server::on(db).await;
+    let bot = &server.bot;
+    server.standin.fail_dms_with(50007);
+    server.standin.fail_followups();
+    let (_, token) = server.command(&bot.ana, "reset-password", &[]).await;
+    let _ = server.edited(&token).await;
+    assert_eq!(
+        bot.db
+            .store
+            .password_hash(bot.world.tenant.id, bot.ana.id)
+            .await
+            .unwrap(),
+        None,
+        "the undelivered password was withdrawn"
+    );
+    let uses: i64 = sqlx::query("SELECT COUNT(*) AS n FROM quota_usage")
+        .fetch_one(bot.db.store.pool())
+        .await
+        .unwrap()
+        .try_get("n")
+        .unwrap();
+    assert_eq!(uses, 0, "the self-service use was refunded");
+}
+
+async fn when_neither_dm_nor_follow_up_can_be_delivered_the_reset_is_rolled_back(db: TestDb) {
+    let server = Server::on(db).await;
     let bot = &server.bot;
     // Ana had a password before; it must be the one she has afterwards.
     let before = "$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo";
@@ -377,9 +429,8 @@ async fn when_neither_dm_nor_follow_up_can_be_delivered_the_reset_is_rolled_back
     assert_eq!(events.last().unwrap().outcome, "failed", "{events:?}");
 }
 
-#[tokio::test]
-async fn autocomplete_through_the_endpoint_offers_only_visible_people() {
-    let server = Server::start().await;
+async fn autocomplete_through_the_endpoint_offers_only_visible_people(db: TestDb) {
+    let server = Server::on(db).await;
     let bot = &server.bot;
     // Thirty more students at A1, so more people match than one answer may hold.
     for n in 0..30u8 {
@@ -439,9 +490,8 @@ async fn autocomplete_through_the_endpoint_offers_only_visible_people() {
     assert_eq!(distinct.len(), 25, "no one is offered twice");
 }
 
-#[tokio::test]
-async fn the_edit_modal_round_trip_goes_through_the_endpoint() {
-    let server = Server::start().await;
+async fn the_edit_modal_round_trip_goes_through_the_endpoint(db: TestDb) {
+    let server = Server::on(db).await;
     let bot = &server.bot;
     let (answer, _) = server
         .command(&bot.sam, "edit-user", &[("user", &bot.tess.id.to_string())])
@@ -479,9 +529,8 @@ async fn the_edit_modal_round_trip_goes_through_the_endpoint() {
     );
 }
 
-#[tokio::test]
-async fn every_command_answers_through_the_endpoint() {
-    let server = Server::start().await;
+async fn every_command_answers_through_the_endpoint(db: TestDb) {
+    let server = Server::on(db).await;
     let bot = &server.bot;
     let (whois, _) = server
         .command(&bot.tess, "whois", &[("user", &bot.ana.id.to_string())])
@@ -563,9 +612,8 @@ async fn every_command_answers_through_the_endpoint() {
     );
 }
 
-#[tokio::test]
-async fn an_unlinked_account_gets_the_link_instructions_through_the_endpoint() {
-    let server = Server::start().await;
+async fn an_unlinked_account_gets_the_link_instructions_through_the_endpoint(db: TestDb) {
+    let server = Server::on(db).await;
     let stranger = Member {
         guild: GUILD,
         user: 777_001,
@@ -588,9 +636,8 @@ async fn an_unlinked_account_gets_the_link_instructions_through_the_endpoint() {
     assert_eq!(answer["data"]["flags"], 64);
 }
 
-#[tokio::test]
-async fn health_and_metrics_answer_on_the_same_listener() {
-    let server = Server::start().await;
+async fn health_and_metrics_answer_on_the_same_listener(db: TestDb) {
+    let server = Server::on(db).await;
     let bot = &server.bot;
     server
         .command(&bot.tess, "whois", &[("user", &bot.ana.id.to_string())])
