@@ -316,15 +316,25 @@ pub fn signed_headers(
 /// the stand-in: "connection refused" from the production client, then success.
 pub struct Gate {
     address: SocketAddr,
+    /// Bound to `address` but not listening: the port stays ours and every
+    /// connection is refused until `open` starts listening on it.
+    socket: Option<tokio::net::TcpSocket>,
     target: SocketAddr,
     forwarder: Option<ServerTask>,
 }
 
+/// A socket bound to a free loopback port and not listening: connections to
+/// it are refused, and no one else can take the port while it is held.
+pub fn refusing_socket() -> (tokio::net::TcpSocket, SocketAddr) {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let address = socket.local_addr().unwrap();
+    (socket, address)
+}
+
 impl Gate {
     pub async fn closed_in_front_of(zendesk: &ZendeskStandIn) -> Self {
-        let probe = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let address = probe.local_addr().unwrap();
-        drop(probe);
+        let (socket, address) = refusing_socket();
         let target: SocketAddr = format!(
             "{}:{}",
             zendesk.url().host_str().unwrap(),
@@ -334,6 +344,7 @@ impl Gate {
         .unwrap();
         Self {
             address,
+            socket: Some(socket),
             target,
             forwarder: None,
         }
@@ -348,7 +359,8 @@ impl Gate {
     }
 
     pub async fn open(&mut self) {
-        let listener = TcpListener::bind(self.address).await.unwrap();
+        let socket = self.socket.take().expect("a gate opens once");
+        let listener = socket.listen(1024).unwrap();
         let target = self.target;
         self.forwarder = Some(ServerTask(tokio::spawn(async move {
             while let Ok((mut inbound, _)) = listener.accept().await {

@@ -208,9 +208,9 @@ async fn an_expired_interaction_fails_the_followup_without_showing_its_token() {
 
 #[tokio::test]
 async fn an_unreachable_discord_is_reported_without_the_interaction_token() {
-    // A port nobody listens on: the stand-in is started and dropped.
-    let url = standin::start().await.unwrap().url();
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    // A port nobody listens on, held (bound, not listening) for the test.
+    let (_held, address) = crate::desk::refusing_socket();
+    let url = url::Url::parse(&format!("http://{address}")).unwrap();
     let token = SecretString::from(TOKEN.to_owned());
     let rest = DiscordRest::new(&url, Some(&token), Some(APP)).unwrap();
     let error = rest.followup(INTERACTION, "hello", true).await.unwrap_err();

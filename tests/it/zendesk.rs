@@ -377,17 +377,19 @@ async fn a_timeout_where_nothing_was_created_is_uncertain_too() {
     assert!(zendesk.tickets().is_empty());
 }
 
-/// A port nothing listens on: bound, then released.
-async fn closed_port_url() -> url::Url {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    drop(listener);
-    url::Url::parse(&format!("http://{address}")).unwrap()
+/// A port nothing listens on, held (bound, never listening) for as long as
+/// the returned socket lives, so no one else can take it meanwhile.
+fn closed_port_url() -> (tokio::net::TcpSocket, url::Url) {
+    let (socket, address) = crate::desk::refusing_socket();
+    (
+        socket,
+        url::Url::parse(&format!("http://{address}")).unwrap(),
+    )
 }
 
 #[tokio::test]
 async fn a_refused_connection_is_transient_and_certainly_not_delivered() {
-    let base_url = closed_port_url().await;
+    let (_held, base_url) = closed_port_url();
     let auths = [
         ZendeskAuth::ApiToken {
             email: "ops@acme.org".into(),
