@@ -10,6 +10,8 @@ use std::net::SocketAddr;
 use std::path::Path;
 
 use secrecy::SecretString;
+
+use crate::credentials::SecretKey;
 use thiserror::Error;
 use url::Url;
 
@@ -17,6 +19,7 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://hallpass.db";
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_DISCORD_API_URL: &str = "https://discord.com";
 pub const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:8080";
+pub const DEFAULT_BURST_ALERT_RESETS: u32 = 10;
 
 /// Every key the program reads.
 pub const KEYS: &[&str] = &[
@@ -34,6 +37,8 @@ pub const KEYS: &[&str] = &[
     "ZENDESK_WEBHOOK_SECRET",
     "SMTP_URL",
     "HALLPASS_PUBLIC_URL",
+    "HALLPASS_SECRET_KEY",
+    "HALLPASS_BURST_ALERT_RESETS",
     "RUST_LOG",
 ];
 
@@ -69,6 +74,11 @@ pub struct Config {
     pub zendesk_webhook_secret: Option<SecretString>,
     pub smtp_url: Option<SecretString>,
     pub public_url: Url,
+    /// HALLPASS_SECRET_KEY: the key of the keyed hashes of one-time secrets.
+    pub secret_key: Option<SecretKey>,
+    /// HALLPASS_BURST_ALERT_RESETS: more resets than this by one educator in
+    /// ten minutes raise an alert (default 10).
+    pub burst_alert_resets: u32,
 }
 
 impl Config {
@@ -135,6 +145,27 @@ impl Config {
                 });
             }
         }
+        let secret_key = get("HALLPASS_SECRET_KEY")
+            .map(|v| {
+                // The value is never echoed: it is a secret even when malformed.
+                SecretKey::parse(&v).map_err(|e| ConfigError::Invalid {
+                    key: "HALLPASS_SECRET_KEY",
+                    reason: e.to_string(),
+                })
+            })
+            .transpose()?;
+        let burst_alert_resets = get("HALLPASS_BURST_ALERT_RESETS")
+            .map(|v| {
+                v.parse::<u32>()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or(ConfigError::Invalid {
+                        key: "HALLPASS_BURST_ALERT_RESETS",
+                        reason: format!("{v:?} is not a positive whole number"),
+                    })
+            })
+            .transpose()?
+            .unwrap_or(DEFAULT_BURST_ALERT_RESETS);
         Ok(Self {
             database_url: get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into()),
             listen,
@@ -150,6 +181,8 @@ impl Config {
             zendesk_webhook_secret: secret("ZENDESK_WEBHOOK_SECRET"),
             smtp_url: secret("SMTP_URL"),
             public_url: required_url("HALLPASS_PUBLIC_URL", DEFAULT_PUBLIC_URL)?,
+            secret_key,
+            burst_alert_resets,
         })
     }
 }
@@ -216,6 +249,8 @@ impl fmt::Debug for Config {
             .field("zendesk_webhook_secret", &set(&self.zendesk_webhook_secret))
             .field("smtp_url", &set(&self.smtp_url))
             .field("public_url", &self.public_url.as_str())
+            .field("secret_key", &set(&self.secret_key))
+            .field("burst_alert_resets", &self.burst_alert_resets)
             .finish()
     }
 }
@@ -240,6 +275,18 @@ mod tests {
         assert_eq!(config.discord_api_url.as_str(), "https://discord.com/");
         assert_eq!(config.public_url.as_str(), "http://127.0.0.1:8080/");
         assert!(config.discord_token.is_none() && config.zendesk_url.is_none());
+        assert!(config.secret_key.is_none());
+        assert_eq!(config.burst_alert_resets, 10);
+    }
+
+    #[test]
+    fn a_malformed_secret_key_is_refused_without_echoing_it() {
+        let err = Config::from_values(&values(&[("HALLPASS_SECRET_KEY", "hunter2-not-a-key")]))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(err.starts_with("HALLPASS_SECRET_KEY is invalid"), "{err}");
+        assert!(!err.contains("hunter2"), "{err}");
     }
 
     #[test]
@@ -254,6 +301,7 @@ mod tests {
             ("ZENDESK_API_TOKEN", "zd-api-token"),
             ("ZENDESK_WEBHOOK_SECRET", "zd-webhook-secret"),
             ("SMTP_URL", "smtp://mailer:mail-pass@smtp.example"),
+            ("HALLPASS_SECRET_KEY", &"5ec7e7".repeat(11)),
         ]))
         .unwrap();
         let dump = format!("{config:?}");
@@ -264,6 +312,7 @@ mod tests {
             "zd-api-token",
             "zd-webhook-secret",
             "mail-pass",
+            "5ec7e7",
         ] {
             assert!(!dump.contains(secret), "{secret} leaked in {dump}");
         }
@@ -277,6 +326,8 @@ mod tests {
             ("DISCORD_APPLICATION_ID", "my-app"),
             ("DISCORD_PUBLIC_KEY", "abc"),
             ("ZENDESK_URL", "not a url"),
+            ("HALLPASS_SECRET_KEY", "too-short"),
+            ("HALLPASS_BURST_ALERT_RESETS", "0"),
         ] {
             let err = Config::from_values(&values(&[(key, value)])).err().unwrap();
             assert!(err.to_string().starts_with(key), "{err}");

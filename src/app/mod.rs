@@ -12,7 +12,8 @@ use chrono::Duration;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use randomness::Randomness;
 
-use crate::credentials::{PasswordHasher, PasswordRules, TemporaryPasswordPolicy};
+use crate::commands::ChannelPoster;
+use crate::credentials::{PasswordHasher, PasswordRules, SecretKey, TemporaryPasswordPolicy};
 use crate::limits::Limits;
 use crate::mail::Mailer;
 use crate::store::Store;
@@ -23,8 +24,13 @@ pub struct Settings {
     pub temporary_password: TemporaryPasswordPolicy,
     /// How long a link code works (24 h).
     pub link_code_lifetime: Duration,
-    /// Self-service resets per chat account per day (3).
+    /// Self-service resets per chat account per day (3), temporary or by email.
     pub self_resets_per_day: u32,
+    /// Wrong `/link` codes per chat account per hour (5).
+    pub link_attempts_per_hour: u32,
+    /// One educator resetting more than this many passwords in ten minutes
+    /// raises a burst alert (10; HALLPASS_BURST_ALERT_RESETS).
+    pub burst_alert_resets: u32,
     pub password_rules: PasswordRules,
     /// Whether email resets can be sent (SMTP_URL is set).
     pub email_configured: bool,
@@ -43,6 +49,8 @@ impl Default for Settings {
             temporary_password: TemporaryPasswordPolicy::default(),
             link_code_lifetime: Duration::hours(24),
             self_resets_per_day: 3,
+            link_attempts_per_hour: 5,
+            burst_alert_resets: 10,
             password_rules: PasswordRules::default(),
             email_configured: false,
             reset_link_lifetime: Duration::hours(1),
@@ -64,6 +72,13 @@ pub struct App {
     /// The SMTP client for email reset links; `None` when SMTP_URL is unset,
     /// and email resets are refused with that reason.
     pub mailer: Option<Arc<Mailer>>,
+    /// The key link codes and reset tokens are hashed under. [`App::new`]
+    /// draws one for this process only; the binary's wiring replaces it with
+    /// HALLPASS_SECRET_KEY or the key file (`credentials::resolve_secret_key`).
+    pub secret_key: SecretKey,
+    /// Where burst alerts go (the Discord REST client when DISCORD_TOKEN is
+    /// set); `None`: they are only audited and logged.
+    pub alerts: Option<Arc<dyn ChannelPoster>>,
 }
 
 impl App {
@@ -76,6 +91,8 @@ impl App {
             limits: Arc::new(Limits::default()),
             settings: Arc::new(settings),
             mailer: None,
+            secret_key: SecretKey::generate(&mut rand::rngs::OsRng).0,
+            alerts: None,
         }
     }
 

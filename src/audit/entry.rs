@@ -36,6 +36,10 @@ pub enum Action {
     PromotionFail,
     /// An operator queued a failed promotion request again.
     PromotionRetry,
+    /// An operator set the tenant's audit channel.
+    TenantAuditChannel,
+    /// One educator reset more passwords in ten minutes than the alert threshold.
+    BurstAlert,
 }
 
 impl Action {
@@ -59,6 +63,8 @@ impl Action {
             Self::PromotionReject => "promotion.reject",
             Self::PromotionFail => "promotion.fail",
             Self::PromotionRetry => "promotion.retry",
+            Self::TenantAuditChannel => "tenant.audit_channel",
+            Self::BurstAlert => "password.burst_alert",
         }
     }
 }

@@ -48,6 +48,9 @@ pub enum Command {
     /// Manage Discord servers (guilds).
     #[command(subcommand)]
     Guild(GuildCommand),
+    /// Tenant settings.
+    #[command(subcommand)]
+    Tenant(TenantCommand),
     /// Link a Discord account to a directory user.
     Link(LinkArgs),
     /// Look at directory records.
@@ -136,6 +139,23 @@ pub enum GuildCommand {
     Bind {
         /// The server's id (Discord: Server Settings → Widget, or right-click → Copy Server ID).
         guild_id: String,
+        #[arg(long)]
+        tenant: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TenantCommand {
+    /// Set the Discord channel where the tenant's burst alerts go.
+    ///
+    /// When one educator resets more passwords in ten minutes than
+    /// HALLPASS_BURST_ALERT_RESETS (10 by default), `hallpass serve` posts one
+    /// message there (naming the educator and the count, never a password)
+    /// and writes it to the audit log. The bot needs to see the channel and
+    /// send messages in it.
+    SetAuditChannel {
+        /// The channel's id (right-click the channel → Copy Channel ID, with Developer Mode on).
+        channel_id: String,
         #[arg(long)]
         tenant: String,
     },

@@ -6,13 +6,17 @@ use anyhow::{Context, Result, anyhow, bail};
 use chrono::{DateTime, Utc};
 
 use super::output::{audit_line, user_card};
-use super::{AuditArgs, Cli, Command, GuildCommand, ImportCommand, LinkArgs, UserCommand};
+use super::{
+    AuditArgs, Cli, Command, GuildCommand, ImportCommand, LinkArgs, TenantCommand, UserCommand,
+};
 use crate::app::{App, Settings};
 use crate::audit::{Action, AuditActor, AuditEntry, AuditQuery, Origin};
 use crate::config::{Config, redact_url};
 use crate::console::{Console, interactive};
-use crate::credentials::{HashParams, PasswordHasher};
-use crate::directory::{DiscordGuildId, DiscordUserId, Login, Tenant, TenantName, UserId};
+use crate::credentials::{HashParams, PasswordHasher, SecretKey, resolve_secret_key};
+use crate::directory::{
+    DiscordChannelId, DiscordGuildId, DiscordUserId, Login, Tenant, TenantName, UserId,
+};
 use crate::discord::{DiscordRest, InteractionVerifier, command_definitions, gateway};
 use crate::mail::Mailer;
 use crate::roster::{ImportOptions, import_oneroster};
@@ -59,6 +63,9 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Guild(GuildCommand::Bind { guild_id, tenant }) => {
             guild_bind(&open(&config).await?, &guild_id, &tenant, now).await
         }
+        Command::Tenant(TenantCommand::SetAuditChannel { channel_id, tenant }) => {
+            set_audit_channel(&open(&config).await?, &channel_id, &tenant, now).await
+        }
         Command::Link(args) => link(&open(&config).await?, &args, now).await,
         Command::User(UserCommand::Show {
             login,
@@ -72,7 +79,8 @@ pub async fn run(cli: Cli) -> Result<()> {
             super::promotions::run(&store, command, now, config.zendesk_url.is_some()).await
         }
         Command::Console { tenant, login } => {
-            console(app(&config, open(&config).await?)?, &tenant, &login).await
+            let key = secret_key(&config)?;
+            console(app(&config, key, open(&config).await?)?, &tenant, &login).await
         }
         Command::Bench { json, postgres_url } => bench(json, &postgres_url).await,
     }
@@ -97,7 +105,8 @@ async fn demo() -> Result<()> {
 
 /// `hallpass serve`: the listener, and the gateway client when a token is set.
 async fn serve(config: &Config) -> Result<()> {
-    let app = app(config, open(config).await?)?;
+    let key = secret_key(config)?;
+    let mut app = app(config, key, open(config).await?)?;
     let discord = match (&config.discord_token, config.discord_application_id) {
         (None, None) => None,
         (token, id) => Some(Arc::new(
@@ -105,6 +114,9 @@ async fn serve(config: &Config) -> Result<()> {
                 .context("Failed to set up the Discord REST client")?,
         )),
     };
+    if let (Some(_), Some(rest)) = (&config.discord_token, &discord) {
+        app.alerts = Some(rest.clone());
+    }
     let verifier = match &config.discord_public_key {
         Some(key) => Some(Arc::new(
             InteractionVerifier::from_hex(key).context("DISCORD_PUBLIC_KEY is invalid")?,
@@ -167,8 +179,17 @@ async fn serve(config: &Config) -> Result<()> {
         .context("The HTTP listener failed")
 }
 
+/// The key one-time secrets are hashed under. Asked for before the database
+/// is opened, so a PostgreSQL server without HALLPASS_SECRET_KEY is refused
+/// with that one reason.
+fn secret_key(config: &Config) -> Result<SecretKey> {
+    let (key, source) = resolve_secret_key(config.secret_key.as_ref(), &config.database_url)?;
+    tracing::info!(from = %source, "link codes and reset tokens are hashed under the server key");
+    Ok(key)
+}
+
 /// The application core with production settings.
-fn app(config: &Config, store: Store) -> Result<App> {
+fn app(config: &Config, secret_key: SecretKey, store: Store) -> Result<App> {
     let hasher =
         PasswordHasher::new(HashParams::owasp()).context("Failed to set up password hashing")?;
     let mailer = config
@@ -181,9 +202,11 @@ fn app(config: &Config, store: Store) -> Result<App> {
         email_configured: mailer.is_some(),
         public_url: config.public_url.as_str().trim_end_matches('/').to_owned(),
         zendesk_configured: config.zendesk_url.is_some(),
+        burst_alert_resets: config.burst_alert_resets,
         ..Settings::default()
     };
     let mut app = App::new(store, hasher, settings);
+    app.secret_key = secret_key;
     if mailer.is_none() {
         tracing::info!("SMTP_URL is not set: email reset links are refused");
     }
@@ -243,6 +266,28 @@ async fn guild_bind(
         .bind_guild(guild, tenant.id, operator(&tenant, Action::GuildBind, now))
         .await?;
     println!("Discord server {guild} is bound to tenant {}.", tenant.name);
+    Ok(())
+}
+
+async fn set_audit_channel(
+    store: &Store,
+    channel_id: &str,
+    tenant_name: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let channel = DiscordChannelId::parse(channel_id)?;
+    let tenant = tenant(store, tenant_name).await?;
+    store
+        .set_audit_channel(
+            &tenant,
+            channel,
+            operator(&tenant, Action::TenantAuditChannel, now),
+        )
+        .await?;
+    println!(
+        "Burst alerts for tenant {} go to Discord channel {channel}.",
+        tenant.name
+    );
     Ok(())
 }
 

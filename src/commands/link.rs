@@ -1,8 +1,12 @@
 //! `/link-code user` issues a one-time code for someone the actor may edit (by
 //! DM to the actor); `/link code` lets that person link their chat account.
+//! A new code ends the person's previous one. Wrong codes are throttled per
+//! chat account (5 an hour by default, held in the database so the limit holds
+//! across instances), then answered with when to try again.
 
 use std::collections::BTreeMap;
 
+use chrono::{DateTime, Duration, Utc};
 use secrecy::SecretString;
 
 use crate::app::App;
@@ -14,6 +18,9 @@ use crate::store::{RedeemError, StoreError};
 
 use super::context::{Actor, origin, refuse, target_or_refuse, trouble};
 use super::reply::{Invocation, Reply, SecretDelivery};
+
+/// The durable quota of `/link` tries per chat account (wrong codes keep theirs).
+const LINK_ATTEMPT: &str = "link_attempt";
 
 pub async fn link_code(
     app: &App,
@@ -40,7 +47,13 @@ pub async fn link_code(
     let expires = now + app.settings.link_code_lifetime;
     if let Err(e) = app
         .store
-        .insert_link_code(&who, actor.user.id, code.hash().as_str(), now, expires)
+        .insert_link_code(
+            &who,
+            actor.user.id,
+            code.hash(&app.secret_key).as_str(),
+            now,
+            expires,
+        )
         .await
     {
         return trouble(e);
@@ -83,18 +96,43 @@ pub async fn link(
         discord_user_id: Some(account),
         label: format!("discord:{account}"),
     };
-    let entry = AuditEntry::new(
-        Some(tenant.id),
-        app.now(),
-        actor,
-        Action::ChatLink,
-        origin(inv),
-    );
-    match app
+    let now = app.now();
+    let entry = AuditEntry::new(Some(tenant.id), now, actor, Action::ChatLink, origin(inv));
+    // Every attempt takes a try from the hour's budget first (so simultaneous
+    // guesses on several instances cannot overrun it); only a wrong code keeps it.
+    let attempt = match app
         .store
-        .redeem_link_code(tenant.id, code.hash().as_str(), account, entry.clone())
+        .take_quota(
+            tenant.id,
+            &format!("discord:{account}"),
+            LINK_ATTEMPT,
+            app.settings.link_attempts_per_hour,
+            Duration::hours(1),
+            now,
+        )
         .await
     {
+        Ok(decision) => match decision.taken {
+            Some(id) => id,
+            None => return too_many(app, &entry, decision.retry_at).await,
+        },
+        Err(e) => return trouble(e),
+    };
+    let redeemed = app
+        .store
+        .redeem_link_code(
+            tenant.id,
+            code.hash(&app.secret_key).as_str(),
+            account,
+            entry.clone(),
+        )
+        .await;
+    if !matches!(redeemed, Err(RedeemError::Invalid))
+        && let Err(e) = app.store.refund_quota(&attempt).await
+    {
+        tracing::error!(error = %e, "could not give back a /link attempt");
+    }
+    match redeemed {
         Ok(user) => Reply::private(format!(
             "You're linked: this Discord account is now {} ({}). Try /reset-password to set your password.",
             user.display_name(),
@@ -112,4 +150,22 @@ pub async fn link(
         ),
         Err(RedeemError::Store(e)) => trouble(e),
     }
+}
+
+/// The answer once a chat account has typed too many wrong codes this hour.
+async fn too_many(app: &App, entry: &AuditEntry, retry_at: Option<DateTime<Utc>>) -> Reply {
+    let at = retry_at
+        .map(|t| format!("at {}", t.format("%H:%M UTC")))
+        .unwrap_or_else(|| "in an hour".to_owned());
+    let reason = format!(
+        "Too many wrong link codes from this Discord account. Try again {at}, or ask an admin to link you."
+    );
+    if let Err(e) = app
+        .store
+        .append_audit(&entry.clone().refused(reason.clone()))
+        .await
+    {
+        tracing::error!(error = %e, "failed to audit a throttled /link");
+    }
+    Reply::private(reason)
 }

@@ -5,6 +5,7 @@
 
 mod audit_log;
 mod autocomplete;
+mod burst;
 mod context;
 mod delivery;
 mod edit_user;
@@ -15,6 +16,7 @@ mod reset_email;
 mod reset_password;
 mod whois;
 
+pub use burst::{BURST_WINDOW_MINUTES, ChannelPoster};
 pub use delivery::{Courier, DeliveryError, Route, deliver};
 pub use promote_request::{MAX_REASON_CHARS, PromotionReason};
 pub use reply::{

@@ -2,6 +2,9 @@
 //! that is an email address, once the actor confirms the person can open that
 //! mailbox (a modal asks). Only the token's hash is stored; the link itself
 //! exists only in the one message sent, never in a reply, a log or the audit.
+//! A link you ask for yourself counts against the self-service quota (given
+//! back if the mail cannot be sent); a sent link ends the person's earlier
+//! links and a pending temporary password.
 
 use std::collections::BTreeMap;
 
@@ -10,13 +13,16 @@ use secrecy::SecretString;
 use serde_json::json;
 
 use crate::app::App;
-use crate::audit::Action;
+use crate::audit::{Action, AuditEntry};
+use crate::credentials::TokenHash;
 use crate::directory::{User, UserId};
 use crate::mail::OutgoingEmail;
 use crate::policy::{Subject, can_reset_password};
 
+use super::burst;
 use super::context::{Actor, refuse, target_or_refuse, trouble};
 use super::reply::{Invocation, Modal, Reply, TextInput};
+use super::reset_password::take_self_reset;
 
 const MODAL_PREFIX: &str = "reset-email";
 const CONFIRM_FIELD: &str = "confirm";
@@ -136,13 +142,31 @@ async fn send_link(app: &App, actor: &Actor, inv: &Invocation, who: &User) -> Re
     let now = app.now();
     let lifetime = app.settings.reset_link_lifetime;
     let expires = now + lifetime;
+    // Asking for your own link is a self-service reset: it counts against the
+    // daily quota, and is given back if no mail goes out.
+    let quota = if who.id == actor.user.id {
+        match take_self_reset(app, actor, inv, now).await {
+            Ok(taken) => Some(taken),
+            Err(refused) => return refused,
+        }
+    } else {
+        None
+    };
+    let refund = || async {
+        if let Some((id, _)) = &quota
+            && let Err(e) = app.store.refund_quota(id).await
+        {
+            tracing::error!(error = %e, "could not give back a self-service reset");
+        }
+    };
     let token = app.random.reset_token();
-    let hash = token.token_hash();
+    let hash = token.token_hash(&app.secret_key);
     if let Err(e) = app
         .store
         .insert_reset_token(who, actor.user.id, &hash, now, expires)
         .await
     {
+        refund().await;
         return trouble(e);
     }
     let link = format!(
@@ -150,7 +174,50 @@ async fn send_link(app: &App, actor: &Actor, inv: &Invocation, who: &User) -> Re
         app.settings.public_url.trim_end_matches('/'),
         token.expose_secret()
     );
-    let email = OutgoingEmail {
+    let email = reset_email(actor, who, &link, expires, lifetime);
+    let entry = actor
+        .audit(app, inv, Action::PasswordReset)
+        .target(who.id, who.display_name());
+    if let Err(error) = mailer.send(&email).await {
+        tracing::warn!(%error, "a reset link could not be sent");
+        refund().await;
+        return unsent(app, who, &hash, entry, &error.to_string()).await;
+    }
+    let mut after = json!({ "method": "email" });
+    match app.store.end_secrets_before_link(who.id, &hash, now).await {
+        Ok((links, temporary)) => {
+            after["ended_reset_links"] = json!(links);
+            after["ended_temporary_password"] = json!(temporary);
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "could not end the secrets issued before a reset link")
+        }
+    }
+    let mut sent = entry;
+    sent.after = Some(after);
+    if let Err(e) = app.store.append_audit(&sent).await {
+        tracing::error!(error = %e, "failed to audit a sent reset link");
+    }
+    burst::after_reset(app, actor).await;
+    let left = quota
+        .map(|(_, left)| format!(" Self-service resets left today: {left}."))
+        .unwrap_or_default();
+    Reply::private(format!(
+        "I've emailed a reset link to {} (expires in {}). It works once; {}'s password stays as it is until they use it.{left}",
+        masked(&who.login.to_string()),
+        in_words(lifetime),
+        who.display_name()
+    ))
+}
+
+fn reset_email(
+    actor: &Actor,
+    who: &User,
+    link: &str,
+    expires: chrono::DateTime<chrono::Utc>,
+    lifetime: Duration,
+) -> OutgoingEmail {
+    OutgoingEmail {
         to: who.login.to_string(),
         subject: "Reset your hallpass password".to_owned(),
         body: SecretString::from(format!(
@@ -167,36 +234,24 @@ async fn send_link(app: &App, actor: &Actor, inv: &Invocation, who: &User) -> Re
             at = expires.format("%Y-%m-%d %H:%M UTC"),
             span = in_words(lifetime),
         )),
-    };
-    let entry = actor
-        .audit(app, inv, Action::PasswordReset)
-        .target(who.id, who.display_name());
-    if let Err(error) = mailer.send(&email).await {
-        tracing::warn!(%error, "a reset link could not be sent");
-        let withdrawn = app.store.delete_reset_token(&hash).await;
-        if let Err(e) = &withdrawn {
-            tracing::error!(error = %e, "failed to withdraw an unsent reset token");
-        }
-        let mut failed = entry.failed(format!("the mail server did not take the message: {error}"));
-        failed.after = Some(json!({ "method": "email" }));
-        if let Err(e) = app.store.append_audit(&failed).await {
-            tracing::error!(error = %e, "failed to audit an unsent reset link");
-        }
-        return Reply::private(format!(
-            "I couldn't send the reset link to {}: the mail server refused it or didn't answer. No link was issued and the password is unchanged. Try again later, or use a temporary password.",
-            masked(&who.login.to_string())
-        ));
     }
-    let mut sent = entry;
-    sent.after = Some(json!({ "method": "email" }));
-    if let Err(e) = app.store.append_audit(&sent).await {
-        tracing::error!(error = %e, "failed to audit a sent reset link");
+}
+
+/// The mail server did not take the message: the link is withdrawn, the
+/// failure audited, and the actor told nothing was issued.
+async fn unsent(app: &App, who: &User, hash: &TokenHash, entry: AuditEntry, error: &str) -> Reply {
+    let withdrawn = app.store.delete_reset_token(hash).await;
+    if let Err(e) = &withdrawn {
+        tracing::error!(error = %e, "failed to withdraw an unsent reset token");
+    }
+    let mut failed = entry.failed(format!("the mail server did not take the message: {error}"));
+    failed.after = Some(json!({ "method": "email" }));
+    if let Err(e) = app.store.append_audit(&failed).await {
+        tracing::error!(error = %e, "failed to audit an unsent reset link");
     }
     Reply::private(format!(
-        "I've emailed a reset link to {} (expires in {}). It works once; {}'s password stays as it is until they use it.",
-        masked(&who.login.to_string()),
-        in_words(lifetime),
-        who.display_name()
+        "I couldn't send the reset link to {}: the mail server refused it or didn't answer. No link was issued and the password is unchanged. Try again later, or use a temporary password.",
+        masked(&who.login.to_string())
     ))
 }
 

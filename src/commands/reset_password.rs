@@ -13,6 +13,7 @@ use crate::audit::Action;
 use crate::directory::User;
 use crate::policy::{Subject, can_reset_password};
 
+use super::burst;
 use super::context::{Actor, refuse, target_or_refuse, trouble};
 use super::reply::{Invocation, Reply, SecretDelivery, Undo};
 use super::reset_email;
@@ -76,46 +77,14 @@ pub async fn reset_password(
     }
     let now = app.now();
     let yourself = who.id == actor.user.id;
-    let mut quota_use = None;
-    let mut remaining = 0;
-    if yourself {
-        let limit = app.settings.self_resets_per_day;
-        let subject = format!("user:{}", who.id);
-        match app
-            .store
-            .take_quota(
-                actor.tenant.id,
-                &subject,
-                SELF_RESET,
-                limit,
-                Duration::hours(24),
-                now,
-            )
-            .await
-        {
-            Ok(decision) if decision.taken.is_some() => {
-                quota_use = decision.taken;
-                remaining = decision.remaining;
-            }
-            Ok(decision) => {
-                let reason = format!(
-                    "You've used all {limit} self-service password resets for today. You can reset again {}, or ask a teacher or an admin to reset it for you.",
-                    when(decision.retry_at, now)
-                );
-                return refuse(
-                    app,
-                    actor,
-                    inv,
-                    Action::PasswordReset,
-                    Some(&who),
-                    "",
-                    reason,
-                )
-                .await;
-            }
-            Err(e) => return trouble(e),
+    let (quota_use, remaining) = if yourself {
+        match take_self_reset(app, actor, inv, now).await {
+            Ok((id, remaining)) => (Some(id), remaining),
+            Err(refused) => return refused,
         }
-    }
+    } else {
+        (None, 0)
+    };
     match set_temporary(app, actor, inv, &who, now).await {
         Ok((password, previous, expires)) => {
             let content = if yourself {
@@ -136,6 +105,7 @@ pub async fn reset_password(
                 password.expose_secret(),
                 expires.format("%Y-%m-%d %H:%M UTC")
             ));
+            burst::after_reset(app, actor).await;
             let undo = Undo::Password {
                 user: Box::new(who),
                 previous,
@@ -177,10 +147,61 @@ async fn set_temporary(
     app.store
         .set_password(who, hash.as_str(), true, Some(expires), audit)
         .await?;
+    // A new reset ends the email links sent before it. In a transaction of its
+    // own, after the password is set: at worst (the database fails between the
+    // two) an old link lives out its hour, as it did before.
+    if let Err(e) = app.store.end_reset_links(who.id, now).await {
+        tracing::error!(error = %e, user = %who.id, "could not end earlier reset links");
+    }
     Ok((password, previous, expires))
 }
 
-fn when(at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> String {
+/// Takes one of the actor's self-service resets (temporary or by email):
+/// `Ok((use, left))`, or the refusal, audited, saying when they can again.
+pub(super) async fn take_self_reset(
+    app: &App,
+    actor: &Actor,
+    inv: &Invocation,
+    now: DateTime<Utc>,
+) -> Result<(String, u32), Reply> {
+    let limit = app.settings.self_resets_per_day;
+    let subject = format!("user:{}", actor.user.id);
+    let decision = app
+        .store
+        .take_quota(
+            actor.tenant.id,
+            &subject,
+            SELF_RESET,
+            limit,
+            Duration::hours(24),
+            now,
+        )
+        .await
+        .map_err(trouble)?;
+    match decision.taken {
+        Some(id) => Ok((id, decision.remaining)),
+        None => {
+            let reason = format!(
+                "You've used all {limit} self-service password resets for today. You can reset again {}, or ask a teacher or an admin to reset it for you.",
+                when(decision.retry_at, now)
+            );
+            let who = actor.user.clone();
+            Err(refuse(
+                app,
+                actor,
+                inv,
+                Action::PasswordReset,
+                Some(&who),
+                "",
+                reason,
+            )
+            .await)
+        }
+    }
+}
+
+/// "at 09:00 UTC (in 23 h 59 min)", or "shortly".
+pub(super) fn when(at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> String {
     match at {
         Some(at) if at > now => {
             let hours = (at - now).num_minutes().div_euclid(60);

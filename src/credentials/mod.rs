@@ -1,5 +1,6 @@
 //! Password handling: argon2id hashing on the blocking pool, temporary
-//! passphrases, the rules for passwords people choose, and one-time tokens.
+//! passphrases, the rules for passwords people choose, one-time tokens and the
+//! server key they are hashed under.
 //!
 //! The promise this module keeps as a whole: a password, token or code exists
 //! in plain form only inside a `SecretString` (or a type that wraps one and
@@ -8,12 +9,16 @@
 
 mod error;
 mod hashing;
+mod key_file;
+mod secret_key;
 mod strength;
 mod temporary;
 mod tokens;
 
 pub use error::CredentialError;
 pub use hashing::{HashParams, PasswordHash, PasswordHasher};
+pub use key_file::{KeyError, KeySource, resolve_secret_key};
+pub use secret_key::{InvalidSecretKey, KEY_BYTES, SecretKey};
 pub use strength::{PasswordRules, WeakPassword};
 pub use temporary::{
     TemporaryPasswordPolicy, generate_temporary_password, temporary_password_entropy_bits,

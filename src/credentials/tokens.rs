@@ -3,10 +3,12 @@
 //!
 //! The promises this file keeps:
 //!
-//! * The database stores only a [`TokenHash`], the hex SHA-256 of the secret; a
-//!   single fast hash is enough because the secrets are random, not chosen by
-//!   people. The plain value leaves a token or code only through its
-//!   `expose_secret`, for the one message that delivers it.
+//! * The database stores only a [`TokenHash`], the hex HMAC-SHA256 of the
+//!   secret under the server's [`SecretKey`] (kept outside the database, so a
+//!   copied database does not let anyone guess codes offline); a single fast
+//!   hash is enough because the secrets are random, not chosen by people. The
+//!   plain value leaves a token or code only through its `expose_secret`, for
+//!   the one message that delivers it.
 //! * Comparing a presented secret with a stored hash takes the same time
 //!   whether they match or not.
 //! * A reset-link token carries 256 bits; a link code at least 40.
@@ -19,10 +21,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::{CryptoRng, Rng, RngCore};
 use secrecy::zeroize::Zeroizing;
 use secrecy::{ExposeSecret, SecretString};
-use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::CredentialError;
+use super::secret_key::{SecretKey, SecretKind};
 
 const TOKEN_BYTES: usize = 32;
 /// 32 bytes in unpadded base64.
@@ -34,18 +36,15 @@ const LINK_ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
 const LINK_CODE_CHARS: usize = 9;
 const LINK_GROUP: usize = 3;
 
-/// The SHA-256 of a one-time secret, as 64 lower-case hex digits: what the database stores.
+/// The keyed hash (HMAC-SHA256) of a one-time secret, as 64 lower-case hex
+/// digits: what the database stores.
 #[derive(Clone)]
 pub struct TokenHash(String);
 
 impl TokenHash {
-    /// The hash of the concatenation of `parts`.
-    fn of<'a>(parts: impl IntoIterator<Item = &'a str>) -> Self {
-        let mut hasher = Sha256::new();
-        for part in parts {
-            hasher.update(part.as_bytes());
-        }
-        Self(hex::encode(hasher.finalize()))
+    /// The hash of the concatenation of `parts` under `key`.
+    fn of<'a>(key: &SecretKey, kind: SecretKind, parts: impl IntoIterator<Item = &'a str>) -> Self {
+        Self(key.hash(kind, parts))
     }
 
     /// Reads a stored hash back.
@@ -114,13 +113,13 @@ impl OneTimeToken {
     }
 
     /// What the database stores (and looks the token up by).
-    pub fn token_hash(&self) -> TokenHash {
-        TokenHash::of([self.0.expose_secret()])
+    pub fn token_hash(&self, key: &SecretKey) -> TokenHash {
+        TokenHash::of(key, SecretKind::ResetToken, [self.0.expose_secret()])
     }
 
     /// Whether this token is the one `stored` was made from, in constant time.
-    pub fn matches(&self, stored: &TokenHash) -> bool {
-        self.token_hash().matches(stored)
+    pub fn matches(&self, key: &SecretKey, stored: &TokenHash) -> bool {
+        self.token_hash(key).matches(stored)
     }
 }
 
@@ -188,13 +187,13 @@ impl LinkCode {
 
     /// What the database stores. Made from the symbols alone, without the
     /// dashes, so a change to how codes are grouped on screen breaks no stored code.
-    pub fn hash(&self) -> TokenHash {
-        TokenHash::of(self.0.expose_secret().split('-'))
+    pub fn hash(&self, key: &SecretKey) -> TokenHash {
+        TokenHash::of(key, SecretKind::LinkCode, self.0.expose_secret().split('-'))
     }
 
     /// Whether this code is the one `stored` was made from, in constant time.
-    pub fn matches(&self, stored: &TokenHash) -> bool {
-        self.hash().matches(stored)
+    pub fn matches(&self, key: &SecretKey, stored: &TokenHash) -> bool {
+        self.hash(key).matches(stored)
     }
 
     /// The entropy of one link code in bits.
@@ -219,6 +218,16 @@ mod tests {
 
     use super::*;
 
+    const HEX_KEY: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+
+    fn key() -> SecretKey {
+        SecretKey::parse(HEX_KEY).unwrap()
+    }
+
+    fn other_key() -> SecretKey {
+        SecretKey::parse(&"ab".repeat(32)).unwrap()
+    }
+
     #[test]
     fn a_reset_token_is_32_random_bytes_in_url_safe_base64() {
         let token = OneTimeToken::generate(&mut OsRng);
@@ -239,11 +248,17 @@ mod tests {
     }
 
     #[test]
-    fn a_token_hash_is_the_hex_sha256_of_the_token() {
-        // Expected value from `printf %s AAAA…A (43 times) | sha256sum`.
+    fn a_token_hash_is_the_hex_hmac_sha256_of_the_token_under_the_server_key() {
+        // Expected value from `printf 'hallpass reset token v1\nAAAA…A' (43 A) |
+        // openssl dgst -sha256 -mac HMAC -macopt hexkey:000102…1f`.
         let token = OneTimeToken::parse(&"A".repeat(43)).unwrap();
         assert_eq!(
-            token.token_hash().as_str(),
+            token.token_hash(&key()).as_str(),
+            "f93007928ce3bdcd222a9e26e2800a258e9990d679d7c759e1457a016819ed3f"
+        );
+        // Not the plain SHA-256 of the token, which a copied database would reveal.
+        assert_ne!(
+            token.token_hash(&key()).as_str(),
             "0f007385b6f9d4b7eeb2748605afe1a984a0a3bfa3f014d09e2a784ce9e5cd1a"
         );
     }
@@ -251,11 +266,12 @@ mod tests {
     #[test]
     fn a_token_coming_back_in_a_link_matches_the_stored_hash_and_no_other() {
         let issued = OneTimeToken::generate(&mut OsRng);
-        let stored = TokenHash::parse(issued.token_hash().as_str()).unwrap();
+        let stored = TokenHash::parse(issued.token_hash(&key()).as_str()).unwrap();
         let presented = OneTimeToken::parse(issued.expose_secret()).unwrap();
-        assert!(presented.matches(&stored));
+        assert!(presented.matches(&key(), &stored));
         let other = OneTimeToken::generate(&mut OsRng);
-        assert!(!other.matches(&stored));
+        assert!(!other.matches(&key(), &stored));
+        assert!(!presented.matches(&other_key(), &stored), "another key");
     }
 
     #[test]
@@ -341,7 +357,7 @@ mod tests {
     #[test]
     fn a_typed_code_is_accepted_in_any_case_with_or_without_dashes() {
         let issued = LinkCode::generate(&mut OsRng);
-        let stored = issued.hash();
+        let stored = issued.hash(&key());
         let shown = issued.expose_secret();
         for typed in [
             shown.to_owned(),
@@ -352,24 +368,37 @@ mod tests {
         ] {
             let code = LinkCode::normalize(&typed).unwrap();
             assert_eq!(code.expose_secret(), shown, "typed {typed:?}");
-            assert!(code.matches(&stored), "typed {typed:?}");
+            assert!(code.matches(&key(), &stored), "typed {typed:?}");
         }
     }
 
     #[test]
-    fn a_link_code_hash_is_the_hex_sha256_of_its_symbols_without_dashes() {
-        // Expected value from `printf %s ABCDEFGHJ | sha256sum`.
+    fn a_link_code_hash_is_the_hex_hmac_sha256_of_its_symbols_without_dashes() {
+        // Expected value from `printf 'hallpass link code v1\nABCDEFGHJ' |
+        // openssl dgst -sha256 -mac HMAC -macopt hexkey:000102…1f`.
         let code = LinkCode::normalize("abc-def-ghj").unwrap();
         assert_eq!(
-            code.hash().as_str(),
-            "a79f6c78bd6996b2f806d2e9ba7ad557a75d6daf28c1988d758cfa13c85e8a68"
+            code.hash(&key()).as_str(),
+            "1d14f759f962fbfcf6737e6de60e248ee08974b5a20801dad4510298e7fb439e"
         );
     }
 
     #[test]
+    fn a_code_hashed_under_one_key_does_not_match_under_another() {
+        let code = LinkCode::normalize("ABC-DEF-GHJ").unwrap();
+        let stored = code.hash(&key());
+        assert!(code.matches(&key(), &stored));
+        assert!(!code.matches(&other_key(), &stored));
+    }
+
+    #[test]
     fn a_different_code_does_not_match() {
-        let stored = LinkCode::normalize("ABC-DEF-GHJ").unwrap().hash();
-        assert!(!LinkCode::normalize("ABC-DEF-GHK").unwrap().matches(&stored));
+        let stored = LinkCode::normalize("ABC-DEF-GHJ").unwrap().hash(&key());
+        assert!(
+            !LinkCode::normalize("ABC-DEF-GHK")
+                .unwrap()
+                .matches(&key(), &stored)
+        );
     }
 
     #[test]
@@ -404,7 +433,7 @@ mod tests {
     fn debug_shows_nothing_of_a_secret_or_its_hash() {
         let token = OneTimeToken::generate(&mut OsRng);
         let code = LinkCode::generate(&mut OsRng);
-        let hash = token.token_hash();
+        let hash = token.token_hash(&key());
         for (debug, secret) in [
             (format!("{token:?}"), token.expose_secret().to_owned()),
             (format!("{code:?}"), code.expose_secret().to_owned()),

@@ -142,6 +142,11 @@ snowflake!(
     DiscordGuildId,
     "server"
 );
+snowflake!(
+    /// A Discord channel (a tenant's audit channel).
+    DiscordChannelId,
+    "channel"
+);
 
 #[cfg(test)]
 mod tests {

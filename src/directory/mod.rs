@@ -12,7 +12,10 @@ mod tenant;
 mod user;
 
 pub use grade::Grade;
-pub use ids::{DiscordGuildId, DiscordUserId, DistrictId, PromotionId, SchoolId, TenantId, UserId};
+pub use ids::{
+    DiscordChannelId, DiscordGuildId, DiscordUserId, DistrictId, PromotionId, SchoolId, TenantId,
+    UserId,
+};
 pub use login::Login;
 pub use name::{PersonName, Title};
 pub use role::Role;

@@ -1,6 +1,6 @@
-//! Discord's REST API as the bot uses it: direct messages, the edits and
-//! follow-ups of an interaction's answer, and the bulk overwrite of the slash
-//! commands.
+//! Discord's REST API as the bot uses it: direct messages, messages in a
+//! tenant's audit channel, the edits and follow-ups of an interaction's answer,
+//! and the bulk overwrite of the slash commands.
 //!
 //! Promise: the bot token, interaction tokens and message contents (which may
 //! hold a temporary password or a link code) never reach `Debug`, logs or error
@@ -225,6 +225,23 @@ impl DiscordRest {
             route: Route::ChannelMessages {
                 channel_id: channel.id,
             },
+            body: &message(content, None),
+        })
+        .await?;
+        Ok(())
+    }
+
+    /// Posts `content` in a server channel (a tenant's audit channel).
+    #[tracing::instrument(skip(self, content))]
+    pub async fn post_message(&self, channel: u64, content: &str) -> Result<(), RestError> {
+        self.require_token("posting in a channel")?;
+        let channel_id = NonZeroU64::new(channel)
+            .map(ChannelId::from)
+            .ok_or(RestError::InvalidId("the channel"))?;
+        self.send(Call {
+            label: "POST /channels/{channel.id}/messages",
+            method: Method::POST,
+            route: Route::ChannelMessages { channel_id },
             body: &message(content, None),
         })
         .await?;

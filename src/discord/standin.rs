@@ -3,7 +3,7 @@
 //! `/api/v10` for exactly the routes the bot calls.
 //!
 //! Promise: it speaks Discord's documented wire format for those routes (DM
-//! channel and message objects, snowflakes as strings, the command list of a
+//! channel and message objects, server text channel messages, snowflakes as strings, the command list of a
 //! bulk overwrite, Discord's error bodies), checks what Discord checks that the
 //! bot could get wrong (a `Bot` token on bot routes, valid JSON, a known
 //! channel, 1 to 2,000 characters of content), records every request it gets,
@@ -69,6 +69,8 @@ struct Standin {
     dms: Vec<(u64, String)>,
     /// DM channel id -> recipient.
     dm_channels: BTreeMap<u64, u64>,
+    /// Server text channels the bot may post in -> the messages posted there.
+    channels: BTreeMap<u64, Vec<String>>,
     fail_dms: Option<u64>,
     fail_followups: bool,
     rate_limited: u32,
@@ -128,6 +130,20 @@ impl DiscordStandIn {
     /// Every direct message delivered so far: (recipient's user id, content).
     pub fn dms(&self) -> Vec<(u64, String)> {
         lock(&self.state).dms.clone()
+    }
+
+    /// Makes `channel` a server text channel the bot can post in (an audit channel).
+    pub fn add_text_channel(&self, channel: u64) {
+        lock(&self.state).channels.entry(channel).or_default();
+    }
+
+    /// The contents posted in a server text channel so far, oldest first.
+    pub fn channel_messages(&self, channel: u64) -> Vec<String> {
+        lock(&self.state)
+            .channels
+            .get(&channel)
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// The commands registered by the last bulk overwrite, globally (`None`)
@@ -397,12 +413,19 @@ fn message_object(state: &mut Standin, channel: u64, content: &str, body: &Value
     })
 }
 
-/// `POST /channels/{channel.id}/messages`, to a DM channel opened before.
+/// `POST /channels/{channel.id}/messages`, to a DM channel opened before or
+/// to a server text channel the test added.
 fn create_message(state: &mut Standin, channel: &str, body: &Value) -> Answer {
-    let Some((channel, recipient)) = channel
-        .parse::<u64>()
-        .ok()
-        .and_then(|c| state.dm_channels.get(&c).map(|r| (c, *r)))
+    let id = channel.parse::<u64>().ok();
+    if let Some(id) = id.filter(|id| state.channels.contains_key(id)) {
+        let text = match content(body) {
+            Ok(text) => text,
+            Err(answer) => return answer,
+        };
+        state.channels.entry(id).or_default().push(text.clone());
+        return Answer::ok(message_object(state, id, &text, body));
+    }
+    let Some((channel, recipient)) = id.and_then(|c| state.dm_channels.get(&c).map(|r| (c, *r)))
     else {
         return Answer::error(StatusCode::NOT_FOUND, 10003, "Unknown Channel");
     };

@@ -105,7 +105,8 @@ impl Store {
         Ok(())
     }
 
-    /// Stores the hash of a new link code for `user`.
+    /// Stores the hash of a new link code for `user`, ending the codes issued
+    /// for them before (one outstanding code per person), in one transaction.
     pub async fn insert_link_code(
         &self,
         user: &User,
@@ -114,6 +115,12 @@ impl Store {
         issued_at: DateTime<Utc>,
         expires_at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query("UPDATE link_codes SET used_at = $1 WHERE user_id = $2 AND used_at IS NULL")
+            .bind(time::encode(issued_at))
+            .bind(user.id.to_string())
+            .execute(&mut *tx)
+            .await?;
         sqlx::query(
             "INSERT INTO link_codes (code_hash, tenant_id, user_id, issued_by, issued_at, expires_at) \
              VALUES ($1, $2, $3, $4, $5, $6)",
@@ -124,8 +131,9 @@ impl Store {
         .bind(issued_by.to_string())
         .bind(time::encode(issued_at))
         .bind(time::encode(expires_at))
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
         Ok(())
     }
 

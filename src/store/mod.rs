@@ -11,6 +11,7 @@
 //!   on and fails with [`StoreError::Conflict`] if someone changed it since;
 //! * nothing here returns a password hash except [`Store::password_hash`].
 
+mod alerts;
 mod audit;
 mod bot;
 mod credentials;

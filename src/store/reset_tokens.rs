@@ -1,8 +1,17 @@
-//! Email reset links: only the SHA-256 of each token is stored. A token works
-//! once, until it expires; using it sets the new password and audits it in the
-//! same transaction, so two simultaneous submits cannot both succeed.
+//! Email reset links: only the keyed hash (HMAC-SHA256) of each token is
+//! stored. A token works once, until it expires; using it sets the new password
+//! and audits it in the same transaction, so two simultaneous submits cannot
+//! both succeed.
+//!
+//! Outstanding secrets are ended, not left to expire: a new reset of any kind
+//! ends the user's earlier links ([`Store::end_reset_links`],
+//! [`Store::end_secrets_before_link`]), a new link also ends a pending
+//! temporary password, and a login change ends the links sent to the old
+//! address (`end_links_of` inside the user update). An ended link is marked
+//! used, so it gets the same answer as a used one.
 
 use chrono::{DateTime, Utc};
+use sqlx::AnyConnection;
 use sqlx::Row;
 
 use super::credentials::write_password;
@@ -118,4 +127,59 @@ impl Store {
         tx.commit().await.map_err(StoreError::from)?;
         Ok(())
     }
+
+    /// Ends every outstanding reset link of `user` at `now` (a temporary
+    /// password was just set); answers how many there were.
+    #[tracing::instrument(skip(self))]
+    pub async fn end_reset_links(
+        &self,
+        user: UserId,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        end_links_of(&mut conn, user, now, None).await
+    }
+
+    /// After a new reset link was sent: ends the user's other outstanding
+    /// links and expires a pending temporary password, in one transaction.
+    /// Answers (links ended, whether a temporary password was expired).
+    #[tracing::instrument(skip(self, keep))]
+    pub async fn end_secrets_before_link(
+        &self,
+        user: UserId,
+        keep: &TokenHash,
+        now: DateTime<Utc>,
+    ) -> Result<(u64, bool), StoreError> {
+        let mut tx = self.begin_write().await?;
+        let links = end_links_of(&mut tx, user, now, Some(keep)).await?;
+        // A temporary password is the one kind with an expiry (chosen ones have none).
+        let expired = sqlx::query(
+            "UPDATE credentials SET expires_at = $1 WHERE user_id = $2              AND expires_at IS NOT NULL AND expires_at > $1",
+        )
+        .bind(time::encode(now))
+        .bind(user.to_string())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok((links, expired.rows_affected() > 0))
+    }
+}
+
+/// Marks every unused link of `user` (but `keep`) used at `now`, inside the
+/// caller's connection or transaction.
+pub(super) async fn end_links_of(
+    conn: &mut AnyConnection,
+    user: UserId,
+    now: DateTime<Utc>,
+    keep: Option<&TokenHash>,
+) -> Result<u64, StoreError> {
+    let ended = sqlx::query(
+        "UPDATE reset_tokens SET used_at = $1 WHERE user_id = $2 AND used_at IS NULL          AND token_hash <> $3",
+    )
+    .bind(time::encode(now))
+    .bind(user.to_string())
+    .bind(keep.map(|k| k.as_str().to_owned()).unwrap_or_default())
+    .execute(&mut *conn)
+    .await?;
+    Ok(ended.rows_affected())
 }

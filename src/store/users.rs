@@ -416,7 +416,14 @@ pub(crate) async fn write_user_row(
             Err(StoreError::LoginTaken(after.login.to_string()))
         }
         Err(e) => Err(e.into()),
-        Ok(r) => Ok(r.rows_affected() > 0),
+        Ok(r) if r.rows_affected() == 0 => Ok(false),
+        Ok(_) => {
+            // Reset links went to the old address: a new login ends them.
+            if before.login != after.login {
+                super::reset_tokens::end_links_of(conn, before.id, after.updated_at, None).await?;
+            }
+            Ok(true)
+        }
     }
 }
 

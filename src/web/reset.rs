@@ -82,7 +82,12 @@ pub async fn submit(
     );
     match app
         .store
-        .use_reset_token(&token.token_hash(), &user, hash.as_str(), audit)
+        .use_reset_token(
+            &token.token_hash(&app.secret_key),
+            &user,
+            hash.as_str(),
+            audit,
+        )
         .await
     {
         Ok(()) => page(
@@ -105,7 +110,7 @@ async fn holder(
     match state
         .app
         .store
-        .reset_token_user(&token.token_hash(), state.app.now())
+        .reset_token_user(&token.token_hash(&state.app.secret_key), state.app.now())
         .await
     {
         Ok(Some(user)) => Ok(Some((token, user))),

@@ -3,6 +3,7 @@
 
 mod bench;
 mod bot;
+mod bursts;
 mod cli;
 mod commands;
 mod console;
@@ -22,6 +23,8 @@ mod promotions_outbox;
 mod promotions_store;
 mod promotions_webhook;
 mod register_commands;
+mod revocation;
+mod secrets;
 mod store_conformance;
 mod unchanged;
 mod zendesk;
