@@ -34,6 +34,8 @@ pub const KEYS: &[&str] = &[
     "ZENDESK_WEBHOOK_SECRET",
     "SMTP_URL",
     "HALLPASS_PUBLIC_URL",
+    "HALLPASS_METRICS_TOKEN",
+    "HALLPASS_METRICS_LISTEN",
     "RUST_LOG",
 ];
 
@@ -69,6 +71,10 @@ pub struct Config {
     pub zendesk_webhook_secret: Option<SecretString>,
     pub smtp_url: Option<SecretString>,
     pub public_url: Url,
+    /// The bearer token `GET /metrics` requires; unset: `/metrics` is open.
+    pub metrics_token: Option<SecretString>,
+    /// A separate address for `GET /metrics` (then not on `listen`); unset: on `listen`.
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 impl Config {
@@ -112,11 +118,19 @@ impl Config {
                 reason: "missing".into(),
             })
         };
-        let listen = get("HALLPASS_LISTEN").unwrap_or_else(|| DEFAULT_LISTEN.into());
-        let listen = listen.parse().map_err(|_| ConfigError::Invalid {
-            key: "HALLPASS_LISTEN",
-            reason: format!("{listen:?} is not an address such as 127.0.0.1:8080"),
-        })?;
+        let address = |key: &'static str, raw: String| -> Result<SocketAddr, ConfigError> {
+            raw.parse().map_err(|_| ConfigError::Invalid {
+                key,
+                reason: format!("{raw:?} is not an address such as 127.0.0.1:8080"),
+            })
+        };
+        let listen = address(
+            "HALLPASS_LISTEN",
+            get("HALLPASS_LISTEN").unwrap_or_else(|| DEFAULT_LISTEN.into()),
+        )?;
+        let metrics_listen = get("HALLPASS_METRICS_LISTEN")
+            .map(|raw| address("HALLPASS_METRICS_LISTEN", raw))
+            .transpose()?;
         let discord_application_id = get("DISCORD_APPLICATION_ID")
             .map(|v| {
                 v.parse::<u64>().map_err(|_| ConfigError::Invalid {
@@ -150,6 +164,8 @@ impl Config {
             zendesk_webhook_secret: secret("ZENDESK_WEBHOOK_SECRET"),
             smtp_url: secret("SMTP_URL"),
             public_url: required_url("HALLPASS_PUBLIC_URL", DEFAULT_PUBLIC_URL)?,
+            metrics_token: secret("HALLPASS_METRICS_TOKEN"),
+            metrics_listen,
         })
     }
 }
@@ -216,6 +232,8 @@ impl fmt::Debug for Config {
             .field("zendesk_webhook_secret", &set(&self.zendesk_webhook_secret))
             .field("smtp_url", &set(&self.smtp_url))
             .field("public_url", &self.public_url.as_str())
+            .field("metrics_token", &set(&self.metrics_token))
+            .field("metrics_listen", &self.metrics_listen)
             .finish()
     }
 }
@@ -254,6 +272,7 @@ mod tests {
             ("ZENDESK_API_TOKEN", "zd-api-token"),
             ("ZENDESK_WEBHOOK_SECRET", "zd-webhook-secret"),
             ("SMTP_URL", "smtp://mailer:mail-pass@smtp.example"),
+            ("HALLPASS_METRICS_TOKEN", "metrics-bearer-token"),
         ]))
         .unwrap();
         let dump = format!("{config:?}");
@@ -264,6 +283,7 @@ mod tests {
             "zd-api-token",
             "zd-webhook-secret",
             "mail-pass",
+            "metrics-bearer-token",
         ] {
             assert!(!dump.contains(secret), "{secret} leaked in {dump}");
         }
@@ -277,6 +297,7 @@ mod tests {
             ("DISCORD_APPLICATION_ID", "my-app"),
             ("DISCORD_PUBLIC_KEY", "abc"),
             ("ZENDESK_URL", "not a url"),
+            ("HALLPASS_METRICS_LISTEN", "metrics"),
         ] {
             let err = Config::from_values(&values(&[(key, value)])).err().unwrap();
             assert!(err.to_string().starts_with(key), "{err}");

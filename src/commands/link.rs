@@ -13,6 +13,7 @@ use crate::policy::{Subject, can_issue_link_code};
 use crate::store::{RedeemError, StoreError};
 
 use super::context::{Actor, origin, refuse, target_or_refuse, trouble};
+use super::markdown;
 use super::reply::{Invocation, Reply, SecretDelivery};
 
 pub async fn link_code(
@@ -32,7 +33,7 @@ pub async fn link_code(
     if who.discord_user_id.is_some() {
         return Reply::private(format!(
             "{} already has a Discord account linked.",
-            who.display_name()
+            markdown::name(&who)
         ));
     }
     let code = app.random.link_code();
@@ -46,15 +47,14 @@ pub async fn link_code(
         return trouble(e);
     }
     let text = SecretString::from(format!(
-        "Link code for {} ({}): `{}`\nThey run /link with it in this server. It works once, until {}.",
-        who.display_name(),
-        who.login,
+        "Link code for {}: `{}`\nThey run /link with it in this server. It works once, until {}.",
+        markdown::person(&who),
         code.expose_secret(),
         expires.format("%Y-%m-%d %H:%M UTC")
     ));
     Reply::private(format!(
         "I've sent you a link code for {} privately. Pass it on to them in person.",
-        who.display_name()
+        markdown::name(&who)
     ))
     .with_secret(SecretDelivery {
         to: inv.user,
@@ -96,9 +96,8 @@ pub async fn link(
         .await
     {
         Ok(user) => Reply::private(format!(
-            "You're linked: this Discord account is now {} ({}). Try /reset-password to set your password.",
-            user.display_name(),
-            user.login
+            "You're linked: this Discord account is now {}. Try /reset-password to set your password.",
+            markdown::person(&user)
         )),
         Err(RedeemError::Invalid) => {
             let _ = app

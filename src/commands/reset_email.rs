@@ -16,6 +16,7 @@ use crate::mail::OutgoingEmail;
 use crate::policy::{Subject, can_reset_password};
 
 use super::context::{Actor, refuse, target_or_refuse, trouble};
+use super::markdown;
 use super::reply::{Invocation, Modal, Reply, TextInput};
 
 const MODAL_PREFIX: &str = "reset-email";
@@ -184,7 +185,7 @@ async fn send_link(app: &App, actor: &Actor, inv: &Invocation, who: &User) -> Re
         }
         return Reply::private(format!(
             "I couldn't send the reset link to {}: the mail server refused it or didn't answer. No link was issued and the password is unchanged. Try again later, or use a temporary password.",
-            masked(&who.login.to_string())
+            markdown::escape(&masked(who.login.as_str()))
         ));
     }
     let mut sent = entry;
@@ -194,9 +195,9 @@ async fn send_link(app: &App, actor: &Actor, inv: &Invocation, who: &User) -> Re
     }
     Reply::private(format!(
         "I've emailed a reset link to {} (expires in {}). It works once; {}'s password stays as it is until they use it.",
-        masked(&who.login.to_string()),
+        markdown::escape(&masked(who.login.as_str())),
         in_words(lifetime),
-        who.display_name()
+        markdown::name(who)
     ))
 }
 

@@ -14,7 +14,7 @@ mod user;
 pub use grade::Grade;
 pub use ids::{DiscordGuildId, DiscordUserId, DistrictId, PromotionId, SchoolId, TenantId, UserId};
 pub use login::Login;
-pub use name::{PersonName, Title};
+pub use name::{PersonName, Title, is_bidi_control};
 pub use role::Role;
 pub use tenant::TenantName;
 pub use user::{District, Place, School, Tenant, User};

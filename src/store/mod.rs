@@ -20,6 +20,7 @@ mod hierarchy;
 mod links;
 mod outbox;
 mod promotions;
+mod replay;
 mod reset_tokens;
 mod roster;
 mod rows;

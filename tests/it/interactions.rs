@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 use url::Url;
 
 use crate::bot::{Bot, GUILD};
+use crate::helpers::TestDb;
 
 pub const APPLICATION_ID: u64 = 42;
 
@@ -29,7 +30,11 @@ pub struct Server {
 
 impl Server {
     pub async fn start() -> Self {
-        let bot = Bot::new().await;
+        Self::on(TestDb::sqlite().await).await
+    }
+
+    pub async fn on(db: TestDb) -> Self {
+        let bot = Bot::on(db).await;
         let standin = standin::start().await.unwrap();
         let discord = SimulatedDiscord::new([9; 32], APPLICATION_ID);
         let rest = DiscordRest::new(

@@ -20,6 +20,7 @@ mod promotions_outbox;
 mod promotions_store;
 mod promotions_webhook;
 mod register_commands;
+mod security;
 mod store_conformance;
 mod zendesk;
 mod zendesk_standin;
