@@ -506,3 +506,81 @@ async fn a_body_larger_than_any_route_needs_is_refused_unread() {
         .unwrap();
     assert_eq!(response.status(), 413);
 }
+
+#[tokio::test]
+async fn the_roster_import_refuses_a_row_whose_name_holds_a_bidi_override() {
+    let db = TestDb::sqlite().await;
+    let sample =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/oneroster/sample");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(sample.join("orgs.csv"), dir.path().join("orgs.csv")).unwrap();
+    let users = std::fs::read_to_string(sample.join("users.csv")).unwrap();
+    std::fs::write(
+        dir.path().join("users.csv"),
+        users.replace(",Ana,Lopez,", ",Ana\u{202E}gpj.exe,Lopez,"),
+    )
+    .unwrap();
+    let report = hallpass::roster::import_oneroster(
+        &db.store,
+        &hallpass::directory::TenantName::parse("lincoln").unwrap(),
+        dir.path(),
+        &hallpass::roster::ImportOptions {
+            show_progress: false,
+        },
+        t0(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.refused.len(), 1, "{report}");
+    assert_eq!(report.refused[0].source_id.as_deref(), Some("stu-1001"));
+    assert!(
+        report.refused[0].reason.contains("override"),
+        "{}",
+        report.refused[0].reason
+    );
+    assert_eq!(report.users_created, 27, "every other row is imported");
+}
+
+#[tokio::test]
+async fn a_request_beyond_the_concurrency_limit_waits_for_a_free_slot() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let entered = Arc::new(AtomicUsize::new(0));
+    let entry = Arc::new(tokio::sync::Notify::new());
+    let release = Arc::new(tokio::sync::Notify::new());
+    let (counter, on_entry, gate) = (entered.clone(), entry.clone(), release.clone());
+    let routes = axum::Router::new().route(
+        "/slow",
+        axum::routing::get(move || {
+            let (counter, on_entry, gate) = (counter.clone(), on_entry.clone(), gate.clone());
+            async move {
+                counter.fetch_add(1, Ordering::SeqCst);
+                on_entry.notify_one();
+                gate.notified().await;
+                "done"
+            }
+        }),
+    );
+    let limits = ListenerLimits {
+        max_in_flight: 1,
+        request_timeout: std::time::Duration::from_secs(30),
+        ..ListenerLimits::default()
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/slow", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, limits.apply(routes)).await });
+
+    let first = tokio::spawn(reqwest::get(url.clone()));
+    entry.notified().await;
+    let second = tokio::spawn(reqwest::get(url));
+    // While the first holds the only slot, the second does not get in.
+    let got_in =
+        tokio::time::timeout(std::time::Duration::from_millis(300), entry.notified()).await;
+    assert!(got_in.is_err(), "a second request ran beside the first");
+    assert_eq!(entered.load(Ordering::SeqCst), 1);
+    release.notify_one();
+    assert_eq!(first.await.unwrap().unwrap().status(), 200);
+    entry.notified().await;
+    release.notify_one();
+    assert_eq!(second.await.unwrap().unwrap().status(), 200);
+    assert_eq!(entered.load(Ordering::SeqCst), 2);
+}
