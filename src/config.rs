@@ -39,6 +39,8 @@ pub const KEYS: &[&str] = &[
     "HALLPASS_PUBLIC_URL",
     "HALLPASS_SECRET_KEY",
     "HALLPASS_BURST_ALERT_RESETS",
+    "HALLPASS_METRICS_TOKEN",
+    "HALLPASS_METRICS_LISTEN",
     "RUST_LOG",
 ];
 
@@ -79,6 +81,10 @@ pub struct Config {
     /// HALLPASS_BURST_ALERT_RESETS: more resets than this by one educator in
     /// ten minutes raise an alert (default 10).
     pub burst_alert_resets: u32,
+    /// The bearer token `GET /metrics` requires; unset: `/metrics` is open.
+    pub metrics_token: Option<SecretString>,
+    /// A separate address for `GET /metrics` (then not on `listen`); unset: on `listen`.
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 impl Config {
@@ -122,11 +128,19 @@ impl Config {
                 reason: "missing".into(),
             })
         };
-        let listen = get("HALLPASS_LISTEN").unwrap_or_else(|| DEFAULT_LISTEN.into());
-        let listen = listen.parse().map_err(|_| ConfigError::Invalid {
-            key: "HALLPASS_LISTEN",
-            reason: format!("{listen:?} is not an address such as 127.0.0.1:8080"),
-        })?;
+        let address = |key: &'static str, raw: String| -> Result<SocketAddr, ConfigError> {
+            raw.parse().map_err(|_| ConfigError::Invalid {
+                key,
+                reason: format!("{raw:?} is not an address such as 127.0.0.1:8080"),
+            })
+        };
+        let listen = address(
+            "HALLPASS_LISTEN",
+            get("HALLPASS_LISTEN").unwrap_or_else(|| DEFAULT_LISTEN.into()),
+        )?;
+        let metrics_listen = get("HALLPASS_METRICS_LISTEN")
+            .map(|raw| address("HALLPASS_METRICS_LISTEN", raw))
+            .transpose()?;
         let discord_application_id = get("DISCORD_APPLICATION_ID")
             .map(|v| {
                 v.parse::<u64>().map_err(|_| ConfigError::Invalid {
@@ -183,6 +197,8 @@ impl Config {
             public_url: required_url("HALLPASS_PUBLIC_URL", DEFAULT_PUBLIC_URL)?,
             secret_key,
             burst_alert_resets,
+            metrics_token: secret("HALLPASS_METRICS_TOKEN"),
+            metrics_listen,
         })
     }
 }
@@ -251,6 +267,8 @@ impl fmt::Debug for Config {
             .field("public_url", &self.public_url.as_str())
             .field("secret_key", &set(&self.secret_key))
             .field("burst_alert_resets", &self.burst_alert_resets)
+            .field("metrics_token", &set(&self.metrics_token))
+            .field("metrics_listen", &self.metrics_listen)
             .finish()
     }
 }
@@ -302,6 +320,7 @@ mod tests {
             ("ZENDESK_WEBHOOK_SECRET", "zd-webhook-secret"),
             ("SMTP_URL", "smtp://mailer:mail-pass@smtp.example"),
             ("HALLPASS_SECRET_KEY", &"5ec7e7".repeat(11)),
+            ("HALLPASS_METRICS_TOKEN", "metrics-bearer-token"),
         ]))
         .unwrap();
         let dump = format!("{config:?}");
@@ -313,6 +332,7 @@ mod tests {
             "zd-webhook-secret",
             "mail-pass",
             "5ec7e7",
+            "metrics-bearer-token",
         ] {
             assert!(!dump.contains(secret), "{secret} leaked in {dump}");
         }
@@ -328,6 +348,7 @@ mod tests {
             ("ZENDESK_URL", "not a url"),
             ("HALLPASS_SECRET_KEY", "too-short"),
             ("HALLPASS_BURST_ALERT_RESETS", "0"),
+            ("HALLPASS_METRICS_LISTEN", "metrics"),
         ] {
             let err = Config::from_values(&values(&[(key, value)])).err().unwrap();
             assert!(err.to_string().starts_with(key), "{err}");

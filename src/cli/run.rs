@@ -18,7 +18,7 @@ use crate::directory::{
     DiscordChannelId, DiscordGuildId, DiscordUserId, Login, Tenant, TenantName, UserId,
 };
 use crate::discord::{DiscordRest, InteractionVerifier, command_definitions, gateway};
-use crate::mail::Mailer;
+use crate::mail::{Mailer, plaintext_warning};
 use crate::roster::{ImportOptions, import_oneroster};
 use crate::store::Store;
 use crate::support::{
@@ -27,7 +27,7 @@ use crate::support::{
 
 /// How long one call to Zendesk may take.
 const ZENDESK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
-use crate::web::{WebState, router};
+use crate::web::{WebState, metrics_router, router};
 use std::sync::Arc;
 
 pub async fn run(cli: Cli) -> Result<()> {
@@ -137,8 +137,16 @@ async fn serve(config: &Config) -> Result<()> {
         discord: discord.clone(),
         zendesk: zendesk.clone(),
         zendesk_webhook_secret: config.zendesk_webhook_secret.clone().map(Arc::new),
+        metrics_token: config.metrics_token.clone().map(Arc::new),
+        metrics_here: config.metrics_listen.is_none(),
         ..WebState::new(app.clone())
     };
+    if state.metrics_token.is_none() {
+        tracing::info!("HALLPASS_METRICS_TOKEN is not set: /metrics is open");
+    }
+    if let Some(address) = config.metrics_listen {
+        serve_metrics(address, state.clone()).await?;
+    }
     if state.zendesk_webhook_secret.is_none() {
         tracing::warn!("ZENDESK_WEBHOOK_SECRET is not set: /webhooks/zendesk answers 503");
     }
@@ -186,6 +194,18 @@ fn secret_key(config: &Config) -> Result<SecretKey> {
     let (key, source) = resolve_secret_key(config.secret_key.as_ref(), &config.database_url)?;
     tracing::info!(from = %source, "link codes and reset tokens are hashed under the server key");
     Ok(key)
+/// `GET /metrics` on a listener of its own (HALLPASS_METRICS_LISTEN).
+async fn serve_metrics(address: std::net::SocketAddr, state: WebState) -> Result<()> {
+    let listener = tokio::net::TcpListener::bind(address)
+        .await
+        .with_context(|| format!("Failed to listen on {address} for /metrics"))?;
+    tracing::info!(%address, "serving /metrics");
+    tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, metrics_router(state)).await {
+            tracing::error!(error = %e, "the /metrics listener stopped");
+        }
+    });
+    Ok(())
 }
 
 /// The application core with production settings.
@@ -207,6 +227,9 @@ fn app(config: &Config, secret_key: SecretKey, store: Store) -> Result<App> {
     };
     let mut app = App::new(store, hasher, settings);
     app.secret_key = secret_key;
+    if let Some(warning) = config.smtp_url.as_ref().and_then(plaintext_warning) {
+        tracing::warn!("{warning}");
+    }
     if mailer.is_none() {
         tracing::info!("SMTP_URL is not set: email reset links are refused");
     }

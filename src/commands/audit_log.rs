@@ -1,11 +1,19 @@
 //! `/audit user`: the latest events about someone, for admins who can see them.
+//!
+//! Promise: the log never names a person the viewer cannot see. An event's
+//! actor who is a directory user outside the viewer's sight is shown by role
+//! only ("a district admin"); system actors (the command line, the roster
+//! import, a support agent) keep their label.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use crate::app::App;
-use crate::audit::{Action, AuditQuery};
+use crate::audit::{Action, AuditEvent, AuditQuery};
+use crate::directory::UserId;
+use crate::policy::{Subject, can_see};
 
 use super::context::{Actor, refuse, target_or_refuse, trouble};
+use super::markdown;
 use super::reply::{Invocation, Reply};
 
 const LATEST: u32 = 10;
@@ -44,19 +52,54 @@ pub async fn audit(
         Err(e) => return trouble(e),
     };
     if events.is_empty() {
-        return Reply::private(format!("No events about {} yet.", who.display_name()));
+        return Reply::private(format!("No events about {} yet.", markdown::name(&who)));
     }
     let mut lines = vec![format!(
         "Latest events about {} (newest last):",
-        who.display_name()
+        markdown::name(&who)
     )];
+    let mut names = ActorNames::default();
     for e in events {
         let at = e.at.get(..16).unwrap_or(&e.at).replace('T', " ");
-        let mut line = format!("• {at} {} {} by {}", e.action, e.outcome, e.actor);
+        let by = names.shown(app, actor, &e).await;
+        let mut line = format!(
+            "• {at} {} {} by {}",
+            e.action,
+            e.outcome,
+            markdown::escape(&by)
+        );
         if let Some(reason) = e.reason {
-            line.push_str(&format!(" ({reason})"));
+            line.push_str(&format!(" ({})", markdown::escape(&reason)));
         }
         lines.push(line);
     }
     Reply::private(lines.join("\n"))
+}
+
+/// How each event's actor is shown to this viewer, looked up once per actor.
+#[derive(Default)]
+struct ActorNames(HashMap<UserId, String>);
+
+impl ActorNames {
+    async fn shown(&mut self, app: &App, viewer: &Actor, event: &AuditEvent) -> String {
+        let Some(id) = event
+            .actor_user_id
+            .as_deref()
+            .and_then(|raw| UserId::parse(raw).ok())
+        else {
+            return event.actor.clone();
+        };
+        if let Some(shown) = self.0.get(&id) {
+            return shown.clone();
+        }
+        let shown = match app.store.user(viewer.tenant.id, id).await {
+            Ok(Some(user)) if can_see(&viewer.subject(), &Subject::from(&user)).is_allowed() => {
+                event.actor.clone()
+            }
+            Ok(Some(user)) => format!("a {}", user.role.label()),
+            Ok(None) | Err(_) => "someone".to_owned(),
+        };
+        self.0.insert(id, shown.clone());
+        shown
+    }
 }

@@ -120,7 +120,9 @@ pub async fn target_or_refuse(
     }
 }
 
-/// Records a refused attempt and answers with the reason.
+/// Records a refused attempt and answers with the reason. The reason goes to
+/// the audit log as it is and to chat with markdown escaped, so a reason that
+/// quotes a name or a typed value cannot format the message.
 pub async fn refuse(
     app: &App,
     actor: &Actor,
@@ -139,5 +141,5 @@ pub async fn refuse(
     if let Err(e) = app.store.append_audit(&entry).await {
         tracing::error!(error = %e, "failed to audit a refused attempt");
     }
-    Reply::private(reason)
+    Reply::private(super::markdown::escape(&reason))
 }

@@ -114,7 +114,7 @@ async fn undo(app: &App, undo: Undo) -> String {
             match restored {
                 Ok(()) => format!(
                     "I undid the reset: {}'s password is unchanged",
-                    user.display_name()
+                    super::markdown::name(&user)
                 ),
                 Err(e) => {
                     tracing::error!(error = %e, user = %user.id, "could not undo an undelivered reset");

@@ -10,10 +10,13 @@ use crate::audit::Action;
 use crate::directory::{
     DistrictId, Grade, Login, PersonName, Place, Role, SchoolId, Title, User, UserId,
 };
-use crate::policy::{Field, PlaceChange, Subject, can_change_place, can_edit, editable_fields};
+use crate::policy::{
+    Field, PlaceChange, Subject, can_change_place, can_edit, can_see, editable_fields,
+};
 use crate::store::{StoreError, UserChanges};
 
 use super::context::{Actor, refuse, target_or_refuse, trouble};
+use super::markdown;
 use super::reply::{Invocation, Modal, Reply, TextInput};
 
 const MODAL_PREFIX: &str = "edit-user";
@@ -187,7 +190,7 @@ pub async fn submit(
     if after == who {
         return Reply::private(format!(
             "Nothing to change: {}'s record already says that.",
-            who.display_name()
+            markdown::name(&who)
         ));
     }
     match app
@@ -196,12 +199,53 @@ pub async fn submit(
         .await
     {
         Ok(updated) => Reply::private(summary(&who, &updated)),
-        Err(e @ (StoreError::Conflict | StoreError::LoginTaken(_))) => {
+        Err(e @ StoreError::Conflict) => {
             refuse(app, actor, inv, Action::UserEdit, Some(&who), id, e).await
+        }
+        Err(StoreError::LoginTaken(_)) => {
+            // The audit log says only that the login was unavailable: other
+            // admins read it, and they may not see the holder.
+            refuse(
+                app,
+                actor,
+                inv,
+                Action::UserEdit,
+                Some(&who),
+                id,
+                LOGIN_UNAVAILABLE,
+            )
+            .await;
+            Reply::private(login_taken(app, actor, &after.login).await)
         }
         Err(e) => trouble(e),
     }
 }
+
+/// The answer when the new login is someone else's. Naming the holder is
+/// fine only when the actor can see them; otherwise the answer does not say
+/// who, or what kind of user, holds it.
+async fn login_taken(app: &App, actor: &Actor, login: &Login) -> String {
+    let holder = app
+        .store
+        .user_by_login(actor.tenant.id, login)
+        .await
+        .ok()
+        .flatten();
+    match holder {
+        Some(holder) if can_see(&actor.subject(), &Subject::from(&holder)).is_allowed() => {
+            format!(
+                "The login \"{}\" is already used by {}. Nothing was changed.",
+                markdown::escape(login.as_str()),
+                markdown::name(&holder)
+            )
+        }
+        _ => LOGIN_UNAVAILABLE.to_owned(),
+    }
+}
+
+/// One answer for a login held by someone the actor cannot see.
+pub const LOGIN_UNAVAILABLE: &str =
+    "That email/username can't be used for this record. Nothing was changed; choose another one.";
 
 fn parse_changes(fields: &BTreeMap<String, String>) -> Result<UserChanges, Vec<String>> {
     let mut changes = UserChanges::default();
@@ -252,14 +296,14 @@ fn parse_changes(fields: &BTreeMap<String, String>) -> Result<UserChanges, Vec<S
 }
 
 fn summary(before: &User, after: &User) -> String {
-    let mut lines = vec![format!("Updated {}:", after.display_name())];
+    let mut lines = vec![format!("Updated {}:", markdown::name(after))];
     let mut line = |label: &str, old: String, new: String| {
         if old != new {
             let shown = |s: &str| {
                 if s.is_empty() {
                     "(none)".to_owned()
                 } else {
-                    s.to_owned()
+                    markdown::escape(s)
                 }
             };
             lines.push(format!("• {label}: {} → {}", shown(&old), shown(&new)));
@@ -347,7 +391,7 @@ async fn move_user(
     if role == who.role && place == who.place {
         return Reply::private(format!(
             "Nothing to change: {} is already there.",
-            who.display_name()
+            markdown::name(who)
         ));
     }
     let changes = UserChanges {
@@ -365,7 +409,7 @@ async fn move_user(
             let after_text = describe(app, actor, after.role, after.place).await;
             Reply::private(format!(
                 "Moved {}: {before_text} → {after_text}.",
-                who.display_name()
+                markdown::name(who)
             ))
         }
         Err(e @ (StoreError::Conflict | StoreError::LastDistrictAdmin)) => {
@@ -429,7 +473,7 @@ async fn describe(app: &App, actor: &Actor, role: Role, place: Place) -> String 
         .await
         .ok()
         .flatten()
-        .unwrap_or_else(|| "an unknown place".into());
+        .map_or_else(|| "an unknown place".into(), |name| markdown::escape(&name));
     match place {
         Place::School { .. } => format!("{} at {name}", role.label()),
         Place::District { .. } => format!("{} of {name}", role.label()),

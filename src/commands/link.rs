@@ -17,6 +17,7 @@ use crate::policy::{Subject, can_issue_link_code};
 use crate::store::{RedeemError, StoreError};
 
 use super::context::{Actor, origin, refuse, target_or_refuse, trouble};
+use super::markdown;
 use super::reply::{Invocation, Reply, SecretDelivery};
 
 /// The durable quota of `/link` tries per chat account (wrong codes keep theirs).
@@ -39,7 +40,7 @@ pub async fn link_code(
     if who.discord_user_id.is_some() {
         return Reply::private(format!(
             "{} already has a Discord account linked.",
-            who.display_name()
+            markdown::name(&who)
         ));
     }
     let code = app.random.link_code();
@@ -59,15 +60,14 @@ pub async fn link_code(
         return trouble(e);
     }
     let text = SecretString::from(format!(
-        "Link code for {} ({}): `{}`\nThey run /link with it in this server. It works once, until {}.",
-        who.display_name(),
-        who.login,
+        "Link code for {}: `{}`\nThey run /link with it in this server. It works once, until {}.",
+        markdown::person(&who),
         code.expose_secret(),
         expires.format("%Y-%m-%d %H:%M UTC")
     ));
     Reply::private(format!(
         "I've sent you a link code for {} privately. Pass it on to them in person.",
-        who.display_name()
+        markdown::name(&who)
     ))
     .with_secret(SecretDelivery {
         to: inv.user,
@@ -134,9 +134,8 @@ pub async fn link(
     }
     match redeemed {
         Ok(user) => Reply::private(format!(
-            "You're linked: this Discord account is now {} ({}). Try /reset-password to set your password.",
-            user.display_name(),
-            user.login
+            "You're linked: this Discord account is now {}. Try /reset-password to set your password.",
+            markdown::person(&user)
         )),
         Err(RedeemError::Invalid) => {
             let _ = app

@@ -10,6 +10,7 @@ mod context;
 mod delivery;
 mod edit_user;
 mod link;
+pub mod markdown;
 mod promote_request;
 mod reply;
 mod reset_email;
@@ -99,11 +100,13 @@ pub async fn handle_as(app: &App, actor: &Actor, inv: &Invocation, request: Requ
             "whois" => whois::whois(app, &actor, inv, &options).await,
             "audit" => audit_log::audit(app, &actor, inv, &options).await,
             "link" => Reply::private(format!(
-                "This Discord account is already linked to {} ({}).",
-                actor.user.display_name(),
-                actor.user.login
+                "This Discord account is already linked to {}.",
+                markdown::person(&actor.user)
             )),
-            other => Reply::private(format!("hallpass doesn't know the command /{other}.")),
+            other => Reply::private(format!(
+                "hallpass doesn't know the command /{}.",
+                markdown::escape(other)
+            )),
         },
         Request::Autocomplete {
             focused, options, ..

@@ -15,6 +15,7 @@ use crate::store::{NewPromotion, PromotionError, PromotionRequest, StoreError};
 use crate::support::ticket::{TicketFacts, encode, promotion_ticket};
 
 use super::context::{Actor, refuse, target_or_refuse, trouble};
+use super::markdown;
 use super::reply::{Invocation, Reply};
 
 /// The longest reason (Discord's `max_length` for the option).
@@ -88,7 +89,7 @@ pub async fn promote_request(
         Ok(request) => Reply::private(acknowledgement(app, &request, &teacher)),
         Err(PromotionError::AlreadyOpen(open)) => Reply::private(format!(
             "{} already has an open promotion request: #{}, {}. Only one can be open at a time.",
-            teacher.display_name(),
+            markdown::name(&teacher),
             open.number,
             open.status_words()
         )),
@@ -139,7 +140,7 @@ async fn create(
 }
 
 fn acknowledgement(app: &App, request: &PromotionRequest, teacher: &User) -> String {
-    let name = teacher.display_name();
+    let name = markdown::name(teacher);
     let n = request.number;
     if app.settings.zendesk_configured {
         format!(

@@ -21,6 +21,7 @@ use crate::policy::{Subject, can_reset_password};
 
 use super::burst;
 use super::context::{Actor, refuse, target_or_refuse, trouble};
+use super::markdown;
 use super::reply::{Invocation, Modal, Reply, TextInput};
 use super::reset_password::take_self_reset;
 
@@ -204,9 +205,9 @@ async fn send_link(app: &App, actor: &Actor, inv: &Invocation, who: &User) -> Re
         .unwrap_or_default();
     Reply::private(format!(
         "I've emailed a reset link to {} (expires in {}). It works once; {}'s password stays as it is until they use it.{left}",
-        masked(&who.login.to_string()),
+        markdown::escape(&masked(who.login.as_str())),
         in_words(lifetime),
-        who.display_name()
+        markdown::name(who)
     ))
 }
 
@@ -251,7 +252,7 @@ async fn unsent(app: &App, who: &User, hash: &TokenHash, entry: AuditEntry, erro
     }
     Reply::private(format!(
         "I couldn't send the reset link to {}: the mail server refused it or didn't answer. No link was issued and the password is unchanged. Try again later, or use a temporary password.",
-        masked(&who.login.to_string())
+        markdown::escape(&masked(who.login.as_str()))
     ))
 }
 

@@ -15,6 +15,7 @@ use crate::policy::{Subject, can_reset_password};
 
 use super::burst;
 use super::context::{Actor, refuse, target_or_refuse, trouble};
+use super::markdown;
 use super::reply::{Invocation, Reply, SecretDelivery, Undo};
 use super::reset_email;
 
@@ -71,7 +72,8 @@ pub async fn reset_password(
         }
         other => {
             return Reply::private(format!(
-                "\"{other}\" is not a reset method; choose temporary or email."
+                "\"{}\" is not a reset method; choose temporary or email.",
+                markdown::escape(other)
             ));
         }
     }
@@ -93,15 +95,13 @@ pub async fn reset_password(
                 )
             } else {
                 format!(
-                    "Done: {} ({}) has a new temporary password, sent to you privately. Give it to them in person; they'll choose their own when they sign in.",
-                    who.display_name(),
-                    who.login
+                    "Done: {} has a new temporary password, sent to you privately. Give it to them in person; they'll choose their own when they sign in.",
+                    markdown::person(&who)
                 )
             };
             let text = SecretString::from(format!(
-                "Temporary password for {} ({}): `{}`\nIt must be changed at the next sign-in and stops working {} if unused.",
-                who.display_name(),
-                who.login,
+                "Temporary password for {}: `{}`\nIt must be changed at the next sign-in and stops working {} if unused.",
+                markdown::person(&who),
                 password.expose_secret(),
                 expires.format("%Y-%m-%d %H:%M UTC")
             ));

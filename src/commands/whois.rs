@@ -7,6 +7,7 @@ use crate::audit::Action;
 use crate::directory::Role;
 
 use super::context::{Actor, target_or_refuse};
+use super::markdown;
 use super::reply::{Invocation, Reply};
 
 pub async fn whois(
@@ -28,18 +29,22 @@ pub async fn whois(
         .flatten()
         .unwrap_or_default();
     let mut lines = vec![
-        format!("**{}** ({})", who.display_name(), who.login),
+        format!(
+            "**{}** ({})",
+            markdown::name(&who),
+            markdown::escape(who.login.as_str())
+        ),
         format!("Role: {}", who.role.label()),
     ];
     lines.push(match who.role {
-        Role::DistrictAdmin => format!("District: {place}"),
-        _ => format!("School: {place}"),
+        Role::DistrictAdmin => format!("District: {}", markdown::escape(&place)),
+        _ => format!("School: {}", markdown::escape(&place)),
     });
     if let Some(grade) = who.grade {
         lines.push(format!("Grade: {}", grade.spoken()));
     }
     if let Some(title) = &who.title {
-        lines.push(format!("Title: {title}"));
+        lines.push(format!("Title: {}", markdown::escape(title.as_str())));
     }
     lines.push(format!(
         "Discord: {}",

@@ -14,6 +14,7 @@
 use std::fmt;
 use std::num::NonZeroUsize;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use argon2::password_hash::{self, PasswordHasher as _, PasswordVerifier as _, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
@@ -108,6 +109,8 @@ pub struct PasswordHasher {
     argon2: Argon2<'static>,
     params: HashParams,
     permits: Arc<Semaphore>,
+    /// Hashes asked for since start-up, shared by clones (work is counted, not timed).
+    hashes: Arc<AtomicU64>,
 }
 
 impl PasswordHasher {
@@ -125,7 +128,13 @@ impl PasswordHasher {
             argon2: Argon2::new(Algorithm::Argon2id, Version::V0x13, argon2_params),
             params,
             permits: Arc::new(Semaphore::new(cores)),
+            hashes: Arc::new(AtomicU64::new(0)),
         })
+    }
+
+    /// How many hashes this hasher (and its clones) has been asked to make.
+    pub fn hashes_made(&self) -> u64 {
+        self.hashes.load(Ordering::Relaxed)
     }
 
     /// The parameters new hashes are made with, e.g. `m=19456,t=2,p=1`.
@@ -139,6 +148,7 @@ impl PasswordHasher {
     /// pinned salt would let tests assert nothing they cannot assert by verifying.
     #[tracing::instrument(name = "hash_password", skip_all, fields(params = %self.params.description()))]
     pub async fn hash(&self, password: &SecretString) -> Result<PasswordHash, CredentialError> {
+        self.hashes.fetch_add(1, Ordering::Relaxed);
         let password = password.clone();
         let argon2 = self.argon2.clone();
         self.run_blocking(move || {

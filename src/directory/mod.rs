@@ -17,7 +17,7 @@ pub use ids::{
     UserId,
 };
 pub use login::Login;
-pub use name::{PersonName, Title};
+pub use name::{PersonName, Title, is_bidi_control};
 pub use role::Role;
 pub use tenant::TenantName;
 pub use user::{District, Place, School, Tenant, User};

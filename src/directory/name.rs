@@ -1,6 +1,9 @@
 //! Person names and staff titles: 1-64 characters, trimmed, in any script,
 //! NFC-normalised so "José" typed two ways is stored one way, and free of
-//! control characters (which could forge lines in chat or in the audit log).
+//! control characters (which could forge lines in chat or in the audit log)
+//! and of bidirectional overrides and isolates (U+202A–U+202E, U+2066–U+2069),
+//! which make a name display as something it is not. Ordinary right-to-left
+//! names need none of them: the text's own direction is enough.
 
 use std::fmt;
 
@@ -10,6 +13,11 @@ use unicode_normalization::UnicodeNormalization;
 use super::ParseError;
 
 const MAX_CHARS: usize = 64;
+
+/// Bidirectional embeddings, overrides and isolates.
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
 
 fn parse_text(raw: &str, what: &str) -> Result<String, ParseError> {
     let s: String = raw.trim().nfc().collect();
@@ -25,6 +33,11 @@ fn parse_text(raw: &str, what: &str) -> Result<String, ParseError> {
     if s.chars().any(char::is_control) {
         return Err(ParseError::new(format!(
             "A {what} cannot contain line breaks, tabs or other control characters."
+        )));
+    }
+    if s.chars().any(is_bidi_control) {
+        return Err(ParseError::new(format!(
+            "A {what} cannot contain right-to-left or left-to-right override characters."
         )));
     }
     Ok(s)
@@ -106,6 +119,19 @@ mod tests {
         assert!(PersonName::parse(&"é".repeat(64)).is_ok());
         let err = PersonName::parse(&"a".repeat(65)).unwrap_err();
         assert!(err.0.contains("64"), "{err}");
+    }
+
+    #[test]
+    fn names_with_bidi_overrides_or_isolates_are_refused() {
+        for c in ('\u{202A}'..='\u{202E}').chain('\u{2066}'..='\u{2069}') {
+            let err = PersonName::parse(&format!("Ana{c}gpj.exe")).unwrap_err();
+            assert!(err.0.contains("override"), "{c:?}: {err}");
+            assert!(Title::parse(&format!("Lead{c}")).is_err());
+        }
+        assert!(
+            PersonName::parse("\u{200F}أحمد").is_ok(),
+            "a plain RTL mark is fine"
+        );
     }
 
     #[test]

@@ -8,4 +8,4 @@
 mod smtp;
 pub mod standin;
 
-pub use smtp::{MailError, Mailer, OutgoingEmail};
+pub use smtp::{MailError, Mailer, OutgoingEmail, plaintext_warning};

@@ -181,12 +181,63 @@ fn tls_trusting(url: &Url, pem: &[u8]) -> Result<Option<Tls>, MailError> {
         ("smtp", Some("opportunistic")) => Some(Tls::Opportunistic(parameters()?)),
         _ => None,
     })
+/// A warning for an `SMTP_URL` that would send reset links (and the SMTP
+/// password) unencrypted to another machine: `smtp://` without
+/// `tls=required` (no TLS, or STARTTLS that a network attacker can strip) to
+/// a host that is not this one. `None` for TLS, or for a relay on loopback.
+/// The warning names the host, never the credentials.
+pub fn plaintext_warning(smtp_url: &SecretString) -> Option<String> {
+    let parsed = Url::parse(smtp_url.expose_secret()).ok()?;
+    if parsed.scheme() != "smtp" {
+        return None;
+    }
+    let tls_required = parsed
+        .query_pairs()
+        .any(|(key, value)| key == "tls" && value == "required");
+    let loopback = match parsed.host()? {
+        // `smtp:` is not a special scheme to the URL parser, so an IPv4
+        // address arrives as a domain.
+        url::Host::Domain(name) => {
+            name.eq_ignore_ascii_case("localhost")
+                || name
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+        }
+        url::Host::Ipv4(ip) => ip.is_loopback(),
+        url::Host::Ipv6(ip) => ip.is_loopback(),
+    };
+    if tls_required || loopback {
+        return None;
+    }
+    Some(format!(
+        "SMTP_URL sends mail to {} without required TLS: reset links (and any SMTP password) \
+         cross the network in plain text. Use smtps://…:465 or smtp://…:587?tls=required.",
+        parsed.host_str().unwrap_or("?")
+    ))
 }
 
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn plain_smtp_to_another_host_is_warned_about_and_tls_or_loopback_is_not() {
+        let warned = |url: &str| plaintext_warning(&SecretString::from(url.to_owned()));
+        let warning = warned("smtp://mailer:mail-pass@mail.example.org:25").unwrap();
+        assert!(warning.contains("mail.example.org"), "{warning}");
+        assert!(!warning.contains("mail-pass"), "{warning}");
+        assert!(warned("smtp://10.0.0.5:25?tls=opportunistic").is_some());
+        for quiet in [
+            "smtps://mailer:pw@mail.example.org:465",
+            "smtp://mailer:pw@mail.example.org:587?tls=required",
+            "smtp://127.0.0.1:2525",
+            "smtp://localhost:25",
+            "smtp://[::1]:25",
+        ] {
+            assert_eq!(warned(quiet), None, "{quiet}");
+        }
+    }
 
     #[test]
     fn the_smtp_password_never_shows_in_debug_or_errors() {

@@ -11,11 +11,18 @@
 //! * The role changes with the same optimistic check as every other change
 //!   (`version`), so an edit racing the approval is seen, never overwritten.
 //! * A request that is no longer open is never decided again.
+//! * A decision counts only on the ticket hallpass itself opened for the
+//!   request: the request must be `ticket_open` and its stored ticket id must
+//!   be the payload's `ticket_id`. Anything else (a request still queued, a
+//!   decision on some other ticket that carries our external id, no ticket id
+//!   at all) changes nothing and is audited as refused.
 
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{Value, json};
 
-use super::promotions::{PROMOTION_FIELDS, PromotionRequest, lock_promotion, promotion_from_row};
+use super::promotions::{
+    PROMOTION_FIELDS, PromotionRequest, PromotionState, lock_promotion, promotion_from_row,
+};
 use super::rows::{USER_COLUMNS, USER_FROM, user_from_row};
 use super::users::diff;
 use super::{Store, StoreError, audit, time};
@@ -42,7 +49,7 @@ pub enum PromotionDecision {
 pub struct DecisionInput {
     pub request: PromotionId,
     pub decision: PromotionDecision,
-    /// The ticket the decision was made on (recorded if we had not heard of it).
+    /// The ticket the decision was made on; it must be the one we opened.
     pub ticket_id: Option<u64>,
     /// The agent's email.
     pub agent: String,
@@ -66,12 +73,36 @@ pub enum DecisionOutcome {
         teacher: Box<User>,
     },
     Rejected(PromotionRequest),
+    /// The decision did not come from the ticket hallpass opened for this
+    /// request (`reason` says how): nothing changed but the audit log.
+    Refused {
+        request: PromotionRequest,
+        reason: String,
+    },
     /// Approved by support, but the teacher changed meanwhile: the request is
     /// `failed` with `reason`, and the teacher's record is untouched.
     NotApplied {
         request: PromotionRequest,
         reason: String,
     },
+}
+
+/// Why a decision is not believed for `request`: it must name the ticket
+/// hallpass opened, and that ticket must be open.
+fn ticket_mismatch(request: &PromotionRequest, input: &DecisionInput) -> Option<String> {
+    let named = input.ticket_id.map_or_else(
+        || "no ticket".to_owned(),
+        |t| format!("Zendesk ticket #{t}"),
+    );
+    match (request.state, request.ticket_id) {
+        (PromotionState::TicketOpen, Some(ours)) if input.ticket_id == Some(ours) => None,
+        (PromotionState::TicketOpen, Some(ours)) => Some(format!(
+            "the decision came on {named}, but hallpass opened ticket #{ours} for this request"
+        )),
+        _ => Some(format!(
+            "the decision came on {named}, but hallpass has not opened a ticket for this request yet"
+        )),
+    }
 }
 
 /// Why an approval cannot apply to the teacher as they are now.
@@ -136,10 +167,15 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
-        let outcome = match lock_promotion(&mut tx, self.backend, input.request).await? {
-            None => DecisionOutcome::UnknownRequest,
-            Some(request) if !request.state.is_open() => DecisionOutcome::AlreadySettled(request),
-            Some(request) => match input.decision {
+        let request = lock_promotion(&mut tx, self.backend, input.request).await?;
+        let mismatch = request.as_ref().and_then(|r| ticket_mismatch(r, input));
+        let outcome = match (request, mismatch) {
+            (None, _) => DecisionOutcome::UnknownRequest,
+            (Some(request), _) if !request.state.is_open() => {
+                DecisionOutcome::AlreadySettled(request)
+            }
+            (Some(request), Some(reason)) => refuse(&mut tx, request, input, reason).await?,
+            (Some(request), None) => match input.decision {
                 PromotionDecision::Reject => reject(&mut tx, request, input).await?,
                 PromotionDecision::Approve => match approve(&mut tx, request, input).await? {
                     Attempt::Done(outcome) => *outcome,
@@ -176,8 +212,7 @@ fn decision_audit(request: &PromotionRequest, input: &DecisionInput, action: Act
     entry
 }
 
-/// Moves an open request to its final `state`; the outbox entry stops (the
-/// webhook can overtake a worker that has not recorded the ticket yet).
+/// Moves an open request to its final `state`; the outbox entry stops.
 async fn settle(
     conn: &mut sqlx::AnyConnection,
     request: &PromotionRequest,
@@ -207,6 +242,25 @@ async fn settle(
         .fetch_one(&mut *conn)
         .await?;
     promotion_from_row(&row)
+}
+
+/// Records a decision that did not come from our ticket; changes nothing else.
+async fn refuse(
+    conn: &mut sqlx::AnyConnection,
+    request: PromotionRequest,
+    input: &DecisionInput,
+    reason: String,
+) -> Result<DecisionOutcome, StoreError> {
+    let label = super::outbox::teacher_label(conn, &request).await?;
+    let action = match input.decision {
+        PromotionDecision::Approve => Action::PromotionApprove,
+        PromotionDecision::Reject => Action::PromotionReject,
+    };
+    let entry = decision_audit(&request, input, action)
+        .target(request.teacher_id, label)
+        .refused(format!("{reason}; nothing was changed"));
+    audit::insert(conn, &entry).await?;
+    Ok(DecisionOutcome::Refused { request, reason })
 }
 
 async fn reject(

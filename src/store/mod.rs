@@ -22,6 +22,7 @@ mod links;
 mod moves;
 mod outbox;
 mod promotions;
+mod replay;
 mod reset_tokens;
 mod roster;
 mod rows;

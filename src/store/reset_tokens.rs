@@ -10,8 +10,8 @@
 //! address (`end_links_of` inside the user update). An ended link is marked
 //! used, so it gets the same answer as a used one.
 
-use chrono::{DateTime, Utc};
 use sqlx::AnyConnection;
+use chrono::{DateTime, Duration, Utc};
 use sqlx::Row;
 
 use super::credentials::write_password;
@@ -19,6 +19,9 @@ use super::{Store, StoreError, time};
 use crate::audit::AuditEntry;
 use crate::credentials::TokenHash;
 use crate::directory::{TenantId, User, UserId};
+
+/// How long a claimed link waits for its submit before another may claim it.
+pub const CLAIM_LAPSE: Duration = Duration::minutes(1);
 
 /// Why a reset link was not used. One answer for unknown, used and expired
 /// links, so nobody can probe which tokens exist.
@@ -88,6 +91,40 @@ impl Store {
         let user = UserId::parse(&row.try_get::<String, _>("user_id")?)
             .map_err(|e| StoreError::Corrupt(e.0))?;
         Ok(self.user(tenant, user).await?.filter(|u| !u.disabled))
+    }
+
+    /// Claims a token for one submit before its new password is hashed, so any
+    /// number of submits of one link cost one hash. `false` when the token is
+    /// unknown, used, expired at `now`, not `user`'s, or claimed by another
+    /// submit less than [`CLAIM_LAPSE`] ago (a claim whose submit died lapses).
+    #[tracing::instrument(skip_all, fields(user = %user.id))]
+    pub async fn claim_reset_token(
+        &self,
+        token_hash: &TokenHash,
+        user: &User,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let claimed = sqlx::query(
+            "UPDATE reset_tokens SET claimed_at = $1 WHERE token_hash = $2 AND user_id = $3 \
+             AND used_at IS NULL AND expires_at > $1 AND (claimed_at IS NULL OR claimed_at < $4)",
+        )
+        .bind(time::encode(now))
+        .bind(token_hash.as_str().to_owned())
+        .bind(user.id.to_string())
+        .bind(time::encode(now - CLAIM_LAPSE))
+        .execute(&self.pool)
+        .await?;
+        Ok(claimed.rows_affected() == 1)
+    }
+
+    /// Gives a claim back when its submit could not finish, so the link works again.
+    #[tracing::instrument(skip_all)]
+    pub async fn release_reset_token(&self, token_hash: &TokenHash) -> Result<(), StoreError> {
+        sqlx::query("UPDATE reset_tokens SET claimed_at = NULL WHERE token_hash = $1")
+            .bind(token_hash.as_str().to_owned())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     /// Uses a token: marks it (and every other outstanding link of the same

@@ -4,12 +4,13 @@
 //! (once, when they are the same person), and only to linked chat accounts; a
 //! message that cannot be delivered is logged and never undoes or blocks the
 //! change it reports. The messages carry names, numbers and states, never a
-//! secret. [`Notifier`] is the way out: the Discord REST client in
+//! secret; every name, school and reason in them is markdown-escaped. [`Notifier`] is the way out: the Discord REST client in
 //! production, the log when there is no chat transport.
 
 use async_trait::async_trait;
 
 use crate::app::App;
+use crate::commands::markdown;
 use crate::directory::{DiscordUserId, User};
 use crate::store::PromotionRequest;
 
@@ -102,21 +103,25 @@ fn ticket_words(request: &PromotionRequest) -> String {
 
 /// What the requester reads (when they are not the teacher).
 fn to_requester(request: &PromotionRequest, teacher: &User, news: News<'_>) -> String {
-    let (n, name) = (request.number, teacher.display_name());
+    let (n, name) = (request.number, markdown::name(teacher));
+    let school = |school: &str| markdown::escape(school);
+    let reason = |reason: &str| markdown::escape(reason);
     match news {
         News::TicketOpened => format!(
             "Your promotion request #{n} for {name} is now with {}. I'll tell you here when they decide.",
             ticket_words(request)
         ),
-        News::Approved { school } => format!(
-            "Support approved promotion request #{n}: {name} is now a school admin at {school}."
+        News::Approved { school: at } => format!(
+            "Support approved promotion request #{n}: {name} is now a school admin at {}.",
+            school(at)
         ),
         News::Rejected => {
             format!("Support declined promotion request #{n} for {name}. Nothing was changed.")
         }
-        News::NotApplied { reason } => format!(
-            "Support approved promotion request #{n} for {name}, but hallpass did not apply it: {reason}. \
-             Nothing was changed; send a new /promote-request if it should still happen."
+        News::NotApplied { reason: why } => format!(
+            "Support approved promotion request #{n} for {name}, but hallpass did not apply it: {}. \
+             Nothing was changed; send a new /promote-request if it should still happen.",
+            reason(why)
         ),
         News::Undeliverable => format!(
             "Promotion request #{n} for {name} could not be delivered to support, so nobody has seen it yet. \
@@ -134,7 +139,7 @@ fn to_teacher(
 ) -> String {
     let n = request.number;
     let asked = match requester {
-        Some(r) if r.id != teacher.id => format!("{} asked", r.display_name()),
+        Some(r) if r.id != teacher.id => format!("{} asked", markdown::name(r)),
         _ => "You asked".to_owned(),
     };
     match news {
@@ -144,14 +149,16 @@ fn to_teacher(
             ticket_words(request)
         ),
         News::Approved { school } => format!(
-            "Support approved your promotion: you're now a school admin at {school} (request #{n})."
+            "Support approved your promotion: you're now a school admin at {} (request #{n}).",
+            markdown::escape(school)
         ),
         News::Rejected => format!(
             "Support declined the request to make you a school admin (request #{n}). Nothing was changed."
         ),
         News::NotApplied { reason } => format!(
             "Support approved the request to make you a school admin (request #{n}), but hallpass did not apply it: \
-             {reason}. Nothing was changed."
+             {}. Nothing was changed.",
+            markdown::escape(reason)
         ),
         News::Undeliverable => format!(
             "The request to make you a school admin (request #{n}) could not be delivered to support. \

@@ -1,8 +1,12 @@
-//! `GET /healthz` (200 when the database answers) and `GET /metrics`.
+//! `GET /healthz` (200 when the database answers) and `GET /metrics`, which
+//! asks for `Authorization: Bearer HALLPASS_METRICS_TOKEN` when that is set
+//! (compared in constant time; a missing or wrong token gets 401).
 
 use axum::extract::State;
-use axum::http::{StatusCode, header};
-use axum::response::IntoResponse;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use secrecy::ExposeSecret;
+use subtle::ConstantTimeEq;
 
 use super::WebState;
 
@@ -17,9 +21,30 @@ pub async fn healthz(State(state): State<WebState>) -> impl IntoResponse {
     }
 }
 
-pub async fn metrics(State(state): State<WebState>) -> impl IntoResponse {
+pub async fn metrics(State(state): State<WebState>, headers: HeaderMap) -> Response {
+    if let Some(token) = &state.metrics_token {
+        let presented = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or("");
+        let right: bool = presented
+            .as_bytes()
+            .ct_eq(token.expose_secret().as_bytes())
+            .into();
+        if !right {
+            state.metrics.rejected("metrics_unauthorized");
+            return (
+                StatusCode::UNAUTHORIZED,
+                [(header::WWW_AUTHENTICATE, "Bearer")],
+                "GET /metrics needs the bearer token HALLPASS_METRICS_TOKEN\n",
+            )
+                .into_response();
+        }
+    }
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         state.metrics.render(),
     )
+        .into_response()
 }

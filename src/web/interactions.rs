@@ -1,6 +1,8 @@
 //! `POST /interactions`: Discord's Interactions Endpoint URL. Every request is
 //! verified (Ed25519, recent timestamp) before anything else; a bad one gets
-//! 401 and changes nothing. Slow commands (password hashing, secrets to
+//! 401 and changes nothing. A verified request whose interaction id was already
+//! received (a captured request sent again) gets 409 and runs nothing; the ids
+//! are held in the database, so this holds across instances. Slow commands (password hashing, secrets to
 //! deliver) are acknowledged at once and finished in the background, well
 //! inside Discord's 3-second deadline.
 
@@ -14,9 +16,15 @@ use axum::response::{IntoResponse, Response};
 
 use super::WebState;
 use crate::commands::{Request, handle};
+use crate::discord::MAX_SKEW_SECONDS;
 use crate::discord::{
     Envelope, Incoming, deferred_ephemeral, deliver_rest, finish_deferred, parse, pong, render,
 };
+
+/// How long an interaction id is remembered: a signed request verifies while
+/// its timestamp is within the skew of `now` either way, so a replay can come
+/// up to twice the skew after the original; a minute more for clocks.
+const REPLAY_MEMORY: chrono::Duration = chrono::Duration::seconds(2 * MAX_SKEW_SECONDS + 60);
 
 pub async fn interactions(
     State(state): State<WebState>,
@@ -56,6 +64,30 @@ pub async fn interactions(
             return (StatusCode::BAD_REQUEST, "malformed interaction").into_response();
         }
     };
+    match state
+        .app
+        .store
+        .first_sighting(envelope.interaction_id, state.app.now(), REPLAY_MEMORY)
+        .await
+    {
+        Ok(true) => {}
+        Ok(false) => {
+            state.metrics.rejected("replayed");
+            tracing::warn!(
+                interaction = envelope.interaction_id,
+                "refused a replayed interaction"
+            );
+            return (
+                StatusCode::CONFLICT,
+                "this interaction was already received",
+            )
+                .into_response();
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "could not check an interaction against replays");
+            return (StatusCode::INTERNAL_SERVER_ERROR, "try again").into_response();
+        }
+    }
     if envelope.request.is_slow() {
         tokio::spawn(finish_later(state, envelope));
         return Json(deferred_ephemeral()).into_response();

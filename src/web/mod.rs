@@ -4,6 +4,7 @@
 
 mod health;
 mod interactions;
+mod limits;
 mod metrics;
 mod reset;
 mod zendesk;
@@ -14,6 +15,7 @@ use axum::Router;
 use axum::routing::{get, post};
 use secrecy::SecretString;
 
+pub use limits::ListenerLimits;
 pub use metrics::Metrics;
 pub use zendesk::FOLLOW_UP_GRACE;
 
@@ -33,6 +35,13 @@ pub struct WebState {
     pub zendesk_webhook_secret: Option<Arc<SecretString>>,
     /// Zendesk's API, for the note on a ticket whose approval could not apply.
     pub zendesk: Option<Arc<ZendeskClient>>,
+    /// HALLPASS_METRICS_TOKEN: the bearer token `GET /metrics` requires; `None`: open.
+    pub metrics_token: Option<Arc<SecretString>>,
+    /// The deadline, concurrency and body bounds around every route.
+    pub limits: ListenerLimits,
+    /// `false` when HALLPASS_METRICS_LISTEN moves `/metrics` to a listener of
+    /// its own ([`metrics_router`]).
+    pub metrics_here: bool,
 }
 
 impl WebState {
@@ -47,16 +56,32 @@ impl WebState {
             metrics: Arc::new(Metrics::default()),
             zendesk_webhook_secret: None,
             zendesk: None,
+            metrics_token: None,
+            limits: ListenerLimits::default(),
+            metrics_here: true,
         }
     }
 }
 
 pub fn router(state: WebState) -> Router {
-    Router::new()
+    let limits = state.limits;
+    let mut routes = Router::new()
         .route("/interactions", post(interactions::interactions))
         .route("/webhooks/zendesk", post(zendesk::zendesk_webhook))
         .route("/reset/{token}", get(reset::show).post(reset::submit))
-        .route("/healthz", get(health::healthz))
-        .route("/metrics", get(health::metrics))
-        .with_state(state)
+        .route("/healthz", get(health::healthz));
+    if state.metrics_here {
+        routes = routes.route("/metrics", get(health::metrics));
+    }
+    limits.apply(routes.with_state(state))
+}
+
+/// `GET /metrics` alone, for HALLPASS_METRICS_LISTEN.
+pub fn metrics_router(state: WebState) -> Router {
+    let limits = state.limits;
+    limits.apply(
+        Router::new()
+            .route("/metrics", get(health::metrics))
+            .with_state(state),
+    )
 }

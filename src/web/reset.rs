@@ -6,6 +6,8 @@
 //! token and the password never reach a log line (the handlers skip their
 //! arguments, and the router logs no paths); a refused password leaves the
 //! link usable; the page needs no JavaScript and is never cached or referred.
+//! A submit claims the link before the password is hashed, so many submits of
+//! one link cost one argon2 hash, and the page may not be framed (clickjacking).
 
 use axum::Form;
 use axum::extract::{Path, State};
@@ -65,9 +67,24 @@ pub async fn submit(
     {
         return refuse(&weak.to_string());
     }
+    // Authority before work: only the submit that claims the link pays for a hash.
+    match app
+        .store
+        .claim_reset_token(&token.token_hash(), &user, app.now())
+        .await
+    {
+        Ok(true) => {}
+        Ok(false) => return gone(),
+        Err(e) => return broken(e),
+    }
     let hash = match app.hasher.hash(&form.password).await {
         Ok(hash) => hash,
-        Err(e) => return broken(e),
+        Err(e) => {
+            if let Err(e) = app.store.release_reset_token(&token.token_hash()).await {
+                tracing::error!(error = %e, "could not release a reset link's claim");
+            }
+            return broken(e);
+        }
     };
     let audit = AuditEntry::new(
         Some(user.tenant_id),
@@ -173,6 +190,20 @@ fn page(status: StatusCode, main: &str) -> Response {
     headers.insert(
         header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),
+    );
+    // The page loads nothing but its own inline style and posts only to itself;
+    // no other site may frame it (a framed form invites clickjacking).
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; \
+             frame-ancestors 'none'; base-uri 'none'",
+        ),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
     );
     response
 }

@@ -10,7 +10,9 @@
 //!   acknowledged (200) and changes nothing.
 //! * Anything that is not a decision we can act on (no decision tag, a ticket
 //!   that is not ours, a request already decided) is acknowledged with 200 and
-//!   changes nothing, so Zendesk does not retry it forever. Only our own
+//!   changes nothing, so Zendesk does not retry it forever. A decision that
+//!   does not come from the ticket hallpass opened for the request is
+//!   acknowledged the same way (`refused`), and audited. Only our own
 //!   failure (the database) answers 500, which Zendesk retries.
 //! * The decision is applied inside the request (one transaction) and the
 //!   answer goes out within [`FOLLOW_UP_GRACE`] of that: the DMs and the
@@ -124,6 +126,7 @@ fn outcome_label(outcome: &DecisionOutcome) -> &'static str {
         DecisionOutcome::Replayed => "replayed",
         DecisionOutcome::UnknownRequest => "unknown_request",
         DecisionOutcome::AlreadySettled(_) => "already_settled",
+        DecisionOutcome::Refused { .. } => "refused",
         DecisionOutcome::Approved { .. } => "approved",
         DecisionOutcome::Rejected(_) => "rejected",
         DecisionOutcome::NotApplied { .. } => "not_applied",
@@ -159,6 +162,10 @@ async fn follow_up(state: WebState, outcome: DecisionOutcome) {
         DecisionOutcome::Replayed
         | DecisionOutcome::UnknownRequest
         | DecisionOutcome::AlreadySettled(_) => {}
+        DecisionOutcome::Refused { request, reason } => {
+            tracing::warn!(request = request.number, %reason,
+                "A Zendesk decision did not come from the ticket hallpass opened; acknowledged and ignored");
+        }
     }
 }
 

@@ -211,12 +211,12 @@ impl Desk {
     /// The HTTP listener with the webhook secret set (or not).
     pub async fn listener(&self, secret: Option<&str>) -> Listener {
         let state = WebState {
-            app: self.bot.app.clone(),
             verifier: None,
             discord: Some(self.rest.clone()),
             metrics: Arc::new(Metrics::default()),
             zendesk_webhook_secret: secret.map(|s| Arc::new(SecretString::from(s.to_owned()))),
             zendesk: Some(self.client(TIMEOUT)),
+            ..WebState::new(self.bot.app.clone())
         };
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address: SocketAddr = listener.local_addr().unwrap();

@@ -59,6 +59,10 @@ pub struct Server {
 }
 
 impl Server {
+    pub async fn start() -> Self {
+        Self::on(TestDb::sqlite().await).await
+    }
+
     pub async fn on(db: TestDb) -> Self {
         let bot = Bot::on(db).await;
         let standin = standin::start().await.unwrap();

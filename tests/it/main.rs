@@ -25,6 +25,7 @@ mod promotions_webhook;
 mod register_commands;
 mod revocation;
 mod secrets;
+mod security;
 mod store_conformance;
 mod unchanged;
 mod zendesk;

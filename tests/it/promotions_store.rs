@@ -6,7 +6,7 @@ use hallpass::audit::{Action, AuditQuery};
 use hallpass::directory::{PromotionId, Role};
 use hallpass::store::{
     DecisionInput, DecisionOutcome, PromotionDecision, PromotionError, PromotionRequest,
-    PromotionState, UserChanges,
+    PromotionState, RetryPlan, UserChanges,
 };
 
 use crate::bot::Bot;
@@ -34,7 +34,34 @@ conformance!(
     a_repeated_invocation_is_recognised_and_applied_once,
     only_a_request_that_failed_before_its_ticket_can_be_queued_again,
     the_listing_shows_requests_by_state_with_names,
+    a_decision_counts_only_on_the_ticket_hallpass_opened,
 );
+
+/// Records the ticket hallpass opened for `request` (#77), as the worker does
+/// once Zendesk answers; other entries that were due are handed back untouched.
+async fn with_ticket(desk: &Desk, request: PromotionRequest) -> PromotionRequest {
+    let store = desk.store();
+    let now = desk.bot.app.now();
+    let claims = store
+        .claim_deliveries(now, Duration::seconds(60), 100)
+        .await
+        .unwrap();
+    let back = RetryPlan {
+        next_attempt_at: now,
+        counts_as_failure: false,
+        uncertain: false,
+        error: String::new(),
+    };
+    for other in claims.iter().filter(|c| c.request_id != request.id) {
+        assert!(store.record_delivery_retry(other, &back).await.unwrap());
+    }
+    let ours = claims.iter().find(|c| c.request_id == request.id).unwrap();
+    store
+        .record_ticket_opened(ours, 77, now)
+        .await
+        .unwrap()
+        .unwrap()
+}
 
 fn decision(request: &PromotionRequest, decision: PromotionDecision, desk: &Desk) -> DecisionInput {
     DecisionInput {
@@ -163,7 +190,7 @@ async fn an_approval_makes_the_teacher_a_school_admin_of_the_same_school_audited
 ) {
     let desk = Desk::on(db).await;
     let bot = &desk.bot;
-    let request = desk.queue(&bot.tess, &bot.sam).await;
+    let request = with_ticket(&desk, desk.queue(&bot.tess, &bot.sam).await).await;
     let outcome = desk
         .store()
         .decide_promotion(&decision(&request, PromotionDecision::Approve, &desk))
@@ -208,8 +235,8 @@ async fn an_approval_for_a_teacher_who_changed_fails_the_request_and_changes_not
     let bot = &desk.bot;
     let store = desk.store();
     // Tess moves to another school; Tom is disabled; both after their requests.
-    let tess_request = desk.queue(&bot.tess, &bot.tess).await;
-    let tom_request = desk.queue(&bot.tom, &bot.tom).await;
+    let tess_request = with_ticket(&desk, desk.queue(&bot.tess, &bot.tess).await).await;
+    let tom_request = with_ticket(&desk, desk.queue(&bot.tom, &bot.tom).await).await;
     let moved = store
         .update_user(
             &bot.tess,
@@ -257,7 +284,7 @@ async fn an_approval_for_a_teacher_who_changed_fails_the_request_and_changes_not
         );
     }
     // A teacher made an admin some other way meanwhile is not promoted twice.
-    let tess_again = desk.queue(&moved, &moved).await;
+    let tess_again = with_ticket(&desk, desk.queue(&moved, &moved).await).await;
     sqlx::query("UPDATE users SET role = 'school_admin' WHERE id = $1")
         .bind(moved.id.to_string())
         .execute(store.pool())
@@ -288,7 +315,7 @@ async fn an_approval_for_a_teacher_who_changed_fails_the_request_and_changes_not
 async fn a_rejection_closes_the_request_and_a_closed_request_is_never_decided_again(db: TestDb) {
     let desk = Desk::on(db).await;
     let bot = &desk.bot;
-    let request = desk.queue(&bot.tess, &bot.sam).await;
+    let request = with_ticket(&desk, desk.queue(&bot.tess, &bot.sam).await).await;
     let outcome = desk
         .store()
         .decide_promotion(&decision(&request, PromotionDecision::Reject, &desk))
@@ -316,7 +343,7 @@ async fn a_rejection_closes_the_request_and_a_closed_request_is_never_decided_ag
 async fn a_repeated_invocation_is_recognised_and_applied_once(db: TestDb) {
     let desk = Desk::on(db).await;
     let bot = &desk.bot;
-    let request = desk.queue(&bot.tess, &bot.sam).await;
+    let request = with_ticket(&desk, desk.queue(&bot.tess, &bot.sam).await).await;
     let input = decision(&request, PromotionDecision::Approve, &desk);
     let first = desk.store().decide_promotion(&input).await.unwrap();
     assert!(matches!(first, DecisionOutcome::Approved { .. }));
@@ -388,7 +415,7 @@ async fn only_a_request_that_failed_before_its_ticket_can_be_queued_again(db: Te
     );
 
     // A request that failed on support's decision already has its ticket.
-    let tom = desk.queue(&bot.tom, &bot.tom).await;
+    let tom = with_ticket(&desk, desk.queue(&bot.tom, &bot.tom).await).await;
     let moved = UserChanges {
         place: Some(World::at(&bot.world.a2)),
         ..UserChanges::default()
@@ -411,7 +438,7 @@ async fn the_listing_shows_requests_by_state_with_names(db: TestDb) {
     let desk = Desk::on(db).await;
     let bot: &Bot = &desk.bot;
     let tess = desk.queue(&bot.tess, &bot.sam).await;
-    let tom = desk.queue(&bot.tom, &bot.tom).await;
+    let tom = with_ticket(&desk, desk.queue(&bot.tom, &bot.tom).await).await;
     desk.store()
         .decide_promotion(&decision(&tom, PromotionDecision::Reject, &desk))
         .await
@@ -440,4 +467,41 @@ async fn the_listing_shows_requests_by_state_with_names(db: TestDb) {
         .await
         .unwrap();
     assert_eq!(rejected[0].decided_by.as_deref(), Some(AGENT));
+}
+
+async fn a_decision_counts_only_on_the_ticket_hallpass_opened(db: TestDb) {
+    let desk = Desk::on(db).await;
+    let bot = &desk.bot;
+    let store = desk.store();
+    let queued = desk.queue(&bot.tess, &bot.sam).await;
+    let forged = store
+        .decide_promotion(&decision(&queued, PromotionDecision::Approve, &desk))
+        .await
+        .unwrap();
+    assert!(
+        matches!(&forged, DecisionOutcome::Refused { reason, .. } if reason.contains("has not opened a ticket")),
+        "{forged:?}"
+    );
+    assert_eq!(desk.reload(&queued).await, queued);
+    let open = with_ticket(&desk, queued).await;
+    for decided in [PromotionDecision::Approve, PromotionDecision::Reject] {
+        let elsewhere = DecisionInput {
+            ticket_id: Some(78),
+            ..decision(&open, decided, &desk)
+        };
+        let outcome = store.decide_promotion(&elsewhere).await.unwrap();
+        assert!(
+            matches!(&outcome, DecisionOutcome::Refused { reason, .. } if reason.contains("#78") && reason.contains("#77")),
+            "{outcome:?}"
+        );
+    }
+    assert_eq!(desk.reload(&open).await, open);
+    assert_eq!(bot.reload(&bot.tess).await, bot.tess);
+    let refused: Vec<_> = desk
+        .audit_actions()
+        .await
+        .into_iter()
+        .filter(|(_, outcome, _)| outcome == "refused")
+        .collect();
+    assert_eq!(refused.len(), 3, "{refused:?}");
 }

@@ -7,7 +7,7 @@ use hallpass::directory::{PromotionId, Role};
 use hallpass::store::{PromotionRequest, PromotionState, UserChanges};
 use hallpass::support::{Decision, TriggerPayload};
 
-use crate::desk::{AGENT, Desk, WEBHOOK_SECRET, signed_headers};
+use crate::desk::{AGENT, Answer, Desk, WEBHOOK_SECRET, signed_headers};
 use crate::helpers::{World, cli_audit};
 
 /// A desk with Tess's request (asked by Sam) open as a ticket.
@@ -277,4 +277,102 @@ async fn without_a_webhook_secret_the_route_answers_503_and_changes_nothing() {
         .await;
     assert_eq!(answer.status, 503);
     assert_untouched(&desk, &request).await;
+}
+
+/// A decision that did not land: acknowledged, nothing about the request or
+/// the teacher changed, no DM, and the attempt is in the audit log as refused.
+async fn assert_refused_and_untouched(desk: &Desk, request: &PromotionRequest, answer: &Answer) {
+    assert_eq!(
+        (answer.status, answer.outcome().as_str()),
+        (200, "refused"),
+        "{answer:?}"
+    );
+    assert_eq!(desk.reload(request).await, *request);
+    assert_eq!(desk.bot.reload(&desk.bot.tess).await, desk.bot.tess);
+    let actions = desk.audit_actions().await;
+    assert!(
+        !actions
+            .iter()
+            .any(|(action, outcome, _)| outcome == "applied" && action != "promotion.request"),
+        "nothing decided: {actions:?}"
+    );
+    assert!(
+        actions.contains(&(
+            "promotion.approve".into(),
+            "refused".into(),
+            format!("zendesk:{AGENT}")
+        )) || actions.contains(&(
+            "promotion.reject".into(),
+            "refused".into(),
+            format!("zendesk:{AGENT}")
+        )),
+        "audited as refused: {actions:?}"
+    );
+}
+
+fn approval_for(request: &PromotionRequest, ticket_id: &str) -> TriggerPayload {
+    TriggerPayload {
+        ticket_id: ticket_id.into(),
+        external_id: request.id.to_string(),
+        status: "solved".into(),
+        tags: "hallpass promotion_request hallpass_approved".into(),
+        agent: AGENT.into(),
+    }
+}
+
+#[tokio::test]
+async fn an_approval_for_a_queued_request_with_no_ticket_and_a_forged_ticket_id_is_not_approved() {
+    let desk = Desk::new().await;
+    let request = desk.queue(&desk.bot.tess, &desk.bot.sam).await;
+    assert_eq!(request.state, PromotionState::Queued);
+    assert_eq!(request.ticket_id, None, "hallpass opened no ticket yet");
+    let webhook = desk.listener(Some(WEBHOOK_SECRET)).await;
+
+    let forged = approval_for(&request, "4242");
+    let answer = webhook
+        .deliver(&forged, WEBHOOK_SECRET, desk.bot.app.now(), "inv-q")
+        .await;
+    assert_refused_and_untouched(&desk, &request, &answer).await;
+    assert!(desk.dms_to(&desk.bot.sam).is_empty(), "nobody is told");
+}
+
+#[tokio::test]
+async fn an_approval_or_rejection_on_a_ticket_other_than_the_one_hallpass_opened_changes_nothing() {
+    let (desk, request, ticket) = open_request().await;
+    let webhook = desk.listener(Some(WEBHOOK_SECRET)).await;
+    let now = desk.bot.app.now();
+
+    let other_ticket = (ticket + 1000).to_string();
+    let approval = approval_for(&request, &other_ticket);
+    let answer = webhook
+        .deliver(&approval, WEBHOOK_SECRET, now, "inv-mm")
+        .await;
+    assert_refused_and_untouched(&desk, &request, &answer).await;
+
+    let rejection = TriggerPayload {
+        tags: "hallpass hallpass_rejected".into(),
+        ..approval
+    };
+    let answer = webhook
+        .deliver(&rejection, WEBHOOK_SECRET, now, "inv-mr")
+        .await;
+    assert_refused_and_untouched(&desk, &request, &answer).await;
+
+    let no_ticket = approval_for(&request, "{{ticket.id}}");
+    let answer = webhook
+        .deliver(&no_ticket, WEBHOOK_SECRET, now, "inv-mn")
+        .await;
+    assert_refused_and_untouched(&desk, &request, &answer).await;
+    assert_eq!(
+        desk.dms_to(&desk.bot.sam).len(),
+        1,
+        "only the ticket-open DM"
+    );
+
+    // The ticket hallpass opened still decides.
+    let genuine = approval_for(&request, &ticket.to_string());
+    let answer = webhook
+        .deliver(&genuine, WEBHOOK_SECRET, now, "inv-mg")
+        .await;
+    assert_eq!(answer.outcome(), "approved");
 }
