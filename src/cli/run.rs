@@ -194,6 +194,8 @@ fn secret_key(config: &Config) -> Result<SecretKey> {
     let (key, source) = resolve_secret_key(config.secret_key.as_ref(), &config.database_url)?;
     tracing::info!(from = %source, "link codes and reset tokens are hashed under the server key");
     Ok(key)
+}
+
 /// `GET /metrics` on a listener of its own (HALLPASS_METRICS_LISTEN).
 async fn serve_metrics(address: std::net::SocketAddr, state: WebState) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(address)

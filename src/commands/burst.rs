@@ -70,9 +70,9 @@ pub async fn after_reset(app: &App, actor: &Actor) {
     }
     let text = format!(
         "Burst alert: {} ({}) has reset {count} passwords in the last {BURST_WINDOW_MINUTES} minutes (the alert threshold is more than {threshold}). If that was not expected, check the audit log: /audit user:{} or `hallpass audit --tenant {}`.",
-        actor.user.display_name(),
-        actor.user.login,
-        actor.user.login,
+        super::markdown::name(&actor.user),
+        super::markdown::escape(actor.user.login.as_str()),
+        super::markdown::escape(actor.user.login.as_str()),
         actor.tenant.name,
     );
     let (channel, posted) = post(app, actor, &text).await;

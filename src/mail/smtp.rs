@@ -181,6 +181,8 @@ fn tls_trusting(url: &Url, pem: &[u8]) -> Result<Option<Tls>, MailError> {
         ("smtp", Some("opportunistic")) => Some(Tls::Opportunistic(parameters()?)),
         _ => None,
     })
+}
+
 /// A warning for an `SMTP_URL` that would send reset links (and the SMTP
 /// password) unencrypted to another machine: `smtp://` without
 /// `tls=required` (no TLS, or STARTTLS that a network attacker can strip) to

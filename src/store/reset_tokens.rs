@@ -10,8 +10,8 @@
 //! address (`end_links_of` inside the user update). An ended link is marked
 //! used, so it gets the same answer as a used one.
 
-use sqlx::AnyConnection;
 use chrono::{DateTime, Duration, Utc};
+use sqlx::AnyConnection;
 use sqlx::Row;
 
 use super::credentials::write_password;

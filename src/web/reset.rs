@@ -70,7 +70,7 @@ pub async fn submit(
     // Authority before work: only the submit that claims the link pays for a hash.
     match app
         .store
-        .claim_reset_token(&token.token_hash(), &user, app.now())
+        .claim_reset_token(&token.token_hash(&app.secret_key), &user, app.now())
         .await
     {
         Ok(true) => {}
@@ -80,7 +80,11 @@ pub async fn submit(
     let hash = match app.hasher.hash(&form.password).await {
         Ok(hash) => hash,
         Err(e) => {
-            if let Err(e) = app.store.release_reset_token(&token.token_hash()).await {
+            if let Err(e) = app
+                .store
+                .release_reset_token(&token.token_hash(&app.secret_key))
+                .await
+            {
                 tracing::error!(error = %e, "could not release a reset link's claim");
             }
             return broken(e);

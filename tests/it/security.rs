@@ -341,7 +341,7 @@ async fn reset_link(bot: &Bot, user: &User) -> String {
         .insert_reset_token(
             user,
             bot.tess.id,
-            &token.token_hash(),
+            &token.token_hash(&bot.app.secret_key),
             now,
             now + Duration::hours(1),
         )
