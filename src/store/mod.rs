@@ -22,6 +22,7 @@ mod outbox;
 mod promotions;
 mod reset_tokens;
 mod roster;
+mod roster_values;
 mod rows;
 mod time;
 mod users;
@@ -46,6 +47,7 @@ pub use reset_tokens::ResetTokenError;
 pub use users::{NewUser, SearchScope, UserChanges, UserRecord};
 
 pub(crate) use roster::{RosterWrite, RosterWriter};
+pub(crate) use roster_values::RosterValues;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
