@@ -1,10 +1,11 @@
 //! The `hallpass` binary: wiring only. Usage errors exit 2 (clap), failures
-//! exit 1 with a one-line reason on standard error.
+//! exit 1 with a one-line reason on standard error, and an import that
+//! refused rows exits 3 (`RowsRefused`).
 
 use std::process::ExitCode;
 
 use clap::Parser;
-use hallpass::cli::{Cli, Command, run};
+use hallpass::cli::{Cli, Command, RowsRefused, run};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -26,6 +27,10 @@ fn main() -> ExitCode {
     };
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.downcast_ref::<RowsRefused>().is_some() => {
+            eprintln!("hallpass: {e:#}");
+            ExitCode::from(RowsRefused::EXIT_STATUS)
+        }
         Err(e) => {
             eprintln!("hallpass: {e:#}");
             ExitCode::FAILURE

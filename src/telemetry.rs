@@ -1,5 +1,8 @@
 //! Logging. Lines go to standard error so command output on standard output
-//! stays clean for pipes and `--json`.
+//! stays clean for pipes and `--json`; colour codes only when standard error
+//! is a terminal, so a file or a pipe gets plain text.
+
+use std::io::IsTerminal;
 
 use tracing_subscriber::EnvFilter;
 
@@ -17,6 +20,7 @@ pub fn init_with_default(default: &str) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_target(false)
         .try_init();
 }

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-pub use run::run;
+pub use run::{RowsRefused, run};
 
 /// hallpass: school directory management from Discord.
 ///
@@ -122,14 +122,30 @@ pub enum ImportCommand {
     /// Import a OneRoster 1.1 CSV bundle (orgs.csv and users.csv in DIR).
     ///
     /// Columns are found by header name. Re-importing the same bundle changes
-    /// nothing. Rows that cannot be imported are listed with file, line and reason;
-    /// the other rows are imported.
+    /// nothing. A re-import keeps what was changed in hallpass (an approved
+    /// promotion, a move, a corrected name) unless the roster changed that
+    /// same field since the last import: then the roster's value is applied
+    /// and the conflict is listed with who made the local change. Rows that
+    /// cannot be imported are listed with file, line and reason; the other
+    /// rows are imported. Users the roster no longer lists are listed, never
+    /// deleted.
+    ///
+    /// Exit status: 0 when every row was imported, 3 when the import ran but
+    /// refused one or more rows (so a nightly job can alert on it), 1 when it
+    /// could not run at all, 2 on a usage error.
     Oneroster {
         /// The folder holding orgs.csv and users.csv.
         dir: PathBuf,
         /// The tenant to import into (created if it does not exist).
         #[arg(long)]
         tenant: String,
+        /// Show what the import would do, and write nothing (no records, no audit entries).
+        #[arg(long)]
+        dry_run: bool,
+        /// One JSON object per line: each refused row, conflict, missing user
+        /// and implicit district (with a "type"), then the summary.
+        #[arg(long)]
+        json: bool,
     },
 }
 

@@ -25,6 +25,18 @@ use crate::support::{
     LogNotifier, Notifier, OutboxSettings, OutboxWorker, ZendeskClient, ZendeskConfig,
 };
 
+/// An import that ran but refused rows: `main` exits with [`RowsRefused::EXIT_STATUS`].
+#[derive(Debug, thiserror::Error)]
+#[error("{rows} row(s) of the bundle were refused (listed above); the others were imported.")]
+pub struct RowsRefused {
+    pub rows: usize,
+}
+
+impl RowsRefused {
+    /// The documented exit status of an import that refused rows.
+    pub const EXIT_STATUS: u8 = 3;
+}
+
 /// How long one call to Zendesk may take.
 const ZENDESK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 use crate::web::{WebState, metrics_router, router};
@@ -39,17 +51,32 @@ pub async fn run(cli: Cli) -> Result<()> {
     let now = Utc::now();
     match cli.command {
         Command::Serve => serve(&config).await,
-        Command::Import(ImportCommand::Oneroster { dir, tenant }) => {
+        Command::Import(ImportCommand::Oneroster {
+            dir,
+            tenant,
+            dry_run,
+            json,
+        }) => {
             let store = open(&config).await?;
             let tenant = TenantName::parse(&tenant)?;
             let options = ImportOptions {
                 show_progress: std::io::IsTerminal::is_terminal(&std::io::stderr()),
+                dry_run,
             };
             let report = import_oneroster(&store, &tenant, &dir, &options, now)
                 .await
                 .with_context(|| format!("Failed to import {}", dir.display()))?;
-            print!("{report}");
-            Ok(())
+            if json {
+                for line in report.json_lines() {
+                    println!("{line}");
+                }
+            } else {
+                print!("{report}");
+            }
+            match report.refused.len() {
+                0 => Ok(()),
+                rows => Err(RowsRefused { rows }.into()),
+            }
         }
         Command::Demo => demo().await,
         Command::Migrate => {

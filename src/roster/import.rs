@@ -2,7 +2,9 @@
 //! column stops the import before anything is written; orgs are imported before
 //! users; users are planned in memory against the tenant's records, then
 //! written in batches; and the import leaves one `roster.import` summary event
-//! in the audit log, also when it stops on a database error.
+//! in the audit log, also when it stops on a database error. A dry run plans
+//! everything the same way, reports it, and writes nothing at all: no tenant,
+//! org, user, remembered value or audit entry.
 
 use std::path::Path;
 
@@ -10,6 +12,7 @@ use chrono::{DateTime, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::ImportError;
+use super::conflicts::attribute;
 use super::orgs::{OrgColumns, import_orgs};
 use super::report::{ImportReport, RefusedRow};
 use super::table::Table;
@@ -24,6 +27,8 @@ use crate::store::Store;
 pub struct ImportOptions {
     /// Draw progress bars on the terminal (the command line does; tests do not).
     pub show_progress: bool,
+    /// Plan and report, write nothing (`--dry-run`).
+    pub dry_run: bool,
 }
 
 /// Imports the OneRoster 1.1 CSV bundle in `dir` (`orgs.csv`, `users.csv`) into
@@ -45,7 +50,12 @@ pub async fn import_oneroster(
     let users_table = Table::open(dir, "users.csv")?;
     let user_cols = UserColumns::find(&users_table)?;
 
-    let tenant = store.ensure_tenant(tenant, now).await?.id;
+    let tenant = match (options.dry_run, store.tenant_by_name(tenant).await?) {
+        (_, Some(known)) => known.id,
+        // A dry run into a tenant that does not exist yet: plan against an empty one.
+        (true, None) => TenantId::new(),
+        (false, None) => store.ensure_tenant(tenant, now).await?.id,
+    };
     let origin = Origin::api(format!("oneroster:{}", dir.display()));
     let template = AuditEntry::new(
         Some(tenant),
@@ -68,6 +78,13 @@ pub async fn import_oneroster(
     )
     .await;
     report.sort();
+    report.dry_run = options.dry_run;
+    if options.dry_run {
+        return result.map(|()| {
+            log(&report);
+            report
+        });
+    }
     let summary = match &result {
         Ok(()) => template.change(serde_json::json!({}), report.summary_json()),
         Err(e) => template
@@ -78,16 +95,24 @@ pub async fn import_oneroster(
         (Err(e), _) => Err(e),
         (Ok(()), Err(e)) => Err(e.into()),
         (Ok(()), Ok(())) => {
-            tracing::info!(
-                users_created = report.users_created,
-                users_updated = report.users_updated,
-                users_disabled = report.users_disabled,
-                refused = report.refused.len(),
-                "roster imported"
-            );
+            log(&report);
             Ok(report)
         }
     }
+}
+
+fn log(report: &ImportReport) {
+    tracing::info!(
+        dry_run = report.dry_run,
+        users_created = report.users_created,
+        users_updated = report.users_updated,
+        users_disabled = report.users_disabled,
+        roster_changes_applied = report.roster_changes_applied,
+        local_changes_kept = report.local_changes_kept,
+        conflicts = report.conflicts.len(),
+        refused = report.refused.len(),
+        "roster imported"
+    );
 }
 
 #[allow(clippy::too_many_arguments)] // one call site; a struct would only rename the list
@@ -102,14 +127,15 @@ async fn run(
     options: &ImportOptions,
     report: &mut ImportReport,
 ) -> Result<(), ImportError> {
-    let orgs = import_orgs(store, tenant, orgs_table, org_cols, report).await?;
+    let orgs = import_orgs(store, tenant, orgs_table, org_cols, options.dry_run, report).await?;
     let existing = store.tenant_users(tenant).await?;
-    let mut planner = Planner::new(tenant, &orgs, existing, template.at);
+    let remembered = store.roster_values(tenant).await?;
+    let mut planner = Planner::new(tenant, &orgs, existing, remembered, template.at);
 
     // One bar over users.csv's bytes: rows are planned and written as they are read.
     let progress = bar(options, users_table.len());
     let file = users_table.name();
-    let mut batches = BatchWriter::new(store, template).await?;
+    let mut batches = BatchWriter::new(store, template, options.dry_run).await?;
     let mut rows = 0_u64;
     while let Some(record) = users_table.next_record()? {
         rows += 1;
@@ -128,6 +154,12 @@ async fn run(
     }
     batches.finish(report).await?;
     progress.finish_and_clear();
+    report.roster_changes_applied = planner.sync.applied;
+    report.local_changes_kept = planner.sync.kept;
+    report.users_baselined = planner.sync.baselined;
+    report.missing = planner.missing();
+    let pending = std::mem::take(&mut planner.sync.conflicts);
+    report.conflicts = attribute(store, tenant, &template.actor.label, pending).await?;
     Ok(())
 }
 

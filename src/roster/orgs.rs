@@ -1,21 +1,32 @@
 //! orgs.csv: districts and schools, keyed by `sourcedId` within the tenant.
 //!
 //! Promises: districts are imported before schools, whatever order the file
-//! lists them in; a school's parent must be a district of the bundle or one
-//! already in the tenant; a known org whose name changed is renamed, and one
-//! that did not change is not written; only `district` and `school` orgs are
-//! imported, and every other row is refused with its reason. Orgs are never
+//! lists them in; a school's district is found by walking up its parents,
+//! through `local`, `state` and `national` orgs and through other schools, to
+//! the first district of the bundle or of the tenant; a school with no district
+//! above it (an empty `parentSourcedId`, or a parent school that has none, as
+//! single-school and charter exports have) goes into an implicit district
+//! named after the topmost such school, marked implicit and reported when it
+//! is made; a `department` is part of the school above it (its people are that
+//! school's); a parent that names no org of the bundle or the tenant refuses
+//! the school. A known org whose name changed is renamed, and one that did not
+//! change is not written; `local`, `state` and `national` orgs are read only
+//! to walk through; any other type is refused with its reason. Orgs are never
 //! deleted (`status=tobedeleted` is refused: disable the users instead) and a
 //! school never changes district through an import, because its users' places
-//! would silently change with it.
+//! would silently change with it. A dry run decides all of this and writes nothing.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+
+mod upsert;
+
+use upsert::{Upsert, Upserter};
 
 use super::ImportError;
 use super::report::{ImportReport, RefusedRow};
 use super::table::{Record, Table};
 use crate::directory::{DistrictId, Place, SchoolId, TenantId};
-use crate::store::{OrgTable, Store};
+use crate::store::Store;
 
 /// What a `sourcedId` names in the tenant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,6 +56,9 @@ const MAX_NAME: usize = 128;
 enum Kind {
     District,
     School,
+    Department,
+    /// `local`, `state`, `national`: walked through, not imported.
+    Grouping,
 }
 
 struct OrgRow {
@@ -121,9 +135,12 @@ fn parse_row(record: &Record, cols: &OrgColumns) -> Result<OrgRow, String> {
     {
         "district" => Kind::District,
         "school" => Kind::School,
+        "department" => Kind::Department,
+        "local" | "state" | "national" => Kind::Grouping,
         other => {
             return Err(format!(
-                "type \"{other}\" is not imported: hallpass has districts and schools only."
+                "type \"{other}\" is not imported: hallpass has districts and schools (and reads \
+                 departments, local, state and national orgs)."
             ));
         }
     };
@@ -139,15 +156,73 @@ fn parse_row(record: &Record, cols: &OrgColumns) -> Result<OrgRow, String> {
 }
 
 /// Reads orgs.csv, creates or renames the tenant's districts and schools, and
-/// returns every org of the tenant by `sourcedId`.
+/// returns every org of the tenant by `sourcedId` (departments as their school).
 #[tracing::instrument(skip(store, table, cols, report))]
 pub(crate) async fn import_orgs(
     store: &Store,
     tenant: TenantId,
+    table: Table,
+    cols: &OrgColumns,
+    dry_run: bool,
+    report: &mut ImportReport,
+) -> Result<OrgMap, ImportError> {
+    let file = table.name();
+    let rows = read_rows(table, cols, report)?;
+    let names = known_orgs(store, tenant).await?;
+    let mut orgs: OrgMap = names
+        .iter()
+        .map(|(k, (org, _))| (k.clone(), *org))
+        .collect();
+    let mut up = Upserter {
+        store,
+        tenant,
+        dry_run,
+        names,
+    };
+    let bundle: HashMap<&str, &OrgRow> = rows.iter().map(|r| (r.source_id.as_str(), r)).collect();
+
+    for row in rows.iter().filter(|r| r.kind == Kind::District) {
+        let outcome = up.district(row).await?;
+        settle(outcome, row, file, &mut orgs, report);
+    }
+    for row in rows.iter().filter(|r| r.kind == Kind::School) {
+        let district = match district_of(row, &bundle, &orgs) {
+            Ancestor::District(district) => district,
+            Ancestor::Refused(reason) => {
+                report.refused.push(RefusedRow::new(
+                    file,
+                    row.line,
+                    Some(&row.source_id),
+                    reason,
+                ));
+                continue;
+            }
+            Ancestor::Nothing(root) => up.implicit_district(root, &mut orgs, report).await?,
+        };
+        let outcome = up.school(row, district).await?;
+        settle(outcome, row, file, &mut orgs, report);
+    }
+    for row in rows.iter().filter(|r| r.kind == Kind::Department) {
+        match school_of(row, &bundle, &orgs) {
+            Some(school) => {
+                orgs.insert(row.source_id.clone(), school);
+            }
+            None => report.refused.push(RefusedRow::new(
+                file,
+                row.line,
+                Some(&row.source_id),
+                "a department is part of a school, but no imported school is above it.",
+            )),
+        }
+    }
+    Ok(orgs)
+}
+
+fn read_rows(
     mut table: Table,
     cols: &OrgColumns,
     report: &mut ImportReport,
-) -> Result<OrgMap, ImportError> {
+) -> Result<Vec<OrgRow>, ImportError> {
     let file = table.name();
     let mut rows = Vec::new();
     let mut seen: HashMap<String, u64> = HashMap::new();
@@ -175,8 +250,15 @@ pub(crate) async fn import_orgs(
             }
         }
     }
+    Ok(rows)
+}
 
-    let mut names: HashMap<String, (OrgRef, String)> = HashMap::new();
+/// The tenant's districts and schools by `sourcedId`, with their names.
+async fn known_orgs(
+    store: &Store,
+    tenant: TenantId,
+) -> Result<HashMap<String, (OrgRef, String)>, ImportError> {
+    let mut names = HashMap::new();
     for d in store.districts(tenant).await? {
         if let Some(source) = d.source_id {
             names.insert(source, (OrgRef::District(d.id), d.name));
@@ -184,151 +266,96 @@ pub(crate) async fn import_orgs(
     }
     for s in store.schools(tenant).await? {
         if let Some(source) = s.source_id {
-            names.insert(
-                source,
-                (
-                    OrgRef::School {
-                        school: s.id,
-                        district: s.district_id,
-                    },
-                    s.name,
-                ),
-            );
-        }
-    }
-    let mut orgs: OrgMap = names
-        .iter()
-        .map(|(k, (org, _))| (k.clone(), *org))
-        .collect();
-
-    for kind in [Kind::District, Kind::School] {
-        for row in rows.iter().filter(|r| r.kind == kind) {
-            let refuse =
-                |reason: String| RefusedRow::new(file, row.line, Some(&row.source_id), reason);
-            let outcome = match kind {
-                Kind::District => {
-                    upsert_district(store, tenant, row, names.get(&row.source_id)).await?
-                }
-                Kind::School => {
-                    upsert_school(store, tenant, row, names.get(&row.source_id), &orgs).await?
-                }
+            let org = OrgRef::School {
+                school: s.id,
+                district: s.district_id,
             };
-            match outcome {
-                Upsert::Created(org) => {
-                    report.orgs_created += 1;
-                    orgs.insert(row.source_id.clone(), org);
-                }
-                Upsert::Renamed => report.orgs_updated += 1,
-                Upsert::Unchanged => {}
-                Upsert::Refused(reason) => report.refused.push(refuse(reason)),
-            }
+            names.insert(source, (org, s.name));
         }
     }
-    Ok(orgs)
+    Ok(names)
 }
 
-enum Upsert {
-    Created(OrgRef),
-    Renamed,
-    Unchanged,
+fn settle(outcome: Upsert, row: &OrgRow, file: &str, orgs: &mut OrgMap, report: &mut ImportReport) {
+    match outcome {
+        Upsert::Created(org) => {
+            report.orgs_created += 1;
+            orgs.insert(row.source_id.clone(), org);
+        }
+        Upsert::Renamed => report.orgs_updated += 1,
+        Upsert::Unchanged => {}
+        Upsert::Refused(reason) => report.refused.push(RefusedRow::new(
+            file,
+            row.line,
+            Some(&row.source_id),
+            reason,
+        )),
+    }
+}
+
+/// What is above a school.
+enum Ancestor<'r> {
+    District(DistrictId),
+    /// No district anywhere above: the topmost school on the way up.
+    Nothing(&'r OrgRow),
     Refused(String),
 }
 
-async fn upsert_district(
-    store: &Store,
-    tenant: TenantId,
-    row: &OrgRow,
-    existing: Option<&(OrgRef, String)>,
-) -> Result<Upsert, ImportError> {
-    match existing {
-        None => {
-            let district = store
-                .create_district(tenant, &row.name, Some(&row.source_id))
-                .await?;
-            Ok(Upsert::Created(OrgRef::District(district.id)))
-        }
-        Some((OrgRef::School { .. }, _)) => Ok(Upsert::Refused(format!(
-            "sourcedId {} is a school in this tenant; it cannot become a district.",
-            row.source_id
-        ))),
-        Some((OrgRef::District(id), name)) => {
-            rename(store, OrgTable::Districts, &id.to_string(), name, &row.name).await
-        }
-    }
-}
-
-async fn upsert_school(
-    store: &Store,
-    tenant: TenantId,
-    row: &OrgRow,
-    existing: Option<&(OrgRef, String)>,
+/// Walks up from `school` through the bundle's orgs (and the tenant's) to the first district.
+fn district_of<'r>(
+    school: &'r OrgRow,
+    bundle: &HashMap<&str, &'r OrgRow>,
     orgs: &OrgMap,
-) -> Result<Upsert, ImportError> {
-    let district = match (row.parent.as_str(), orgs.get(&row.parent)) {
-        ("", _) => {
-            return Ok(Upsert::Refused(
-                "parentSourcedId is empty: a school belongs to a district.".into(),
+) -> Ancestor<'r> {
+    let mut root = school;
+    let mut parent = school.parent.as_str();
+    let mut visited = HashSet::from([school.source_id.as_str()]);
+    loop {
+        if parent.is_empty() {
+            return Ancestor::Nothing(root);
+        }
+        if !visited.insert(parent) {
+            return Ancestor::Refused(format!(
+                "parentSourcedId {} leads round in a loop without reaching a district.",
+                school.parent
             ));
         }
-        (_, Some(OrgRef::District(district))) => *district,
-        (parent, Some(OrgRef::School { .. })) => {
-            return Ok(Upsert::Refused(format!(
-                "parent org {parent} is a school, not a district."
-            )));
-        }
-        (parent, None) => {
-            return Ok(Upsert::Refused(format!(
-                "parent org {parent} is not a district of this bundle or of this tenant."
-            )));
-        }
-    };
-    match existing {
-        None => {
-            let school = store
-                .create_school(tenant, district, &row.name, Some(&row.source_id))
-                .await?;
-            Ok(Upsert::Created(OrgRef::School {
-                school: school.id,
-                district,
-            }))
-        }
-        Some((OrgRef::District(_), _)) => Ok(Upsert::Refused(format!(
-            "sourcedId {} is a district in this tenant; it cannot become a school.",
-            row.source_id
-        ))),
-        Some((
-            OrgRef::School {
-                district: current, ..
-            },
-            _,
-        )) if *current != district => Ok(Upsert::Refused(format!(
-            "this school belongs to another district in hallpass; an import does not move schools between \
-             districts (parentSourcedId {}). Its users stay where they are.",
-            row.parent
-        ))),
-        Some((OrgRef::School { school, .. }, name)) => {
-            rename(
-                store,
-                OrgTable::Schools,
-                &school.to_string(),
-                name,
-                &row.name,
-            )
-            .await
+        match (bundle.get(parent), orgs.get(parent)) {
+            (Some(p), _) if p.kind != Kind::District => {
+                if p.kind == Kind::School {
+                    root = p;
+                }
+                parent = p.parent.as_str();
+            }
+            (_, Some(OrgRef::District(district))) => return Ancestor::District(*district),
+            (None, Some(OrgRef::School { district, .. })) => return Ancestor::District(*district),
+            (Some(_), _) => {
+                return Ancestor::Refused(format!(
+                    "parent district {parent} was not imported (see its row)."
+                ));
+            }
+            (None, None) => {
+                return Ancestor::Refused(format!(
+                    "parent org {parent} is not an org of this bundle or of this tenant."
+                ));
+            }
         }
     }
 }
 
-async fn rename(
-    store: &Store,
-    table: OrgTable,
-    id: &str,
-    current: &str,
-    wanted: &str,
-) -> Result<Upsert, ImportError> {
-    if current == wanted {
-        return Ok(Upsert::Unchanged);
+/// The first imported school above a department.
+fn school_of(
+    department: &OrgRow,
+    bundle: &HashMap<&str, &OrgRow>,
+    orgs: &OrgMap,
+) -> Option<OrgRef> {
+    let mut parent = department.parent.as_str();
+    let mut visited = HashSet::from([department.source_id.as_str()]);
+    while !parent.is_empty() && visited.insert(parent) {
+        if let Some(org @ OrgRef::School { .. }) = orgs.get(parent) {
+            return Some(*org);
+        }
+        parent = bundle.get(parent)?.parent.as_str();
     }
-    store.rename_org(table, id, wanted).await?;
-    Ok(Upsert::Renamed)
+    None
 }

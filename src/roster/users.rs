@@ -12,23 +12,30 @@
 //! * `orgSourcedIds` may list several orgs: a student or teacher takes the
 //!   first that is a known school, an administrator the first known org of any
 //!   kind (a district makes a district admin, a school a school admin);
+//! * a known user's record is merged field by field with what the roster
+//!   said last time ([`super::sync`]): local changes the roster did not
+//!   overrule are kept, and both-sides changes are collected for the report;
 //! * `status=tobedeleted` only disables (it needs nothing but the `sourcedId`,
 //!   so a departed user is disabled even when the rest of their row is stale);
-//!   `enabledUser=false` keeps the record in step and disabled; an active row
-//!   enables the user again.
+//!   `enabledUser=false` disables too; disabling always applies;
+//! * a role change the hierarchy's shape does not allow refuses the row.
 //!
 //! OneRoster 1.1 users.csv has no title column: titles set in hallpass are kept.
 
-use std::collections::HashMap;
+mod values;
+
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 
 use super::ImportError;
-use super::orgs::{OrgMap, OrgRef};
+use super::orgs::OrgMap;
+use super::report::MissingUser;
+use super::sync::{self, FieldConflict};
 use super::table::{Record, Table};
 use crate::audit::Action;
-use crate::directory::{Grade, Login, PersonName, Place, Role, TenantId, User, UserId};
-use crate::store::RosterWrite;
+use crate::directory::{Login, TenantId, User, UserId};
+use crate::store::{RosterValues, RosterWrite};
 
 /// The columns of users.csv this import reads.
 pub(crate) struct UserColumns {
@@ -81,22 +88,46 @@ struct Holder {
     line: Option<u64>,
 }
 
+/// A both-sides change, before the audit log is asked who made the local one.
+#[derive(Debug, Clone)]
+pub(crate) struct PendingConflict {
+    pub user: UserId,
+    pub source_id: String,
+    pub login: String,
+    pub conflict: FieldConflict,
+}
+
+/// What the merge did over the whole bundle.
+#[derive(Debug, Default)]
+pub(crate) struct SyncTally {
+    pub applied: usize,
+    pub kept: usize,
+    /// Known users with nothing remembered: this bundle became the baseline.
+    pub baselined: usize,
+    pub conflicts: Vec<PendingConflict>,
+}
+
 /// Decides, row by row, what the import writes.
 pub(crate) struct Planner<'a> {
     tenant: TenantId,
     orgs: &'a OrgMap,
     now: DateTime<Utc>,
-    by_source: HashMap<String, User>,
+    by_source: HashMap<String, (User, Option<RosterValues>)>,
     logins: HashMap<String, Holder>,
     seen: HashMap<String, u64>,
+    /// Every `sourcedId` the bundle lists, refused rows included.
+    listed: HashSet<String>,
+    pub sync: SyncTally,
 }
 
 impl<'a> Planner<'a> {
-    /// `existing` is every user of the tenant, as the store holds them now.
+    /// `existing` is every user of the tenant, as the store holds them now;
+    /// `remembered` what the roster last said about them.
     pub fn new(
         tenant: TenantId,
         orgs: &'a OrgMap,
         existing: Vec<User>,
+        mut remembered: HashMap<UserId, RosterValues>,
         now: DateTime<Utc>,
     ) -> Self {
         let mut logins = HashMap::with_capacity(existing.len());
@@ -111,7 +142,8 @@ impl<'a> Planner<'a> {
                 },
             );
             if let Some(source) = user.source_id.clone() {
-                by_source.insert(source, user);
+                let last = remembered.remove(&user.id);
+                by_source.insert(source, (user, last));
             }
         }
         Self {
@@ -121,6 +153,8 @@ impl<'a> Planner<'a> {
             by_source,
             logins,
             seen: HashMap::new(),
+            listed: HashSet::new(),
+            sync: SyncTally::default(),
         }
     }
 
@@ -138,6 +172,7 @@ impl<'a> Planner<'a> {
         if source_id.is_empty() {
             return Err("sourcedId is empty.".into());
         }
+        self.listed.insert(source_id.to_owned());
         if let Some(first) = self.seen.get(source_id) {
             return Err(format!(
                 "sourcedId {source_id} is listed again (first on line {first})."
@@ -154,119 +189,42 @@ impl<'a> Planner<'a> {
         cols: &UserColumns,
         source_id: &str,
     ) -> Result<Plan, String> {
-        let existing = self.by_source.get(source_id);
         let status = record.text(cols.status, "status")?.to_ascii_lowercase();
         match status.as_str() {
             "" | "active" => {}
-            "tobedeleted" => {
-                return Ok(match existing {
-                    Some(user) if !user.disabled => {
-                        let after = User {
-                            disabled: true,
-                            ..user.clone()
-                        };
-                        self.write(Some(user.clone()), after)
-                    }
-                    // Already disabled, or never imported: nothing to delete.
-                    _ => Plan::Unchanged,
-                });
-            }
+            "tobedeleted" => return Ok(self.tobedeleted(source_id)),
             other => {
                 return Err(format!(
                     "status \"{other}\" is not one of active or tobedeleted."
                 ));
             }
         }
-        let disabled = match record
-            .text(cols.enabled, "enabledUser")?
-            .to_ascii_lowercase()
-            .as_str()
-        {
-            "" | "true" => false,
-            "false" => true,
-            other => return Err(format!("enabledUser \"{other}\" is not true or false.")),
-        };
-        let role_text = record.text(Some(cols.role), "role")?.to_ascii_lowercase();
-        let (role, place) =
-            self.place(&role_text, record.text(Some(cols.orgs), "orgSourcedIds")?)?;
-        let first_name = PersonName::parse(record.text(Some(cols.given), "givenName")?)
-            .map_err(|e| format!("givenName: {e}"))?;
-        let last_name = PersonName::parse(record.text(Some(cols.family), "familyName")?)
-            .map_err(|e| format!("familyName: {e}"))?;
-        let login = login(
-            record.text(cols.username, "username")?,
-            record.text(cols.email, "email")?,
-        )?;
-        let grade = match role {
-            // Teachers' grades are the grades they teach: not part of their record.
-            Role::Student => grade(record.text(cols.grades, "grades")?)?,
-            _ => None,
-        };
-        let this = existing.map(|u| u.id);
-        if let Some(holder) = self
-            .logins
-            .get(&login.key())
-            .filter(|h| Some(h.user) != this)
-        {
-            return Err(match (&holder.source_id, holder.line) {
-                (Some(other), Some(line)) => {
-                    format!("login {login} is already claimed by sourcedId {other} on line {line}.")
-                }
-                (Some(other), None) => {
-                    format!("login {login} is already used by sourcedId {other} in this tenant.")
-                }
-                (None, _) => format!(
-                    "login {login} is already used by another user of this tenant (not from a roster)."
-                ),
-            });
-        }
-
-        let plan = match existing {
-            Some(before) => {
-                let after = User {
-                    login,
-                    first_name,
-                    last_name,
-                    role,
-                    place,
-                    grade,
-                    disabled,
-                    ..before.clone()
-                };
-                if after == *before {
-                    return Ok(Plan::Unchanged);
-                }
-                let released = before.login.key();
-                if released != after.login.key()
-                    && self
-                        .logins
-                        .get(&released)
-                        .is_some_and(|h| h.user == before.id)
-                {
-                    // Rows are written in file order, so a later row may take this login.
-                    self.logins.remove(&released);
-                }
-                self.write(Some(before.clone()), after)
+        let theirs = values::roster_values(record, cols, self.orgs)?;
+        let plan = match self.by_source.get(source_id) {
+            Some((current, last)) => {
+                let (current, last) = (current.clone(), last.clone());
+                self.merge_existing(current, last, theirs, source_id)?
             }
             None => {
+                self.check_login(&theirs.login, None)?;
                 let user = User {
                     id: UserId::new(),
                     tenant_id: self.tenant,
-                    login,
-                    first_name,
-                    last_name,
-                    role,
-                    place,
-                    grade,
+                    login: theirs.login.clone(),
+                    first_name: theirs.first_name.clone(),
+                    last_name: theirs.last_name.clone(),
+                    role: theirs.role,
+                    place: theirs.place,
+                    grade: theirs.grade,
                     title: None,
                     must_change_password: false,
-                    disabled,
+                    disabled: theirs.disabled,
                     discord_user_id: None,
                     source_id: Some(source_id.to_owned()),
                     version: 1,
                     updated_at: self.now,
                 };
-                self.write(None, user)
+                self.write(None, user, Some(theirs))
             }
         };
         if let Plan::Write(w) = &plan {
@@ -280,7 +238,123 @@ impl<'a> Planner<'a> {
         Ok(plan)
     }
 
-    fn write(&self, before: Option<User>, mut after: User) -> Plan {
+    /// `status=tobedeleted`: disables a known user (nothing else of the row is
+    /// read, so a departed user is disabled even when the rest of the row is stale).
+    fn tobedeleted(&mut self, source_id: &str) -> Plan {
+        let Some((user, last)) = self.by_source.get(source_id) else {
+            // Never imported: nothing to delete.
+            return Plan::Unchanged;
+        };
+        let said = RosterValues {
+            disabled: true,
+            ..last.clone().unwrap_or_else(|| sync::values_of(user))
+        };
+        let remember = (last.as_ref() != Some(&said)).then_some(said);
+        if user.disabled {
+            return match remember {
+                None => Plan::Unchanged,
+                Some(_) => Self::remember_only(user.clone(), remember),
+            };
+        }
+        let after = User {
+            disabled: true,
+            ..user.clone()
+        };
+        self.sync.applied += 1;
+        self.write(Some(user.clone()), after, remember)
+    }
+
+    /// A row for a known user: the three-way merge of [`sync`].
+    fn merge_existing(
+        &mut self,
+        current: User,
+        last: Option<RosterValues>,
+        theirs: RosterValues,
+        source_id: &str,
+    ) -> Result<Plan, String> {
+        let baseline = last.clone().unwrap_or_else(|| theirs.clone());
+        let merged = sync::merge(&current, &baseline, &theirs);
+        let to = merged.after.role;
+        if theirs.role != baseline.role
+            && to != current.role
+            && !sync::role_change_allowed(current.role, to)
+        {
+            return Err(format!(
+                "role: the roster changes {} from {} to {}, and an import does not: a student never becomes \
+                 staff or staff a student, and nobody moves up two steps at once. If it is right, change it in hallpass.",
+                current.login,
+                current.role.label(),
+                to.label()
+            ));
+        }
+        self.check_login(&merged.after.login, Some(current.id))?;
+        if last.is_none() {
+            self.sync.baselined += 1;
+        }
+        self.sync.applied += merged.applied;
+        self.sync.kept += merged.kept;
+        for conflict in merged.conflicts {
+            self.sync.conflicts.push(PendingConflict {
+                user: current.id,
+                source_id: source_id.to_owned(),
+                login: current.login.to_string(),
+                conflict,
+            });
+        }
+        let remember = (last.as_ref() != Some(&theirs)).then_some(theirs);
+        let after = merged.after;
+        if after == current {
+            return Ok(match remember {
+                None => Plan::Unchanged,
+                Some(_) => Self::remember_only(current, remember),
+            });
+        }
+        let released = current.login.key();
+        if released != after.login.key()
+            && self
+                .logins
+                .get(&released)
+                .is_some_and(|h| h.user == current.id)
+        {
+            // Rows are written in file order, so a later row may take this login.
+            self.logins.remove(&released);
+        }
+        Ok(self.write(Some(current), after, remember))
+    }
+
+    /// Refuses a login held by another user of the tenant or claimed by an earlier row.
+    fn check_login(&self, login: &Login, this: Option<UserId>) -> Result<(), String> {
+        let Some(holder) = self
+            .logins
+            .get(&login.key())
+            .filter(|h| Some(h.user) != this)
+        else {
+            return Ok(());
+        };
+        Err(match (&holder.source_id, holder.line) {
+            (Some(other), Some(line)) => {
+                format!("login {login} is already claimed by sourcedId {other} on line {line}.")
+            }
+            (Some(other), None) => {
+                format!("login {login} is already used by sourcedId {other} in this tenant.")
+            }
+            (None, _) => format!(
+                "login {login} is already used by another user of this tenant (not from a roster)."
+            ),
+        })
+    }
+
+    /// Only what the roster said changes; the record stays as it is.
+    fn remember_only(user: User, remember: Option<RosterValues>) -> Plan {
+        Plan::Write(RosterWrite {
+            before: Some(user.clone()),
+            after: user,
+            action: Action::UserEdit,
+            remember,
+        })
+    }
+
+    fn write(&self, before: Option<User>, mut after: User, remember: Option<RosterValues>) -> Plan {
         let action = match &before {
             None => Action::UserCreate,
             Some(b) if !b.disabled && after.disabled => Action::UserDisable,
@@ -296,74 +370,24 @@ impl<'a> Planner<'a> {
             before,
             after,
             action,
+            remember,
         })
     }
 
-    /// The role and place a row asks for, from `role` and `orgSourcedIds`.
-    fn place(&self, role: &str, orgs: &str) -> Result<(Role, Place), String> {
-        let wanted: Vec<&str> = orgs
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .collect();
-        if wanted.is_empty() {
-            return Err("orgSourcedIds is empty.".into());
-        }
-        let known: Vec<(&str, OrgRef)> = wanted
+    /// Imported users of the tenant, still enabled, that the bundle does not list.
+    pub fn missing(&self) -> Vec<MissingUser> {
+        let mut missing: Vec<MissingUser> = self
+            .by_source
             .iter()
-            .filter_map(|id| self.orgs.get(*id).map(|o| (*id, *o)))
+            .filter(|(source, (user, _))| !user.disabled && !self.listed.contains(*source))
+            .map(|(source, (user, _))| MissingUser {
+                source_id: source.clone(),
+                user_id: user.id.to_string(),
+                login: user.login.to_string(),
+            })
             .collect();
-        let Some((first_id, first)) = known.first().copied() else {
-            return Err(format!(
-                "org {} is not in orgs.csv or this tenant.",
-                wanted.join(", ")
-            ));
-        };
-        match role {
-            "administrator" => Ok(match first {
-                OrgRef::District(_) => (Role::DistrictAdmin, first.place()),
-                OrgRef::School { .. } => (Role::SchoolAdmin, first.place()),
-            }),
-            "student" | "teacher" => {
-                let role = if role == "student" {
-                    Role::Student
-                } else {
-                    Role::Teacher
-                };
-                let school = known
-                    .iter()
-                    .find(|(_, o)| matches!(o, OrgRef::School { .. }));
-                match school {
-                    Some((_, org)) => Ok((role, org.place())),
-                    None => Err(format!(
-                        "a {role} belongs to a school, but org {first_id} is a district."
-                    )),
-                }
-            }
-            "" => Err("role is empty.".into()),
-            other => Err(format!(
-                "role \"{other}\" is not imported: hallpass imports student, teacher and administrator."
-            )),
-        }
-    }
-}
-
-/// `username`, or `email` when the username is empty.
-fn login(username: &str, email: &str) -> Result<Login, String> {
-    match (username, email) {
-        ("", "") => Err("username and email are both empty: one of them is the login.".into()),
-        ("", email) => Login::parse(email).map_err(|e| format!("email: {e}")),
-        (username, _) => Login::parse(username).map_err(|e| format!("username: {e}")),
-    }
-}
-
-/// The first of the row's `grades`; none when the cell is empty.
-fn grade(grades: &str) -> Result<Option<Grade>, String> {
-    match grades.split(',').map(str::trim).find(|g| !g.is_empty()) {
-        None => Ok(None),
-        Some(g) => Grade::parse(g)
-            .map(Some)
-            .map_err(|e| format!("grades: {e}")),
+        missing.sort_by(|a, b| a.source_id.cmp(&b.source_id));
+        missing
     }
 }
 

@@ -22,7 +22,8 @@ pub(crate) const BATCH_SIZE: usize = 5_000;
 /// Collects planned writes as the rows are read and writes each batch as soon
 /// as it is full, so no more than one batch is held in memory.
 pub(crate) struct BatchWriter<'a> {
-    writer: RosterWriter,
+    /// `None` in a dry run: writes are counted, never made.
+    writer: Option<RosterWriter>,
     template: &'a AuditEntry,
     batch_size: usize,
     lines: Vec<u64>,
@@ -30,8 +31,21 @@ pub(crate) struct BatchWriter<'a> {
 }
 
 impl<'a> BatchWriter<'a> {
-    /// Takes the import's connection from `store`.
-    pub async fn new(store: &Store, template: &'a AuditEntry) -> Result<Self, ImportError> {
+    /// Takes the import's connection from `store` (none in a dry run).
+    pub async fn new(
+        store: &Store,
+        template: &'a AuditEntry,
+        dry_run: bool,
+    ) -> Result<Self, ImportError> {
+        if dry_run {
+            return Ok(Self {
+                writer: None,
+                template,
+                batch_size: BATCH_SIZE,
+                lines: Vec::new(),
+                writes: Vec::new(),
+            });
+        }
         Self::with_batch_size(store, template, BATCH_SIZE).await
     }
 
@@ -41,7 +55,7 @@ impl<'a> BatchWriter<'a> {
         batch_size: usize,
     ) -> Result<Self, ImportError> {
         Ok(Self {
-            writer: store.roster_writer().await?,
+            writer: Some(store.roster_writer().await?),
             template,
             batch_size,
             lines: Vec::with_capacity(batch_size),
@@ -57,6 +71,10 @@ impl<'a> BatchWriter<'a> {
         write: RosterWrite,
         report: &mut ImportReport,
     ) -> Result<(), ImportError> {
+        if self.writer.is_none() {
+            count(&write, report);
+            return Ok(());
+        }
         self.lines.push(line);
         self.writes.push(write);
         if self.writes.len() >= self.batch_size {
@@ -68,23 +86,28 @@ impl<'a> BatchWriter<'a> {
     /// Writes what is queued and gives the connection back.
     pub async fn finish(mut self, report: &mut ImportReport) -> Result<(), ImportError> {
         self.flush(report).await?;
-        self.writer.finish().await;
+        if let Some(writer) = self.writer {
+            writer.finish().await;
+        }
         Ok(())
     }
 
     #[tracing::instrument(skip_all, fields(rows = self.writes.len()))]
     async fn flush(&mut self, report: &mut ImportReport) -> Result<(), ImportError> {
+        let Some(writer) = self.writer.as_mut() else {
+            return Ok(());
+        };
         if self.writes.is_empty() {
             return Ok(());
         }
-        match self.writer.write_batch(&self.writes, self.template).await {
+        match writer.write_batch(&self.writes, self.template).await {
             Ok(()) => self.writes.iter().for_each(|w| count(w, report)),
             Err(e) if !is_about_a_row(&e) => return Err(e.into()),
             Err(e) => {
                 tracing::warn!(error = %e, "a batch was refused; writing it row by row");
                 for (line, write) in self.lines.iter().zip(&self.writes) {
                     let one = std::slice::from_ref(write);
-                    match self.writer.write_batch(one, self.template).await {
+                    match writer.write_batch(one, self.template).await {
                         Ok(()) => count(write, report),
                         Err(e) if !is_about_a_row(&e) => return Err(e.into()),
                         Err(e) => report.refused.push(RefusedRow::new(
@@ -104,6 +127,11 @@ impl<'a> BatchWriter<'a> {
 }
 
 fn count(write: &RosterWrite, report: &mut ImportReport) {
+    if !write.changes_record() {
+        // Only what the roster said was remembered.
+        report.users_unchanged += 1;
+        return;
+    }
     match write.action {
         Action::UserCreate => report.users_created += 1,
         Action::UserDisable => report.users_disabled += 1,
@@ -215,6 +243,7 @@ mod tests {
                     updated_at: now,
                 },
                 action: Action::UserCreate,
+                remember: None,
             };
             batches.push(n + 2, write, &mut report).await.unwrap();
         }

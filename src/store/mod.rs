@@ -25,6 +25,7 @@ mod promotions;
 mod replay;
 mod reset_tokens;
 mod roster;
+mod roster_values;
 mod rows;
 mod time;
 mod users;
@@ -49,6 +50,7 @@ pub use reset_tokens::ResetTokenError;
 pub use users::{NewUser, SearchScope, UserChanges, UserRecord};
 
 pub(crate) use roster::{RosterWrite, RosterWriter};
+pub(crate) use roster_values::RosterValues;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");

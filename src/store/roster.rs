@@ -17,6 +17,7 @@ use serde_json::{Map, Value};
 use sqlx::pool::PoolConnection;
 use sqlx::{Any, Connection};
 
+use super::roster_values::{RosterValues, remember};
 use super::rows::{USER_COLUMNS, USER_FROM, user_from_row};
 use super::users::{audit_fields, diff};
 use super::{Backend, Store, StoreError, audit, time};
@@ -24,12 +25,23 @@ use crate::audit::{Action, AuditEntry};
 use crate::directory::{Place, TenantId, User};
 
 /// One record the import writes: a new user (`before` is `None`) or the new
-/// state of an existing one, with the audit action that describes the change.
+/// state of an existing one, with the audit action that describes the change,
+/// and what the roster said about them now when that changed (`remember`).
+/// When `after` equals `before` only the remembered values are written, and
+/// nothing is audited.
 #[derive(Debug, Clone)]
 pub(crate) struct RosterWrite {
     pub before: Option<User>,
     pub after: User,
     pub action: Action,
+    pub remember: Option<RosterValues>,
+}
+
+impl RosterWrite {
+    /// Whether the user's record itself changes (not only what the roster said).
+    pub fn changes_record(&self) -> bool {
+        self.before.as_ref() != Some(&self.after)
+    }
 }
 
 impl Store {
@@ -140,7 +152,7 @@ impl RosterWriter {
             Backend::Postgres => self.conn.begin().await?,
         };
         let mut entries = Vec::with_capacity(writes.len());
-        for write in writes {
+        for write in writes.iter().filter(|w| w.changes_record()) {
             let (old, new) = match &write.before {
                 None => (
                     Value::Object(Map::new()),
@@ -168,6 +180,11 @@ impl RosterWriter {
         for chunk in created.chunks(ROWS_PER_STATEMENT) {
             insert_user_rows(&mut tx, self.backend, chunk).await?;
         }
+        let remembered: Vec<_> = writes
+            .iter()
+            .filter_map(|w| w.remember.as_ref().map(|v| (w.after.id, v)))
+            .collect();
+        remember(&mut tx, self.backend, &remembered, template.at).await?;
         for chunk in entries.chunks(ROWS_PER_STATEMENT) {
             audit::insert_many(&mut tx, self.backend, chunk).await?;
         }

@@ -43,11 +43,23 @@ const FIELDS: &[(&str, &[&str])] = &[
     ("autocomplete_under_resets", &["p99_ms", "alone_p99_ms"]),
     (
         "import_sqlite",
-        &["users", "seconds", "floor_seconds", "ratio"],
+        &[
+            "users",
+            "seconds",
+            "reimport_seconds",
+            "floor_seconds",
+            "ratio",
+        ],
     ),
     (
         "import_postgres",
-        &["users", "seconds", "floor_seconds", "ratio"],
+        &[
+            "users",
+            "seconds",
+            "reimport_seconds",
+            "floor_seconds",
+            "ratio",
+        ],
     ),
     (
         "outbox_drain",

@@ -5,7 +5,8 @@
 use chrono::TimeZone;
 
 use super::*;
-use crate::directory::{DistrictId, SchoolId};
+use crate::directory::{DistrictId, Grade, Place, Role, SchoolId};
+use crate::roster::orgs::OrgRef;
 
 const HEADER: &str =
     "sourcedId,status,enabledUser,orgSourcedIds,role,username,givenName,familyName,email,grades";
@@ -35,6 +36,11 @@ fn now() -> DateTime<Utc> {
 
 /// Plans every row of `rows` (CSV lines after the header) against `existing`.
 fn plan(f: &Fixture, existing: Vec<User>, rows: &[&str]) -> Vec<Result<Plan, String>> {
+    // Each record as the roster last gave it: the record itself.
+    let remembered = existing
+        .iter()
+        .map(|u| (u.id, sync::values_of(u)))
+        .collect();
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("users.csv"),
@@ -43,7 +49,7 @@ fn plan(f: &Fixture, existing: Vec<User>, rows: &[&str]) -> Vec<Result<Plan, Str
     .unwrap();
     let mut table = Table::open(dir.path(), "users.csv").unwrap();
     let cols = UserColumns::find(&table).unwrap();
-    let mut planner = Planner::new(TenantId::new(), &f.orgs, existing, now());
+    let mut planner = Planner::new(TenantId::new(), &f.orgs, existing, remembered, now());
     let mut plans = Vec::new();
     while let Some(record) = table.next_record().unwrap() {
         plans.push(planner.plan(&record, &cols));
