@@ -526,6 +526,7 @@ async fn the_roster_import_refuses_a_row_whose_name_holds_a_bidi_override() {
         dir.path(),
         &hallpass::roster::ImportOptions {
             show_progress: false,
+            dry_run: false,
         },
         t0(),
     )
