@@ -1,5 +1,7 @@
 //! Password handling: argon2id hashing on the blocking pool, temporary
 //! passphrases, the rules for passwords people choose, and one-time tokens.
+//! Every password is NFKC-normalised (`normalise`) before any check, hash or
+//! verify; the hasher and the rules do it themselves.
 //!
 //! The promise this module keeps as a whole: a password, token or code exists
 //! in plain form only inside a `SecretString` (or a type that wraps one and
@@ -8,12 +10,14 @@
 
 mod error;
 mod hashing;
+mod normalise;
 mod strength;
 mod temporary;
 mod tokens;
 
 pub use error::CredentialError;
 pub use hashing::{HashParams, PasswordHash, PasswordHasher};
+pub use normalise::normalise;
 pub use strength::{PasswordRules, WeakPassword};
 pub use temporary::{
     TemporaryPasswordPolicy, generate_temporary_password, temporary_password_entropy_bits,
