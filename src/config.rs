@@ -34,6 +34,9 @@ pub const KEYS: &[&str] = &[
     "ZENDESK_WEBHOOK_SECRET",
     "SMTP_URL",
     "HALLPASS_PUBLIC_URL",
+    "HALLPASS_API_TOKEN",
+    "HALLPASS_LOCKOUT_THRESHOLD",
+    "HALLPASS_SIGNIN_PER_MINUTE",
     "RUST_LOG",
 ];
 
@@ -69,6 +72,12 @@ pub struct Config {
     pub zendesk_webhook_secret: Option<SecretString>,
     pub smtp_url: Option<SecretString>,
     pub public_url: Url,
+    /// Bearer token every `/api/v1` request must carry; unset leaves the API open.
+    pub api_token: Option<SecretString>,
+    /// Consecutive failed sign-ins that lock an account.
+    pub lockout_threshold: u32,
+    /// Sign-in attempts per minute per source address.
+    pub signins_per_minute: u32,
 }
 
 impl Config {
@@ -135,7 +144,25 @@ impl Config {
                 });
             }
         }
+        let count = |key: &'static str, default: u32| -> Result<u32, ConfigError> {
+            get(key).map_or(Ok(default), |v| match v.parse::<u32>() {
+                Ok(n) if n > 0 => Ok(n),
+                _ => Err(ConfigError::Invalid {
+                    key,
+                    reason: format!("{v:?} is not a whole number of at least 1"),
+                }),
+            })
+        };
         Ok(Self {
+            api_token: secret("HALLPASS_API_TOKEN"),
+            lockout_threshold: count(
+                "HALLPASS_LOCKOUT_THRESHOLD",
+                crate::app::DEFAULT_LOCKOUT_THRESHOLD,
+            )?,
+            signins_per_minute: count(
+                "HALLPASS_SIGNIN_PER_MINUTE",
+                crate::limits::DEFAULT_SIGNINS_PER_MINUTE,
+            )?,
             database_url: get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into()),
             listen,
             discord_token: secret("DISCORD_TOKEN"),
@@ -216,6 +243,9 @@ impl fmt::Debug for Config {
             .field("zendesk_webhook_secret", &set(&self.zendesk_webhook_secret))
             .field("smtp_url", &set(&self.smtp_url))
             .field("public_url", &self.public_url.as_str())
+            .field("api_token", &set(&self.api_token))
+            .field("lockout_threshold", &self.lockout_threshold)
+            .field("signins_per_minute", &self.signins_per_minute)
             .finish()
     }
 }
@@ -240,6 +270,22 @@ mod tests {
         assert_eq!(config.discord_api_url.as_str(), "https://discord.com/");
         assert_eq!(config.public_url.as_str(), "http://127.0.0.1:8080/");
         assert!(config.discord_token.is_none() && config.zendesk_url.is_none());
+        assert!(config.api_token.is_none(), "the API is open by default");
+        assert_eq!(config.lockout_threshold, 100);
+        assert_eq!(config.signins_per_minute, 300);
+    }
+
+    #[test]
+    fn the_sign_in_settings_are_read() {
+        let config = Config::from_values(&values(&[
+            ("HALLPASS_API_TOKEN", "tok"),
+            ("HALLPASS_LOCKOUT_THRESHOLD", "5"),
+            ("HALLPASS_SIGNIN_PER_MINUTE", "60"),
+        ]))
+        .unwrap();
+        assert!(config.api_token.is_some());
+        assert_eq!(config.lockout_threshold, 5);
+        assert_eq!(config.signins_per_minute, 60);
     }
 
     #[test]
@@ -254,6 +300,7 @@ mod tests {
             ("ZENDESK_API_TOKEN", "zd-api-token"),
             ("ZENDESK_WEBHOOK_SECRET", "zd-webhook-secret"),
             ("SMTP_URL", "smtp://mailer:mail-pass@smtp.example"),
+            ("HALLPASS_API_TOKEN", "api-bearer-token"),
         ]))
         .unwrap();
         let dump = format!("{config:?}");
@@ -264,6 +311,7 @@ mod tests {
             "zd-api-token",
             "zd-webhook-secret",
             "mail-pass",
+            "api-bearer-token",
         ] {
             assert!(!dump.contains(secret), "{secret} leaked in {dump}");
         }
@@ -277,6 +325,8 @@ mod tests {
             ("DISCORD_APPLICATION_ID", "my-app"),
             ("DISCORD_PUBLIC_KEY", "abc"),
             ("ZENDESK_URL", "not a url"),
+            ("HALLPASS_LOCKOUT_THRESHOLD", "0"),
+            ("HALLPASS_SIGNIN_PER_MINUTE", "lots"),
         ] {
             let err = Config::from_values(&values(&[(key, value)])).err().unwrap();
             assert!(err.to_string().starts_with(key), "{err}");

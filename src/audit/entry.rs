@@ -36,6 +36,8 @@ pub enum Action {
     PromotionFail,
     /// An operator queued a failed promotion request again.
     PromotionRetry,
+    /// An account was locked by too many consecutive failed sign-ins.
+    SignInLock,
 }
 
 impl Action {
@@ -59,6 +61,7 @@ impl Action {
             Self::PromotionReject => "promotion.reject",
             Self::PromotionFail => "promotion.fail",
             Self::PromotionRetry => "promotion.retry",
+            Self::SignInLock => "signin.lock",
         }
     }
 }

@@ -14,6 +14,7 @@ use crate::console::{Console, interactive};
 use crate::credentials::{HashParams, PasswordHasher};
 use crate::directory::{DiscordGuildId, DiscordUserId, Login, Tenant, TenantName, UserId};
 use crate::discord::{DiscordRest, InteractionVerifier, command_definitions, gateway};
+use crate::limits::Limits;
 use crate::mail::Mailer;
 use crate::roster::{ImportOptions, import_oneroster};
 use crate::store::Store;
@@ -23,7 +24,7 @@ use crate::support::{
 
 /// How long one call to Zendesk may take.
 const ZENDESK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
-use crate::web::{WebState, router};
+use crate::web::WebState;
 use std::sync::Arc;
 
 pub async fn run(cli: Cli) -> Result<()> {
@@ -125,8 +126,18 @@ async fn serve(config: &Config) -> Result<()> {
         discord: discord.clone(),
         zendesk: zendesk.clone(),
         zendesk_webhook_secret: config.zendesk_webhook_secret.clone().map(Arc::new),
+        api_token: config.api_token.clone().map(Arc::new),
         ..WebState::new(app.clone())
     };
+    if state.api_token.is_none() {
+        tracing::warn!(
+            "HALLPASS_API_TOKEN is not set: /api/v1 is open to anyone who reaches the listener; set it in production"
+        );
+    }
+    app.hasher
+        .prepare_dummy()
+        .await
+        .context("Failed to prepare password hashing for sign-ins")?;
     if state.zendesk_webhook_secret.is_none() {
         tracing::warn!("ZENDESK_WEBHOOK_SECRET is not set: /webhooks/zendesk answers 503");
     }
@@ -156,15 +167,16 @@ async fn serve(config: &Config) -> Result<()> {
                 }
             });
         }
-        _ => tracing::info!("DISCORD_TOKEN is not set: the gateway client does not start"),
+        _ => tracing::warn!(
+            "DISCORD_TOKEN is not set: the gateway client does not start, and no DM can be sent (temporary passwords and link codes arrive in a reply only the invoker sees)"
+        ),
     }
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(async move {
-            let _ = tokio::signal::ctrl_c().await;
-            let _ = stop.send(true);
-        })
-        .await
-        .context("The HTTP listener failed")
+    crate::web::serve(listener, state, async move {
+        let _ = tokio::signal::ctrl_c().await;
+        let _ = stop.send(true);
+    })
+    .await
+    .context("The HTTP listener failed")
 }
 
 /// The application core with production settings.
@@ -181,9 +193,11 @@ fn app(config: &Config, store: Store) -> Result<App> {
         email_configured: mailer.is_some(),
         public_url: config.public_url.as_str().trim_end_matches('/').to_owned(),
         zendesk_configured: config.zendesk_url.is_some(),
+        lockout_threshold: config.lockout_threshold,
         ..Settings::default()
     };
     let mut app = App::new(store, hasher, settings);
+    app.limits = Arc::new(Limits::default().with_signins_per_minute(config.signins_per_minute));
     if mailer.is_none() {
         tracing::info!("SMTP_URL is not set: email reset links are refused");
     }

@@ -23,6 +23,7 @@ mod promotions;
 mod reset_tokens;
 mod roster;
 mod rows;
+mod signins;
 mod time;
 mod users;
 
