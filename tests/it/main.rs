@@ -1,6 +1,7 @@
 //! The integration tests: one binary, shared helpers.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod admins_and_dms;
 mod bench;
 mod bot;
 mod cli;
@@ -20,6 +21,8 @@ mod promotions_outbox;
 mod promotions_store;
 mod promotions_webhook;
 mod register_commands;
+mod signin;
+mod signin_browser;
 mod store_conformance;
 mod zendesk;
 mod zendesk_standin;
