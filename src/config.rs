@@ -41,6 +41,9 @@ pub const KEYS: &[&str] = &[
     "HALLPASS_BURST_ALERT_RESETS",
     "HALLPASS_METRICS_TOKEN",
     "HALLPASS_METRICS_LISTEN",
+    "HALLPASS_API_TOKEN",
+    "HALLPASS_LOCKOUT_THRESHOLD",
+    "HALLPASS_SIGNIN_PER_MINUTE",
     "RUST_LOG",
 ];
 
@@ -85,6 +88,12 @@ pub struct Config {
     pub metrics_token: Option<SecretString>,
     /// A separate address for `GET /metrics` (then not on `listen`); unset: on `listen`.
     pub metrics_listen: Option<SocketAddr>,
+    /// Bearer token every `/api/v1` request must carry; unset leaves the API open.
+    pub api_token: Option<SecretString>,
+    /// Consecutive failed sign-ins that lock an account.
+    pub lockout_threshold: u32,
+    /// Sign-in attempts per minute per source address.
+    pub signins_per_minute: u32,
 }
 
 impl Config {
@@ -180,7 +189,25 @@ impl Config {
             })
             .transpose()?
             .unwrap_or(DEFAULT_BURST_ALERT_RESETS);
+        let count = |key: &'static str, default: u32| -> Result<u32, ConfigError> {
+            get(key).map_or(Ok(default), |v| match v.parse::<u32>() {
+                Ok(n) if n > 0 => Ok(n),
+                _ => Err(ConfigError::Invalid {
+                    key,
+                    reason: format!("{v:?} is not a whole number of at least 1"),
+                }),
+            })
+        };
         Ok(Self {
+            api_token: secret("HALLPASS_API_TOKEN"),
+            lockout_threshold: count(
+                "HALLPASS_LOCKOUT_THRESHOLD",
+                crate::app::DEFAULT_LOCKOUT_THRESHOLD,
+            )?,
+            signins_per_minute: count(
+                "HALLPASS_SIGNIN_PER_MINUTE",
+                crate::limits::DEFAULT_SIGNINS_PER_MINUTE,
+            )?,
             database_url: get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into()),
             listen,
             discord_token: secret("DISCORD_TOKEN"),
@@ -269,6 +296,9 @@ impl fmt::Debug for Config {
             .field("burst_alert_resets", &self.burst_alert_resets)
             .field("metrics_token", &set(&self.metrics_token))
             .field("metrics_listen", &self.metrics_listen)
+            .field("api_token", &set(&self.api_token))
+            .field("lockout_threshold", &self.lockout_threshold)
+            .field("signins_per_minute", &self.signins_per_minute)
             .finish()
     }
 }
@@ -295,6 +325,9 @@ mod tests {
         assert!(config.discord_token.is_none() && config.zendesk_url.is_none());
         assert!(config.secret_key.is_none());
         assert_eq!(config.burst_alert_resets, 10);
+        assert!(config.api_token.is_none(), "the API is open by default");
+        assert_eq!(config.lockout_threshold, 100);
+        assert_eq!(config.signins_per_minute, 300);
     }
 
     #[test]
@@ -305,6 +338,19 @@ mod tests {
             .to_string();
         assert!(err.starts_with("HALLPASS_SECRET_KEY is invalid"), "{err}");
         assert!(!err.contains("hunter2"), "{err}");
+    }
+
+    #[test]
+    fn the_sign_in_settings_are_read() {
+        let config = Config::from_values(&values(&[
+            ("HALLPASS_API_TOKEN", "tok"),
+            ("HALLPASS_LOCKOUT_THRESHOLD", "5"),
+            ("HALLPASS_SIGNIN_PER_MINUTE", "60"),
+        ]))
+        .unwrap();
+        assert!(config.api_token.is_some());
+        assert_eq!(config.lockout_threshold, 5);
+        assert_eq!(config.signins_per_minute, 60);
     }
 
     #[test]
@@ -321,6 +367,7 @@ mod tests {
             ("SMTP_URL", "smtp://mailer:mail-pass@smtp.example"),
             ("HALLPASS_SECRET_KEY", &"5ec7e7".repeat(11)),
             ("HALLPASS_METRICS_TOKEN", "metrics-bearer-token"),
+            ("HALLPASS_API_TOKEN", "api-bearer-token"),
         ]))
         .unwrap();
         let dump = format!("{config:?}");
@@ -333,6 +380,7 @@ mod tests {
             "mail-pass",
             "5ec7e7",
             "metrics-bearer-token",
+            "api-bearer-token",
         ] {
             assert!(!dump.contains(secret), "{secret} leaked in {dump}");
         }
@@ -349,6 +397,8 @@ mod tests {
             ("HALLPASS_SECRET_KEY", "too-short"),
             ("HALLPASS_BURST_ALERT_RESETS", "0"),
             ("HALLPASS_METRICS_LISTEN", "metrics"),
+            ("HALLPASS_LOCKOUT_THRESHOLD", "0"),
+            ("HALLPASS_SIGNIN_PER_MINUTE", "lots"),
         ] {
             let err = Config::from_values(&values(&[(key, value)])).err().unwrap();
             assert!(err.to_string().starts_with(key), "{err}");

@@ -5,7 +5,8 @@
 //! `store` the database behind one API, `audit` the append-only log, `roster`
 //! the OneRoster import, `commands` the slash commands (transport-free),
 //! `discord` the serenity glue, `web` the HTTP listener, `support` the Zendesk
-//! tickets behind promotion requests, `mail` the SMTP client for reset links, `console` the operator's prompt and
+//! tickets behind promotion requests, `mail` the SMTP client for reset links, `signin` signing in and changing a
+//! password, `console` the operator's prompt and
 //! `cli` the command line.
 
 pub mod app;
@@ -23,6 +24,7 @@ pub mod limits;
 pub mod mail;
 pub mod policy;
 pub mod roster;
+pub mod signin;
 pub mod store;
 pub mod support;
 pub mod telemetry;

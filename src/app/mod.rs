@@ -18,6 +18,9 @@ use crate::limits::Limits;
 use crate::mail::Mailer;
 use crate::store::Store;
 
+/// Consecutive failed sign-ins that lock an account, by default.
+pub const DEFAULT_LOCKOUT_THRESHOLD: u32 = 100;
+
 /// Tunables with the defaults of `shared/spec/policy.md`.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -41,6 +44,9 @@ pub struct Settings {
     /// Whether promotion requests reach a support desk (ZENDESK_URL is set);
     /// without one they queue and wait.
     pub zendesk_configured: bool,
+    /// Consecutive failed sign-ins that lock an account (100, the most NIST
+    /// SP 800-63B allows; HALLPASS_LOCKOUT_THRESHOLD).
+    pub lockout_threshold: u32,
 }
 
 impl Default for Settings {
@@ -56,6 +62,7 @@ impl Default for Settings {
             reset_link_lifetime: Duration::hours(1),
             public_url: crate::config::DEFAULT_PUBLIC_URL.to_owned(),
             zendesk_configured: false,
+            lockout_threshold: DEFAULT_LOCKOUT_THRESHOLD,
         }
     }
 }

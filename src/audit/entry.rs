@@ -40,6 +40,8 @@ pub enum Action {
     TenantAuditChannel,
     /// One educator reset more passwords in ten minutes than the alert threshold.
     BurstAlert,
+    /// An account was locked by too many consecutive failed sign-ins.
+    SignInLock,
 }
 
 impl Action {
@@ -65,6 +67,7 @@ impl Action {
             Self::PromotionRetry => "promotion.retry",
             Self::TenantAuditChannel => "tenant.audit_channel",
             Self::BurstAlert => "password.burst_alert",
+            Self::SignInLock => "signin.lock",
         }
     }
 }

@@ -12,6 +12,8 @@
 //!   `autocomplete_under_resets`;
 //! * `edit`: `edit_submit_sqlite`;
 //! * `reset`: `reset_throughput`;
+//! * `signin`: `signin` (sign-ins per second through the listener, and an
+//!   unknown login's time beside a wrong password's);
 //! * `drain`: `outbox_drain`;
 //! * `machine`: `machine` and `peak_rss_mib`.
 //!
@@ -26,6 +28,7 @@ mod import;
 mod machine;
 mod reset;
 mod scale;
+mod signin;
 mod stats;
 mod suite;
 mod world;

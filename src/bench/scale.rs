@@ -23,6 +23,12 @@ pub struct BenchScale {
     pub resets: usize,
     /// Promotion requests drained in `outbox_drain`.
     pub drain_requests: usize,
+    /// Concurrent HTTP clients in `signin` (and students, one each), sign-ins
+    /// through the listener (and raw verifications) in all, and the requests
+    /// of each kind timed one at a time for the unknown-login comparison.
+    pub signin_clients: usize,
+    pub signins: usize,
+    pub signin_samples: usize,
     /// PostgreSQL server to create the scenarios' fresh databases on.
     pub postgres_url: String,
 }
@@ -43,6 +49,9 @@ impl BenchScale {
             reset_concurrency: 4,
             resets: 64,
             drain_requests: 1_000,
+            signin_clients: 16,
+            signins: 256,
+            signin_samples: 40,
             postgres_url: postgres_url.to_owned(),
         }
     }
@@ -60,6 +69,9 @@ impl BenchScale {
             reset_concurrency: 2,
             resets: 4,
             drain_requests: 10,
+            signin_clients: 2,
+            signins: 4,
+            signin_samples: 2,
             postgres_url: postgres_url.to_owned(),
         }
     }

@@ -14,7 +14,7 @@ use crate::roster::write_sample_bundle;
 use crate::store::Store;
 
 use super::world::{Directory, FreshDb};
-use super::{BenchScale, autocomplete, drain, edit, import, machine, reset};
+use super::{BenchScale, autocomplete, drain, edit, import, machine, reset, signin};
 
 const SCENARIOS_SQLITE: &[&str] = &[
     "import_sqlite",
@@ -45,6 +45,7 @@ pub async fn run_suite(scale: &BenchScale, out: &mut dyn Write) -> Value {
     }
     let drained = drain::scenario(scale.drain_requests).await;
     summary.put("outbox_drain", drained);
+    summary.put("signin", signin::scenario(scale).await);
     match machine::peak_rss_mib() {
         Ok(mib) => {
             let _ = writeln!(summary.out, "peak_rss_mib: {mib}");

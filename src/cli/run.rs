@@ -18,6 +18,7 @@ use crate::directory::{
     DiscordChannelId, DiscordGuildId, DiscordUserId, Login, Tenant, TenantName, UserId,
 };
 use crate::discord::{DiscordRest, InteractionVerifier, command_definitions, gateway};
+use crate::limits::Limits;
 use crate::mail::{Mailer, plaintext_warning};
 use crate::roster::{ImportOptions, import_oneroster};
 use crate::store::Store;
@@ -39,7 +40,7 @@ impl RowsRefused {
 
 /// How long one call to Zendesk may take.
 const ZENDESK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
-use crate::web::{WebState, metrics_router, router};
+use crate::web::{WebState, metrics_router};
 use std::sync::Arc;
 
 pub async fn run(cli: Cli) -> Result<()> {
@@ -166,6 +167,7 @@ async fn serve(config: &Config) -> Result<()> {
         zendesk_webhook_secret: config.zendesk_webhook_secret.clone().map(Arc::new),
         metrics_token: config.metrics_token.clone().map(Arc::new),
         metrics_here: config.metrics_listen.is_none(),
+        api_token: config.api_token.clone().map(Arc::new),
         ..WebState::new(app.clone())
     };
     if state.metrics_token.is_none() {
@@ -174,6 +176,15 @@ async fn serve(config: &Config) -> Result<()> {
     if let Some(address) = config.metrics_listen {
         serve_metrics(address, state.clone()).await?;
     }
+    if state.api_token.is_none() {
+        tracing::warn!(
+            "HALLPASS_API_TOKEN is not set: /api/v1 is open to anyone who reaches the listener; set it in production"
+        );
+    }
+    app.hasher
+        .prepare_dummy()
+        .await
+        .context("Failed to prepare password hashing for sign-ins")?;
     if state.zendesk_webhook_secret.is_none() {
         tracing::warn!("ZENDESK_WEBHOOK_SECRET is not set: /webhooks/zendesk answers 503");
     }
@@ -203,15 +214,16 @@ async fn serve(config: &Config) -> Result<()> {
                 }
             });
         }
-        _ => tracing::info!("DISCORD_TOKEN is not set: the gateway client does not start"),
+        _ => tracing::warn!(
+            "DISCORD_TOKEN is not set: the gateway client does not start, and no DM can be sent (temporary passwords and link codes arrive in a reply only the invoker sees)"
+        ),
     }
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(async move {
-            let _ = tokio::signal::ctrl_c().await;
-            let _ = stop.send(true);
-        })
-        .await
-        .context("The HTTP listener failed")
+    crate::web::serve(listener, state, async move {
+        let _ = tokio::signal::ctrl_c().await;
+        let _ = stop.send(true);
+    })
+    .await
+    .context("The HTTP listener failed")
 }
 
 /// The key one-time secrets are hashed under. Asked for before the database
@@ -252,10 +264,12 @@ fn app(config: &Config, secret_key: SecretKey, store: Store) -> Result<App> {
         public_url: config.public_url.as_str().trim_end_matches('/').to_owned(),
         zendesk_configured: config.zendesk_url.is_some(),
         burst_alert_resets: config.burst_alert_resets,
+        lockout_threshold: config.lockout_threshold,
         ..Settings::default()
     };
     let mut app = App::new(store, hasher, settings);
     app.secret_key = secret_key;
+    app.limits = Arc::new(Limits::default().with_signins_per_minute(config.signins_per_minute));
     if let Some(warning) = config.smtp_url.as_ref().and_then(plaintext_warning) {
         tracing::warn!("{warning}");
     }

@@ -64,10 +64,10 @@ async fn people(
         .filter(|r| only.is_none_or(|o| o == *r))
         .collect();
     let mut users = Vec::new();
-    if set.plus_self
-        && only.is_none_or(|o| o == actor.user.role)
-        && matches_all(&actor.user, &words)
-    {
+    // Everyone sees themself (the diagonal of the visibility table), whether
+    // or not their role is among those searched for in their area: the
+    // search below skips the actor, so the actor is offered here, first.
+    if only.is_none_or(|o| o == actor.user.role) && matches_all(&actor.user, &words) {
         users.push(actor.user.clone());
     }
     let scope = match set.area {

@@ -1,7 +1,8 @@
 //! Getting secrets and notices to people. A secret goes by direct message; if
-//! the invoker's DMs are closed, in a reply only they can see; if neither can
-//! be delivered, the action is undone so no account is left with a password
-//! nobody received.
+//! the invoker's DMs are closed (or the bot has no token to send DMs with), in
+//! a reply only they can see, and the answer says which of the two happened;
+//! if neither can be delivered, the action is undone so no account is left
+//! with a password nobody received.
 
 use async_trait::async_trait;
 use secrecy::ExposeSecret;
@@ -17,6 +18,9 @@ pub enum DeliveryError {
     /// The recipient does not accept direct messages (Discord 50007, 50278).
     #[error("the recipient does not accept direct messages")]
     DmsClosed,
+    /// No bot token is configured (DISCORD_TOKEN), and a DM needs one.
+    #[error("no bot token is configured (DISCORD_TOKEN), so no DM can be sent")]
+    NoBotToken,
     #[error("delivery failed: {0}")]
     Failed(String),
 }
@@ -51,27 +55,40 @@ pub async fn deliver(app: &App, courier: &dyn Courier, reply: Reply) -> (Body, O
         return (reply.body, None);
     };
     let text = secret.text.expose_secret();
+    let mut dm_failure = None;
     if let Some(to) = secret.to {
         match courier.direct_message(to, text).await {
             Ok(()) => return (reply.body, Some(Route::DirectMessage)),
-            Err(e) => tracing::info!(error = %e, "DM failed; trying a private reply"),
+            Err(e) => {
+                tracing::info!(error = %e, "DM failed; trying a private reply");
+                dm_failure = Some(e);
+            }
         }
     }
+    let no_token = dm_failure == Some(DeliveryError::NoBotToken);
     if courier.private_reply(text).await.is_ok() {
-        let body = amend(
-            reply.body,
-            "Your DMs are closed, so I've put it in a message only you can see, below.",
-        );
-        return (body, Some(Route::PrivateReply));
+        let note = if no_token {
+            "This bot has no token configured (DISCORD_TOKEN), so it can't send DMs; I've put it in a message only you can see, below."
+        } else {
+            "Your DMs are closed, so I've put it in a message only you can see, below."
+        };
+        return (amend(reply.body, note), Some(Route::PrivateReply));
     }
     let undone = match secret.undo {
         Some(undo) => self::undo(app, undo).await,
         None => "nothing was changed".to_owned(),
     };
-    let body = Body::Text {
-        content: format!(
+    let content = if no_token {
+        format!(
+            "I couldn't deliver it to you: this bot has no token configured (DISCORD_TOKEN), so it can't send DMs, and a private reply failed too, so {undone}. Ask the operator to set DISCORD_TOKEN, then try again."
+        )
+    } else {
+        format!(
             "I couldn't deliver it to you: your DMs are closed and a private reply failed too, so {undone}. Open your DMs to this bot (Privacy Settings → Direct Messages) and try again."
-        ),
+        )
+    };
+    let body = Body::Text {
+        content,
         ephemeral: true,
     };
     (body, Some(Route::Undone))

@@ -9,7 +9,15 @@
 //! * A [`PasswordHash`] never prints itself: its `Debug` is `PasswordHash(<redacted>)`
 //!   and it has no `Display`; the store reads it through [`PasswordHash::as_str`].
 //! * A hash carries its own parameters (PHC string format), so a hash made under
-//!   older or cheaper parameters still verifies after the policy changes.
+//!   older or cheaper parameters still verifies after the policy changes, and
+//!   [`PasswordHasher::needs_rehash`] says when it should be made again.
+//! * Every password is NFKC-normalised (`super::normalise`) before it is hashed
+//!   or verified, so one typed on any keyboard hashes alike.
+//! * [`PasswordHasher::verify_dummy`] does the work of a real verification
+//!   against a hash made with today's parameters, for a sign-in that has no
+//!   real hash to check (an unknown login): same cost, same answer time.
+//!   Every verification is counted ([`PasswordHasher::verifications`]), so a
+//!   test can assert that each path of a sign-in does exactly one.
 
 use std::fmt;
 use std::num::NonZeroUsize;
@@ -20,9 +28,9 @@ use argon2::password_hash::{self, PasswordHasher as _, PasswordVerifier as _, Sa
 use argon2::{Algorithm, Argon2, Params, Version};
 use rand::rngs::OsRng;
 use secrecy::{ExposeSecret, SecretString};
-use tokio::sync::Semaphore;
+use tokio::sync::{OnceCell, Semaphore};
 
-use super::CredentialError;
+use super::{CredentialError, normalise};
 
 /// The cost of one argon2id hash: memory in KiB, iterations and lanes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,6 +119,10 @@ pub struct PasswordHasher {
     permits: Arc<Semaphore>,
     /// Hashes asked for since start-up, shared by clones (work is counted, not timed).
     hashes: Arc<AtomicU64>,
+    /// Verifications run so far (real and dummy), shared by clones.
+    verifications: Arc<AtomicU64>,
+    /// A hash of a random password under `params`, made on first need.
+    dummy: Arc<OnceCell<PasswordHash>>,
 }
 
 impl PasswordHasher {
@@ -129,12 +141,60 @@ impl PasswordHasher {
             params,
             permits: Arc::new(Semaphore::new(cores)),
             hashes: Arc::new(AtomicU64::new(0)),
+            verifications: Arc::new(AtomicU64::new(0)),
+            dummy: Arc::new(OnceCell::new()),
         })
     }
 
     /// How many hashes this hasher (and its clones) has been asked to make.
     pub fn hashes_made(&self) -> u64 {
         self.hashes.load(Ordering::Relaxed)
+    }
+
+    /// How many verifications (real and dummy) this hasher and its clones have run.
+    pub fn verifications(&self) -> u64 {
+        self.verifications.load(Ordering::SeqCst)
+    }
+
+    /// Whether `hash` was made with weaker parameters than this hasher's (less
+    /// memory or fewer iterations, or an older argon2 version), so that a
+    /// sign-in that just proved the password should store a fresh hash.
+    pub fn needs_rehash(&self, hash: &PasswordHash) -> bool {
+        let Ok(parsed) = password_hash::PasswordHash::new(hash.as_str()) else {
+            return true;
+        };
+        let Ok(stored) = Params::try_from(&parsed) else {
+            return true;
+        };
+        let old_version = parsed
+            .version
+            .is_some_and(|v| v < u32::from(Version::V0x13));
+        old_version
+            || stored.m_cost() < self.params.memory_kib
+            || stored.t_cost() < self.params.iterations
+    }
+
+    /// Does the work of [`PasswordHasher::verify`] against a hash of a random
+    /// password made with this hasher's parameters, and forgets the answer.
+    /// For a sign-in with no real hash to check, so that it costs what a wrong
+    /// password costs. The dummy hash is made once, on first use (call
+    /// [`PasswordHasher::prepare_dummy`] at start-up to move that cost there).
+    #[tracing::instrument(name = "verify_dummy", skip_all)]
+    pub async fn verify_dummy(&self, password: &SecretString) -> Result<(), CredentialError> {
+        let dummy = self.prepare_dummy().await?;
+        self.verify(password, &dummy).await.map(|_| ())
+    }
+
+    /// Makes the dummy hash now if it was not made yet.
+    pub async fn prepare_dummy(&self) -> Result<PasswordHash, CredentialError> {
+        self.dummy
+            .get_or_try_init(|| async {
+                let mut random = [0u8; 32];
+                rand::RngCore::fill_bytes(&mut OsRng, &mut random);
+                self.hash(&SecretString::from(hex::encode(random))).await
+            })
+            .await
+            .cloned()
     }
 
     /// The parameters new hashes are made with, e.g. `m=19456,t=2,p=1`.
@@ -149,7 +209,7 @@ impl PasswordHasher {
     #[tracing::instrument(name = "hash_password", skip_all, fields(params = %self.params.description()))]
     pub async fn hash(&self, password: &SecretString) -> Result<PasswordHash, CredentialError> {
         self.hashes.fetch_add(1, Ordering::Relaxed);
-        let password = password.clone();
+        let password = normalise(password);
         let argon2 = self.argon2.clone();
         self.run_blocking(move || {
             let salt = SaltString::generate(&mut OsRng);
@@ -169,8 +229,9 @@ impl PasswordHasher {
         password: &SecretString,
         hash: &PasswordHash,
     ) -> Result<bool, CredentialError> {
-        let password = password.clone();
+        let password = normalise(password);
         let hash = hash.clone();
+        self.verifications.fetch_add(1, Ordering::SeqCst);
         let argon2 = self.argon2.clone();
         self.run_blocking(move || {
             let parsed = password_hash::PasswordHash::new(hash.as_str())
@@ -336,6 +397,72 @@ mod tests {
         let debug = format!("{hash:?}");
         assert_eq!(debug, "PasswordHash(<redacted>)");
         assert!(!debug.contains("argon2"));
+    }
+
+    #[tokio::test]
+    async fn zoe_typed_composed_decomposed_or_fullwidth_verifies_alike() {
+        let hasher = fast();
+        let hash = hasher
+            .hash(&secret("Zo\u{00EB} loves quiet tacos"))
+            .await
+            .unwrap();
+        for typed in [
+            "Zoe\u{0308} loves quiet tacos",
+            "\u{FF3A}\u{FF4F}\u{00EB} loves quiet tacos",
+        ] {
+            assert!(
+                hasher.verify(&secret(typed), &hash).await.unwrap(),
+                "{typed}"
+            );
+        }
+        let decomposed = hasher.hash(&secret("Zoe\u{0308}")).await.unwrap();
+        assert!(
+            hasher
+                .verify(&secret("Zo\u{00EB}"), &decomposed)
+                .await
+                .unwrap()
+        );
+        assert!(!hasher.verify(&secret("Zoe"), &decomposed).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn every_verification_is_counted_and_a_dummy_one_counts_once() {
+        let hasher = fast();
+        let hash = hasher.hash(&secret("counted")).await.unwrap();
+        assert_eq!(hasher.verifications(), 0, "hashing is not verifying");
+        hasher.verify(&secret("counted"), &hash).await.unwrap();
+        hasher.verify(&secret("wrong"), &hash).await.unwrap();
+        assert_eq!(hasher.verifications(), 2);
+        hasher.verify_dummy(&secret("anything")).await.unwrap();
+        assert_eq!(hasher.verifications(), 3);
+        let clone = hasher.clone();
+        clone.verify_dummy(&secret("anything")).await.unwrap();
+        assert_eq!(hasher.verifications(), 4, "clones share the count");
+    }
+
+    #[tokio::test]
+    async fn the_dummy_hash_is_made_with_the_hashers_own_parameters() {
+        let dummy = owasp().prepare_dummy().await.unwrap();
+        assert!(
+            dummy
+                .as_str()
+                .starts_with("$argon2id$v=19$m=19456,t=2,p=1$")
+        );
+        let cheap = fast().prepare_dummy().await.unwrap();
+        assert!(cheap.as_str().starts_with("$argon2id$v=19$m=8,t=1,p=1$"));
+    }
+
+    #[tokio::test]
+    async fn a_hash_with_weaker_parameters_needs_rehashing_and_an_equal_one_does_not() {
+        let cheap = fast().hash(&secret("pw")).await.unwrap();
+        let strong = owasp().hash(&secret("pw")).await.unwrap();
+        assert!(owasp().needs_rehash(&cheap));
+        assert!(!owasp().needs_rehash(&strong));
+        assert!(
+            !fast().needs_rehash(&strong),
+            "stronger than policy is kept"
+        );
+        assert!(!fast().needs_rehash(&cheap));
     }
 
     #[test]

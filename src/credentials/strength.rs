@@ -67,14 +67,17 @@ impl PasswordRules {
     }
 
     /// Checks a password chosen by someone with `role`; pass their `login` when
-    /// it is known so the password cannot simply repeat it.
+    /// it is known so the password cannot simply repeat it. The password is
+    /// NFKC-normalised first, as it will be when hashed, so its length is
+    /// counted in the characters that are stored.
     pub fn check(
         &self,
         password: &SecretString,
         role: Role,
         login: Option<&Login>,
     ) -> Result<(), WeakPassword> {
-        let password = password.expose_secret();
+        let normal = super::normalise(password);
+        let password = normal.expose_secret();
         let min = self.min_length(role);
         if password.chars().count() < min {
             return Err(WeakPassword::TooShort { min });
@@ -212,6 +215,22 @@ mod tests {
         // A password that merely contains the login is not the login.
         let pw = SecretString::from("jordan.smith@lincoln.edu rocks");
         assert_eq!(rules.check(&pw, Role::Teacher, Some(&login)), Ok(()));
+    }
+
+    #[test]
+    fn the_rules_judge_the_normalised_password() {
+        // Eight fullwidth letters are eight letters; a blocklisted password in
+        // fullwidth form is still that password.
+        assert_eq!(check("\u{FF5A}qvbnxwk", Role::Student), Ok(()));
+        assert_eq!(
+            check("\u{FF50}\u{FF41}\u{FF53}\u{FF53}word1234", Role::Student),
+            Err(WeakPassword::Common)
+        );
+        // Seven characters plus a combining mark are seven characters once composed.
+        assert_eq!(
+            check("zqvbnxe\u{0301}", Role::Student),
+            Err(WeakPassword::TooShort { min: 8 })
+        );
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 
-use super::rest::{DiscordRest, DmError};
+use super::rest::{DiscordRest, DmError, RestError};
 use crate::commands::{Courier, DeliveryError};
 use crate::directory::DiscordUserId;
 
@@ -20,6 +20,7 @@ impl Courier for InteractionCourier<'_> {
             .await
             .map_err(|e| match e {
                 DmError::Closed { .. } => DeliveryError::DmsClosed,
+                DmError::Other(RestError::MissingToken(_)) => DeliveryError::NoBotToken,
                 DmError::Other(e) => DeliveryError::Failed(e.to_string()),
             })
     }

@@ -1,9 +1,12 @@
 //! In-process rate limits (governor), per chat account: one budget for commands
 //! and a separate, generous one for autocomplete, which Discord sends on every
-//! keystroke. A limited request is answered with when to try again, never
-//! dropped. Durable quotas (self-service resets per day) live in the database:
-//! see `Store::take_quota`.
+//! keystroke; and per source address, one budget for sign-in attempts on the
+//! platform API. A limited request is answered with when to try again, never
+//! dropped. Durable quotas (self-service resets per day) and the per-account
+//! lock after failed sign-ins live in the database: see `Store::take_quota`
+//! and `Store::record_failed_signin`.
 
+use std::net::{IpAddr, Ipv6Addr};
 use std::num::NonZeroU32;
 use std::time::Duration;
 
@@ -15,8 +18,14 @@ use crate::directory::DiscordUserId;
 pub struct Limits {
     commands: DefaultKeyedRateLimiter<u64>,
     autocomplete: DefaultKeyedRateLimiter<u64>,
+    signins: DefaultKeyedRateLimiter<IpAddr>,
     clock: DefaultClock,
 }
+
+/// Sign-in attempts per minute per source address, by default. Generous on
+/// purpose: a whole school signs in from one NAT address at the start of a
+/// lesson. Guessing one account's password is stopped by the per-account lock.
+pub const DEFAULT_SIGNINS_PER_MINUTE: u32 = 300;
 
 /// Refused for now: try again after this long.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,8 +51,35 @@ impl Limits {
         Self {
             commands: RateLimiter::keyed(quota(commands)),
             autocomplete: RateLimiter::keyed(quota(autocomplete)),
+            signins: RateLimiter::keyed(quota(DEFAULT_SIGNINS_PER_MINUTE)),
             clock: DefaultClock::default(),
         }
+    }
+
+    /// The same limits with a budget of `n` sign-in attempts per minute per
+    /// source address (the whole budget may be used in one burst).
+    pub fn with_signins_per_minute(mut self, n: u32) -> Self {
+        let n = NonZeroU32::new(n.max(1)).unwrap_or(NonZeroU32::MIN);
+        self.signins = RateLimiter::keyed(Quota::per_minute(n));
+        self
+    }
+
+    /// One sign-in attempt from `address`. IPv6 addresses count per /64, the
+    /// block one subscriber is usually given, so rotating through it gains nothing.
+    pub fn check_signin(&self, address: IpAddr) -> Result<(), RetryAfter> {
+        let key = match address {
+            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+                Some(v4) => IpAddr::V4(v4),
+                None => {
+                    let s = v6.segments();
+                    IpAddr::V6(Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+                }
+            },
+            v4 => v4,
+        };
+        self.signins
+            .check_key(&key)
+            .map_err(|not_until| RetryAfter(not_until.wait_time_from(self.clock.now())))
     }
 
     pub fn check_command(&self, account: DiscordUserId) -> Result<(), RetryAfter> {
@@ -86,6 +122,41 @@ mod tests {
         assert!(retry.in_words().starts_with("in "));
         // Another account has its own budget.
         assert!(limits.check_command(DiscordUserId::new(2)).is_ok());
+    }
+
+    #[test]
+    fn sign_ins_beyond_the_budget_of_an_address_are_told_when_to_retry() {
+        let limits = Limits::default().with_signins_per_minute(2);
+        let school: IpAddr = "198.51.100.7"
+            .parse()
+            .unwrap_or(IpAddr::V4(std::net::Ipv4Addr::LOCALHOST));
+        assert!(limits.check_signin(school).is_ok());
+        assert!(limits.check_signin(school).is_ok());
+        let Err(retry) = limits.check_signin(school) else {
+            unreachable!("the third attempt in a burst of a 2/min budget is limited")
+        };
+        assert!(
+            retry.0 > Duration::ZERO && retry.0 <= Duration::from_secs(30),
+            "{retry:?}"
+        );
+        assert!(
+            limits
+                .check_signin("198.51.100.8".parse().unwrap_or(school))
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn one_ipv6_block_of_64_shares_one_sign_in_budget() {
+        let limits = Limits::default().with_signins_per_minute(1);
+        let one: IpAddr = "2001:db8:1:2::1"
+            .parse()
+            .unwrap_or(IpAddr::V6(Ipv6Addr::LOCALHOST));
+        let same_block: IpAddr = "2001:db8:1:2:ffff::9".parse().unwrap_or(one);
+        let other_block: IpAddr = "2001:db8:1:3::1".parse().unwrap_or(one);
+        assert!(limits.check_signin(one).is_ok());
+        assert!(limits.check_signin(same_block).is_err());
+        assert!(limits.check_signin(other_block).is_ok());
     }
 
     #[test]

@@ -15,6 +15,8 @@ pub struct StoredPassword {
     pub phc: String,
     pub expires_at: Option<DateTime<Utc>>,
     pub must_change: bool,
+    /// Consecutive failed sign-ins since the last success or new password.
+    pub failed_signins: u32,
 }
 
 impl std::fmt::Debug for StoredPassword {
@@ -23,6 +25,7 @@ impl std::fmt::Debug for StoredPassword {
             .field("phc", &"<redacted>")
             .field("expires_at", &self.expires_at)
             .field("must_change", &self.must_change)
+            .field("failed_signins", &self.failed_signins)
             .finish()
     }
 }
@@ -53,7 +56,7 @@ impl Store {
         user: UserId,
     ) -> Result<Option<StoredPassword>, StoreError> {
         let row = sqlx::query(
-            "SELECT c.password_hash, c.expires_at, u.must_change_password FROM credentials c \
+            "SELECT c.password_hash, c.expires_at, c.failed_signins, u.must_change_password FROM credentials c \
              JOIN users u ON u.id = c.user_id WHERE c.user_id = $1 AND u.tenant_id = $2",
         )
         .bind(user.to_string())
@@ -66,12 +69,15 @@ impl Store {
             phc: row.try_get("password_hash")?,
             expires_at: expires.as_deref().map(time::decode).transpose()?,
             must_change: row.try_get::<i64, _>("must_change_password")? != 0,
+            failed_signins: u32::try_from(row.try_get::<i64, _>("failed_signins")?).unwrap_or(0),
         }))
     }
 }
 
 /// Stores a password hash and audits it inside the caller's transaction (a
-/// plain reset, or the reset page consuming its link).
+/// plain reset, or the reset page consuming its link). A new password also
+/// sets the count of failed sign-ins back to zero: every reset and change
+/// unlocks the account.
 pub(super) async fn write_password(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     user: &User,
@@ -93,7 +99,7 @@ pub(super) async fn write_password(
     sqlx::query(
             "INSERT INTO credentials (user_id, password_hash, set_at, expires_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (user_id) DO UPDATE SET password_hash = excluded.password_hash, \
-             set_at = excluded.set_at, expires_at = excluded.expires_at",
+             set_at = excluded.set_at, expires_at = excluded.expires_at, failed_signins = 0",
         )
         .bind(user.id.to_string())
         .bind(phc.to_owned())

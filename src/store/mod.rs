@@ -27,6 +27,7 @@ mod reset_tokens;
 mod roster;
 mod roster_values;
 mod rows;
+mod signins;
 mod time;
 mod users;
 

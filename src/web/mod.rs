@@ -1,7 +1,11 @@
 //! The HTTP listener (axum): Discord's interactions endpoint, the Zendesk
-//! webhook, the email reset page, health and metrics (and, as it lands, the
-//! platform API). No request logging: a reset path carries its token.
+//! webhook, the email reset page, the platform API (`/api/v1/*`, see `api`),
+//! health and metrics. No request logging: a reset path carries its token.
+//!
+//! Serve [`router`] with `into_make_service_with_connect_info::<SocketAddr>()`
+//! (as [`serve`] does): the per-address sign-in limit reads the peer address.
 
+mod api;
 mod health;
 mod interactions;
 mod limits;
@@ -9,11 +13,13 @@ mod metrics;
 mod reset;
 mod zendesk;
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
 use axum::routing::{get, post};
 use secrecy::SecretString;
+use tokio::net::TcpListener;
 
 pub use limits::ListenerLimits;
 pub use metrics::Metrics;
@@ -42,6 +48,9 @@ pub struct WebState {
     /// `false` when HALLPASS_METRICS_LISTEN moves `/metrics` to a listener of
     /// its own ([`metrics_router`]).
     pub metrics_here: bool,
+    /// HALLPASS_API_TOKEN: when set, every `/api/v1` request must carry it as
+    /// a bearer token; `None` leaves the API open.
+    pub api_token: Option<Arc<SecretString>>,
 }
 
 impl WebState {
@@ -59,13 +68,22 @@ impl WebState {
             metrics_token: None,
             limits: ListenerLimits::default(),
             metrics_here: true,
+            api_token: None,
         }
     }
 }
 
 pub fn router(state: WebState) -> Router {
+    let platform_api = Router::new()
+        .route("/login", post(api::login))
+        .route("/password", post(api::password))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            api::require_token,
+        ));
     let limits = state.limits;
     let mut routes = Router::new()
+        .nest("/api/v1", platform_api)
         .route("/interactions", post(interactions::interactions))
         .route("/webhooks/zendesk", post(zendesk::zendesk_webhook))
         .route("/reset/{token}", get(reset::show).post(reset::submit))
@@ -84,4 +102,19 @@ pub fn metrics_router(state: WebState) -> Router {
             .route("/metrics", get(health::metrics))
             .with_state(state),
     )
+}
+
+/// Serves [`router`] on `listener` with each request's peer address (which the
+/// per-address sign-in limit needs) until `shutdown` resolves.
+pub async fn serve(
+    listener: TcpListener,
+    state: WebState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }

@@ -62,6 +62,16 @@ const FIELDS: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "signin",
+        &[
+            "rps",
+            "raw_verifies_per_s",
+            "ratio",
+            "unknown_login_mean_ms",
+            "wrong_password_mean_ms",
+        ],
+    ),
+    (
         "outbox_drain",
         &[
             "tickets_created",

@@ -215,6 +215,7 @@ impl Desk {
             discord: Some(self.rest.clone()),
             metrics: Arc::new(Metrics::default()),
             zendesk_webhook_secret: secret.map(|s| Arc::new(SecretString::from(s.to_owned()))),
+            api_token: None,
             zendesk: Some(self.client(TIMEOUT)),
             ..WebState::new(self.bot.app.clone())
         };

@@ -1,6 +1,7 @@
 //! The integration tests: one binary, shared helpers.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod admins_and_dms;
 mod bench;
 mod bot;
 mod bursts;
@@ -30,6 +31,8 @@ mod roster_snapshot;
 mod roster_sync;
 mod secrets;
 mod security;
+mod signin;
+mod signin_browser;
 mod store_conformance;
 mod unchanged;
 mod zendesk;
