@@ -56,6 +56,18 @@ impl Snapshot {
     /// Nothing changed but the audit log, which gained exactly one refused
     /// entry per reason in `reasons`, in that order.
     pub async fn assert_only_refusals(&self, bot: &Bot, reasons: &[&str]) {
+        self.assert_only_refusals_and_rows(bot, reasons, &[]).await;
+    }
+
+    /// As [`Snapshot::assert_only_refusals`], except that each table in
+    /// `grown` gained exactly that many rows: a wrong `/link` code, refused,
+    /// still counts against the account's hourly budget (`quota_usage`).
+    pub async fn assert_only_refusals_and_rows(
+        &self,
+        bot: &Bot,
+        reasons: &[&str],
+        grown: &[(&str, i64)],
+    ) {
         let now = Self::of(bot).await;
         assert_eq!(now.users, self.users, "a refusal changed a record");
         assert!(
@@ -66,6 +78,13 @@ impl Snapshot {
         let mut expected_rows = self.rows.clone();
         for counts in [&mut rows, &mut expected_rows] {
             counts.retain(|(table, _)| table != "audit_events");
+        }
+        for (table, more) in grown {
+            let row = expected_rows
+                .iter_mut()
+                .find(|(name, _)| name == table)
+                .expect("a table the snapshot counts");
+            row.1 += more;
         }
         assert_eq!(rows, expected_rows, "a refusal wrote a row");
         assert_eq!(
