@@ -51,7 +51,7 @@ impl BenchScale {
             drain_requests: 1_000,
             signin_clients: 16,
             signins: 256,
-            signin_samples: 40,
+            signin_samples: 100,
             postgres_url: postgres_url.to_owned(),
         }
     }

@@ -14,8 +14,10 @@
 //!
 //! `unknown_login_mean_ms` and `wrong_password_mean_ms`: the mean time of one
 //! sign-in, one at a time, for a login that does not exist and for a wrong
-//! password of one that does, interleaved so that drift hits both alike. The
-//! promise is that they cannot be told apart.
+//! password of one that does, interleaved so that drift hits both alike, with
+//! their medians (`unknown_login_p50_ms`, `wrong_password_p50_ms`), which one
+//! stall of the machine cannot move. The promise is that they cannot be told
+//! apart.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -36,7 +38,7 @@ use crate::store::{NewUser, Store};
 use crate::web::WebState;
 
 use super::BenchScale;
-use super::stats::{ms, round3};
+use super::stats::{Latencies, ms, round3};
 use super::world::FreshDb;
 
 const TENANT: &str = "bench-signin";
@@ -79,8 +81,11 @@ async fn measure(store: &Store, scale: &BenchScale) -> Result<Value> {
             "raw_verifies_per_s": round3(raw),
             "ratio": round3(rps / raw.max(f64::EPSILON)),
             "clients": scale.signin_clients,
-            "unknown_login_mean_ms": ms(unknown),
-            "wrong_password_mean_ms": ms(wrong),
+            "unknown_login_mean_ms": ms(unknown.mean()),
+            "wrong_password_mean_ms": ms(wrong.mean()),
+            "unknown_login_p50_ms": ms(unknown.percentile(50.0)),
+            "wrong_password_p50_ms": ms(wrong.percentile(50.0)),
+            "samples": scale.signin_samples,
         }))
     }
     .await;
@@ -237,20 +242,20 @@ async fn raw_verifies(dir: &Arc<Directory>, scale: &BenchScale) -> Result<f64> {
     Ok(total as f64 / started.elapsed().as_secs_f64())
 }
 
-/// Mean times of an unknown login and of a wrong password, one request at a time.
+/// The times of an unknown login and of a wrong password, one request at a time.
 async fn one_at_a_time(
     dir: &Arc<Directory>,
     address: SocketAddr,
     scale: &BenchScale,
-) -> Result<(Duration, Duration)> {
+) -> Result<(Latencies, Latencies)> {
     let url = format!("http://{address}/api/v1/login");
     let client = client()?;
     let samples = scale.signin_samples.max(1);
-    let (mut unknown, mut wrong) = (Duration::ZERO, Duration::ZERO);
+    let (mut unknown, mut wrong) = (Vec::new(), Vec::new());
     for n in 0..samples {
         let started = Instant::now();
         let status = sign_in(&client, &url, &format!("nobody.{n}"), "a guess").await?;
-        unknown += started.elapsed();
+        unknown.push(started.elapsed());
         if status != 401 {
             return Err(anyhow!("an unknown login got {status}"));
         }
@@ -258,11 +263,13 @@ async fn one_at_a_time(
         let login = &dir.logins[n % dir.logins.len()];
         let started = Instant::now();
         let status = sign_in(&client, &url, login, "a guess").await?;
-        wrong += started.elapsed();
+        wrong.push(started.elapsed());
         if status != 401 {
             return Err(anyhow!("a wrong password got {status}"));
         }
     }
-    let samples = u32::try_from(samples).unwrap_or(u32::MAX);
-    Ok((unknown / samples, wrong / samples))
+    let (mut unknown_times, mut wrong_times) = (Latencies::default(), Latencies::default());
+    unknown_times.extend(unknown);
+    wrong_times.extend(wrong);
+    Ok((unknown_times, wrong_times))
 }

@@ -69,6 +69,8 @@ const FIELDS: &[(&str, &[&str])] = &[
             "ratio",
             "unknown_login_mean_ms",
             "wrong_password_mean_ms",
+            "unknown_login_p50_ms",
+            "wrong_password_p50_ms",
         ],
     ),
     (
