@@ -25,6 +25,7 @@ pub mod mail;
 pub mod policy;
 pub mod roster;
 pub mod signin;
+pub mod standins;
 pub mod store;
 pub mod support;
 pub mod telemetry;

@@ -168,6 +168,10 @@ async fn serve(config: &Config) -> Result<()> {
         metrics_token: config.metrics_token.clone().map(Arc::new),
         metrics_here: config.metrics_listen.is_none(),
         api_token: config.api_token.clone().map(Arc::new),
+        gateway: config
+            .discord_token
+            .as_ref()
+            .map(|_| gateway::GatewayHealth::default()),
         ..WebState::new(app.clone())
     };
     if state.metrics_token.is_none() {
@@ -191,7 +195,9 @@ async fn serve(config: &Config) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("Failed to listen on {}", config.listen))?;
-    tracing::info!(address = %config.listen, "listening");
+    // The bound address (HALLPASS_LISTEN may ask for port 0).
+    let address = listener.local_addr().unwrap_or(config.listen);
+    tracing::info!(%address, "listening");
     let (stop, stopped) = tokio::sync::watch::channel(false);
     match zendesk {
         Some(client) => {
@@ -208,10 +214,11 @@ async fn serve(config: &Config) -> Result<()> {
     match (&config.discord_token, discord) {
         (Some(token), Some(rest)) => {
             let (token, app) = (token.clone(), app.clone());
+            let (api_base, health) = (config.discord_api_url.clone(), state.gateway.clone());
+            let health = health.unwrap_or_default();
             tokio::spawn(async move {
-                if let Err(e) = gateway::run(&token, app, rest).await {
-                    tracing::error!(error = %e, "the Discord gateway client stopped");
-                }
+                // `run` has logged why it stopped, and /healthz reports it.
+                let _ = gateway::run(&api_base, &token, app, rest, health).await;
             });
         }
         _ => tracing::warn!(

@@ -1,13 +1,31 @@
 //! The gateway way in (`serve` with `DISCORD_TOKEN`): serenity's client
 //! receives interactions over the websocket; they are understood and answered
 //! by the same code as the HTTP endpoint, with the answer sent over REST.
+//!
+//! The client is built on a serenity [`Http`] sent to `DISCORD_API_URL` (as
+//! the REST client is), so `GET /gateway` asks the configured base and the
+//! websocket goes where that answer says (serenity appends `?v=10`; it
+//! resumes on the same URL, not on READY's `resume_gateway_url`). Its state
+//! (connecting, connected, failed with a reason) is logged and published in a
+//! [`GatewayHealth`] that `/healthz` reads. Reconnects are serenity's: a
+//! resume at once, a new IDENTIFY at most every 5 seconds (its shard queuer);
+//! a refused token (close 4004) or refused intents stop the client for good.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
-use serenity::Client;
-use serenity::all::{Context, EventHandler, GatewayIntents, Interaction, Ready};
+use serenity::all::{
+    ConnectionStage, Context, EventHandler, GatewayIntents, Interaction, Ready, ResumedEvent,
+    ShardStageUpdateEvent,
+};
 use serenity::async_trait;
+use serenity::client::ClientBuilder;
+use serenity::gateway::GatewayError;
+use serenity::http::{Http, HttpBuilder};
+use tokio::sync::watch;
+use url::Url;
 
 use super::answer::{deliver_rest, finish_deferred};
 use super::interaction::{Incoming, understand};
@@ -16,15 +34,76 @@ use super::rest::DiscordRest;
 use crate::app::App;
 use crate::commands::handle;
 
+/// The longest wait between two attempts to ask `GET /gateway`.
+const MAX_BACKOFF: Duration = Duration::from_secs(60);
+
+/// Where the gateway connection stands, as `/healthz` reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum GatewayState {
+    /// Starting, or between a lost connection and its resume.
+    Connecting,
+    /// A session is established (after READY or RESUMED).
+    Connected,
+    /// Not connected, and why (no secret in it); retrying when `retrying`.
+    Failed { reason: String, retrying: bool },
+}
+
+/// The gateway's state, shared between the client (which sets it) and the
+/// listener (`/healthz`, which reads it).
+#[derive(Clone, Debug)]
+pub struct GatewayHealth {
+    state: Arc<watch::Sender<GatewayState>>,
+}
+
+impl Default for GatewayHealth {
+    fn default() -> Self {
+        Self {
+            state: Arc::new(watch::Sender::new(GatewayState::Connecting)),
+        }
+    }
+}
+
+impl GatewayHealth {
+    pub fn state(&self) -> GatewayState {
+        self.state.borrow().clone()
+    }
+
+    fn set(&self, state: GatewayState) {
+        self.state.send_replace(state);
+    }
+}
+
 struct Handler {
     app: App,
     rest: Arc<DiscordRest>,
+    health: GatewayHealth,
+    readies: AtomicU32,
 }
 
 #[async_trait]
 impl EventHandler for Handler {
     async fn ready(&self, _ctx: Context, ready: Ready) {
-        tracing::info!(bot = %ready.user.name, guilds = ready.guilds.len(), "connected to the Discord gateway");
+        self.health.set(GatewayState::Connected);
+        if self.readies.fetch_add(1, Ordering::SeqCst) == 0 {
+            tracing::info!(bot = %ready.user.name, guilds = ready.guilds.len(), "connected to the Discord gateway");
+        } else {
+            tracing::info!(
+                bot = %ready.user.name,
+                "re-identified with the Discord gateway: a new session (interactions sent while disconnected are lost)"
+            );
+        }
+    }
+
+    async fn resume(&self, _ctx: Context, _resumed: ResumedEvent) {
+        self.health.set(GatewayState::Connected);
+        tracing::info!("resumed the Discord gateway session");
+    }
+
+    async fn shard_stage_update(&self, _ctx: Context, update: ShardStageUpdateEvent) {
+        if update.old == ConnectionStage::Connected && update.new != ConnectionStage::Connected {
+            self.health.set(GatewayState::Connecting);
+            tracing::warn!(stage = ?update.new, "lost the Discord gateway connection: reconnecting");
+        }
     }
 
     async fn interaction_create(&self, _ctx: Context, interaction: Interaction) {
@@ -58,15 +137,76 @@ pub async fn answer_interaction(app: &App, rest: &DiscordRest, interaction: &Int
     deliver_rest(app, rest, &token, reply).await;
 }
 
-/// Connects to the gateway and answers interactions until the connection ends.
+/// Connects to the gateway and answers interactions until the client stops
+/// for good (a refused token or intents), publishing its state in `health`.
 pub async fn run(
+    api_base: &Url,
     token: &SecretString,
     app: App,
     rest: Arc<DiscordRest>,
+    health: GatewayHealth,
 ) -> Result<(), serenity::Error> {
+    let http = proxied_http(api_base, token);
+    // Asked here, and retried, because serenity falls back to
+    // wss://gateway.discord.gg when its own `GET /gateway` fails, whatever
+    // DISCORD_API_URL says.
+    let mut wait = Duration::from_secs(1);
+    let ws_url = loop {
+        match http.get_gateway().await {
+            Ok(gateway) => break gateway.url,
+            Err(e) => {
+                let reason = format!("GET /gateway failed: {e}");
+                tracing::warn!(error = %reason, retry_in_s = wait.as_secs(), "cannot reach the Discord gateway yet");
+                health.set(GatewayState::Failed {
+                    reason,
+                    retrying: true,
+                });
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(MAX_BACKOFF);
+            }
+        }
+    };
+    health.set(GatewayState::Connecting);
     // Slash commands need no privileged intents.
-    let mut client = Client::builder(token.expose_secret(), GatewayIntents::GUILDS)
-        .event_handler(Handler { app, rest })
+    let handler = Handler {
+        app,
+        rest,
+        health: health.clone(),
+        readies: AtomicU32::new(0),
+    };
+    let mut client = ClientBuilder::new_with_http(http, GatewayIntents::GUILDS)
+        .event_handler(handler)
         .await?;
-    client.start().await
+    *client.ws_url.lock().await = ws_url;
+    let stopped = client.start().await;
+    client.shard_manager.shutdown_all().await;
+    let error = match stopped {
+        Ok(()) => serenity::Error::Gateway(GatewayError::Closed(None)),
+        Err(e) => e,
+    };
+    let reason = match &error {
+        serenity::Error::Gateway(GatewayError::InvalidAuthentication) => {
+            "Discord refused DISCORD_TOKEN (gateway close 4004, Authentication failed): reset the token under Bot in the Developer Portal and set it again".to_owned()
+        }
+        serenity::Error::Gateway(
+            GatewayError::InvalidGatewayIntents | GatewayError::DisallowedGatewayIntents,
+        ) => format!("Discord refused the gateway intents: {error}"),
+        other => format!("the gateway client stopped: {other}"),
+    };
+    tracing::error!(error = %reason, "the Discord gateway client has stopped and will not reconnect");
+    health.set(GatewayState::Failed {
+        reason,
+        retrying: false,
+    });
+    Err(error)
+}
+
+/// The serenity client's `Http`: the bot token, sent to `api_base` with the
+/// rate limiter off, exactly as [`DiscordRest::new`] builds its own (serenity
+/// only honours a proxy base with the rate limiter disabled).
+fn proxied_http(api_base: &Url, token: &SecretString) -> Http {
+    HttpBuilder::new(token.expose_secret())
+        .proxy(api_base.as_str())
+        .ratelimiter_disabled(true)
+        .build()
 }

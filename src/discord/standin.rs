@@ -77,6 +77,8 @@ struct Standin {
     next_id: u64,
     /// Registered commands: `None` global, `Some(guild)` per server.
     commands: BTreeMap<Option<u64>, Vec<Value>>,
+    /// What `GET /gateway` answers (a gateway stand-in's URL); unset: 404.
+    gateway_url: Option<String>,
 }
 
 type Shared = Arc<Mutex<Standin>>;
@@ -154,6 +156,12 @@ impl DiscordStandIn {
             .get(&guild)
             .cloned()
             .unwrap_or_default()
+    }
+
+    /// Answers `GET /gateway` and `GET /gateway/bot` with `url` (a gateway
+    /// stand-in's `ws://127.0.0.1:PORT`), as Discord answers with its gateway.
+    pub fn serve_gateway(&self, url: &Url) {
+        lock(&self.state).gateway_url = Some(url.as_str().trim_end_matches('/').to_owned());
     }
 
     /// From now on, every DM is refused with 403 and this JSON error code
@@ -314,8 +322,27 @@ fn route(
             }
             _ => Answer::error(StatusCode::BAD_REQUEST, 50035, "Invalid Form Body"),
         },
+        ("GET", ["gateway"]) => gateway(state, false),
+        ("GET", ["gateway", "bot"]) if bot => gateway(state, true),
+        ("GET", ["gateway", "bot"]) => unauthorized(),
         _ => Answer::error(StatusCode::NOT_FOUND, 0, "404: Not Found"),
     }
+}
+
+/// `GET /gateway` (`{url}`) and `GET /gateway/bot` (with one shard and the
+/// session start limit), when a gateway stand-in is served.
+fn gateway(state: &Standin, bot: bool) -> Answer {
+    let Some(url) = &state.gateway_url else {
+        return Answer::error(StatusCode::NOT_FOUND, 0, "404: Not Found");
+    };
+    if !bot {
+        return Answer::ok(json!({ "url": url }));
+    }
+    Answer::ok(json!({
+        "url": url,
+        "shards": 1,
+        "session_start_limit": { "total": 1000, "remaining": 999, "reset_after": 14_400_000, "max_concurrency": 1 },
+    }))
 }
 
 fn snowflake(value: &Value) -> Option<u64> {

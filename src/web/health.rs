@@ -1,4 +1,5 @@
-//! `GET /healthz` (200 when the database answers) and `GET /metrics`, which
+//! `GET /healthz` (200 when the database answers and, with DISCORD_TOKEN set,
+//! the gateway client has not failed: its state is the second line) and `GET /metrics`, which
 //! asks for `Authorization: Bearer HALLPASS_METRICS_TOKEN` when that is set
 //! (compared in constant time; a missing or wrong token gets 401).
 
@@ -9,15 +10,27 @@ use secrecy::ExposeSecret;
 use subtle::ConstantTimeEq;
 
 use super::WebState;
+use crate::discord::gateway::{GatewayHealth, GatewayState};
 
 pub async fn healthz(State(state): State<WebState>) -> impl IntoResponse {
-    if state.app.store.ping().await {
-        (StatusCode::OK, "ok\n")
-    } else {
-        (
+    if !state.app.store.ping().await {
+        return (
             StatusCode::SERVICE_UNAVAILABLE,
-            "the database does not answer\n",
-        )
+            "the database does not answer\n".to_owned(),
+        );
+    }
+    match state.gateway.as_ref().map(GatewayHealth::state) {
+        None => (StatusCode::OK, "ok\n".to_owned()),
+        Some(GatewayState::Connected) => (StatusCode::OK, "ok\ngateway: connected\n".to_owned()),
+        // Starting, or resuming after a drop: serenity is on it.
+        Some(GatewayState::Connecting) => (StatusCode::OK, "ok\ngateway: connecting\n".to_owned()),
+        Some(GatewayState::Failed { reason, retrying }) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!(
+                "gateway: failed{}: {reason}\n",
+                if retrying { " (retrying)" } else { "" }
+            ),
+        ),
     }
 }
 

@@ -26,6 +26,7 @@ pub use metrics::Metrics;
 pub use zendesk::FOLLOW_UP_GRACE;
 
 use crate::app::App;
+use crate::discord::gateway::GatewayHealth;
 use crate::discord::{DiscordRest, InteractionVerifier};
 use crate::support::ZendeskClient;
 
@@ -51,6 +52,9 @@ pub struct WebState {
     /// HALLPASS_API_TOKEN: when set, every `/api/v1` request must carry it as
     /// a bearer token; `None` leaves the API open.
     pub api_token: Option<Arc<SecretString>>,
+    /// The gateway client's state when DISCORD_TOKEN is set: `/healthz`
+    /// reports it (503 once it has failed).
+    pub gateway: Option<GatewayHealth>,
 }
 
 impl WebState {
@@ -69,6 +73,7 @@ impl WebState {
             limits: ListenerLimits::default(),
             metrics_here: true,
             api_token: None,
+            gateway: None,
         }
     }
 }

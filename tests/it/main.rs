@@ -13,6 +13,7 @@ mod desk;
 mod discord_standin;
 mod email_reset;
 mod gateway;
+mod gateway_ws;
 mod helpers;
 mod import;
 mod import_cli;
