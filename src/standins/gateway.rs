@@ -255,6 +255,8 @@ fn opcode(op: u8, d: Value) -> String {
 }
 
 /// One websocket connection, from HELLO until either side ends it.
+// The handshake callback's error type is tungstenite's (an HTTP response).
+#[allow(clippy::result_large_err)]
 async fn connection(shared: Arc<Shared>, stream: TcpStream) {
     let mut query = String::new();
     let callback = |request: &Request, response: Response| {
