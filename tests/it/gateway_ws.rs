@@ -265,7 +265,7 @@ impl World {
 
 #[tokio::test]
 async fn reset_password_over_the_gateway_websocket_is_acknowledged_dmed_and_edited() {
-    let mut world = World::start(TOKEN, 200).await;
+    let mut world = World::start(TOKEN, 2_000).await;
     let record = world.until("a session", |r| r.live).await;
     assert_eq!(record.connections, vec!["v=10".to_owned()], "API v10");
     assert_eq!(
@@ -284,7 +284,8 @@ async fn reset_password_over_the_gateway_websocket_is_acknowledged_dmed_and_edit
     let payload = world.reset_ana();
     world.gateway.dispatch_interaction(&payload).unwrap();
     world.assert_reset_answered(&payload, 0).await;
-    // Heartbeats are answered: serenity sends the next one only after an ACK.
+    // Heartbeats are answered: serenity sends the next one only after an ACK
+    // (2 s apart, so that a loaded machine still acknowledges in time).
     let record = world.until("two heartbeats", |r| r.heartbeats >= 2).await;
     assert_eq!(record.connections.len(), 1, "no reconnect: {record:?}");
     world.assert_token_not_logged();
@@ -380,7 +381,11 @@ async fn after_op_9_invalid_session_the_client_identifies_again_and_keeps_answer
 #[tokio::test]
 async fn a_wrong_token_closed_with_4004_stops_the_client_with_a_clear_error_and_healthz_unhealthy()
 {
-    let mut world = World::start("a-wrong-token.secret-part", 200).await;
+    let mut world = World::start(
+        "a-wrong-token.secret-part",
+        gateway::DISCORD_HEARTBEAT_INTERVAL_MS,
+    )
+    .await;
     let line = world
         .serve
         .logged("the Discord gateway client has stopped")
