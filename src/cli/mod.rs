@@ -87,8 +87,8 @@ pub enum Command {
     /// Prints one line per scenario as it ends. With --json the last line of
     /// standard output is also the summary object of interfaces.md (a scenario
     /// that could not run carries "error": "why"). For outbox_drain the
-    /// stand-in has no per-second limit: allowed_per_s is the API requests it
-    /// did not refuse per second, ratio is tickets_created / api_requests.
+    /// stand-in enforces allowed_per_s API requests a second (429 with
+    /// Retry-After beyond it); ratio is achieved_per_s / allowed_per_s.
     Bench {
         /// Also print the summary as one JSON object, the last line of standard output.
         #[arg(long)]

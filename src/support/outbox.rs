@@ -199,16 +199,17 @@ impl OutboxWorker {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// How long `run` sleeps after a pass: until the pause ends or the next
-    /// entry is due, at most the poll interval.
-    async fn idle_wait(&self) -> Duration {
+    /// How long `run` sleeps after a pass: until the pause that a 429's
+    /// `Retry-After` asked for ends or the next entry is due (at once when it
+    /// is already due), at least 10 ms and at most the poll interval.
+    pub async fn idle_wait(&self) -> Duration {
         let now = self.app.now();
         let next = match self.paused_until().filter(|until| *until > now) {
             Some(until) => Some(until),
             None => self.app.store.next_delivery_due().await.ok().flatten(),
         };
         let until_next = next
-            .and_then(|at| (at - now).to_std().ok())
+            .map(|at| (at - now).to_std().unwrap_or(Duration::ZERO))
             .unwrap_or(self.settings.poll_interval);
         until_next.clamp(Duration::from_millis(10), self.settings.poll_interval)
     }

@@ -11,11 +11,14 @@
 //!
 //! What it adds to Zendesk: it records every request for inspection, and it
 //! can be told to misbehave (rate limits, 500s, stalls, refused tokens) so
-//! the client's failure handling can be tested against real HTTP.
+//! the client's failure handling can be tested against real HTTP. With
+//! [`StandInOptions::rate_limit`] it enforces a request rate the way
+//! Zendesk's plan limits do: 429 with `Retry-After` seconds beyond it.
 //!
 //! Its promise: state changes only through HTTP requests or the methods
 //! below, and every switch affects only the requests it names.
 
+mod rate;
 mod routes;
 mod state;
 
@@ -27,6 +30,7 @@ use secrecy::SecretString;
 use tokio::task::JoinHandle;
 use url::Url;
 
+pub use rate::{RateAnswer, RateLimit};
 pub use state::{
     CreationFault, RecordedRequest, StandInOptions, StoredComment, StoredTicket, TokenIssue,
 };
@@ -160,6 +164,23 @@ impl ZendeskStandIn {
         self.shared.with(|s| {
             s.one_in = (nth > 0).then_some((nth, retry_after_seconds));
             s.api_requests_since_one_in = 0;
+        });
+    }
+
+    /// What the rate limit of [`StandInOptions::rate_limit`] answered to
+    /// each API request, oldest first (empty without a limit).
+    pub fn rate_answers(&self) -> Vec<RateAnswer> {
+        self.shared.with(|s| s.rate_answers.clone())
+    }
+
+    /// Spends what is left of this second's allowance, as other clients of
+    /// the same Zendesk account would: the next API request waits for the
+    /// rate to give it room. Nothing happens without a rate limit.
+    pub fn spend_allowance(&self) {
+        self.shared.with(|s| {
+            if let Some(bucket) = s.bucket.as_mut() {
+                bucket.empty(std::time::Instant::now());
+            }
         });
     }
 

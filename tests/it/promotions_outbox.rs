@@ -380,16 +380,25 @@ async fn two_workers_on_one_sqlite_database_deliver_every_entry_exactly_once() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_drain_benchmark_delivers_every_request_once_through_one_429_in_five() {
-    let report = drain_benchmark(40).await.unwrap();
-    assert_eq!(report.requests, 40);
-    assert_eq!(report.tickets_created, 40);
-    assert_eq!(report.distinct_external_ids, 40);
+async fn against_a_real_rate_the_worker_waits_out_every_retry_after_and_delivers_one_ticket_per_request()
+ {
+    // 5 a second with the allowance spent at the start: the first request,
+    // and every one after a quick burst, is answered 429 + Retry-After.
+    let report = drain_benchmark(30, 5).await.unwrap();
+    assert_eq!(report.requests, 30);
+    assert_eq!(report.allowed_per_second, 5);
+    assert_eq!(report.tickets_created, 30);
+    assert_eq!(report.distinct_external_ids, 30);
     assert!(report.rate_limited > 0, "{report:?}");
+    assert_eq!(report.early_requests, 0, "{report:?}");
+    // Every request the limit let through made exactly one ticket.
     assert_eq!(
         report.api_requests,
         report.tickets_created + report.rate_limited
     );
+    // 30 at 5 a second cannot take less than 6 seconds (the first has to
+    // wait for room), however fast the worker.
+    assert!(report.seconds >= 5.0, "{report:?}");
 }
 
 #[tokio::test]

@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use chrono::Utc;
+use hallpass::support::standin::RateLimit;
 use hallpass::support::{
     Decision, NewTicket, StandInOptions, ZendeskClient, ZendeskError, ZendeskStandIn, sign,
     verify_signature,
@@ -210,6 +211,67 @@ async fn in_one_in_five_mode_exactly_every_fifth_api_request_is_rate_limited() {
             .unwrap();
     }
     assert_eq!(zendesk.tickets().len(), 13);
+}
+
+#[tokio::test]
+async fn past_its_rate_the_stand_in_answers_429_with_retry_after_and_creates_nothing() {
+    // Per minute, so the allowance cannot come back while the test runs.
+    let zendesk = standin_with(StandInOptions {
+        rate_limit: Some(RateLimit::per_minute(3)),
+        ..StandInOptions::default()
+    })
+    .await;
+    let client = ZendeskClient::new(zendesk.client_config(TIMEOUT)).unwrap();
+
+    for n in 1..=2 {
+        client
+            .create_ticket(&ticket(n), &format!("k{n}"))
+            .await
+            .unwrap();
+    }
+    // Lookups count against the account's rate too.
+    client.find_by_external_id("nothing").await.unwrap();
+    let refused = client.create_ticket(&ticket(3), "k3").await.unwrap_err();
+    let ZendeskError::RateLimited { retry_after } = refused else {
+        panic!("{refused:?}");
+    };
+    // One request's worth comes back every 20 seconds.
+    let wait = retry_after.unwrap();
+    assert!(
+        wait >= Duration::from_secs(1) && wait <= Duration::from_secs(20),
+        "{wait:?}"
+    );
+    let raw_answer = raw(&zendesk, reqwest::Method::GET, "/api/v2/tickets")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(raw_answer.status(), 429);
+    assert!(raw_answer.headers().contains_key("retry-after"));
+
+    assert_eq!(zendesk.tickets().len(), 2);
+    let answers = zendesk.rate_answers();
+    let refused: Vec<bool> = answers
+        .iter()
+        .map(|a| a.retry_after_seconds.is_some())
+        .collect();
+    assert_eq!(refused, vec![false, false, false, true, true]);
+    // The token request is not an API request and is never limited.
+    assert_eq!(zendesk.token_issues().len(), 1);
+}
+
+#[tokio::test]
+async fn without_a_rate_limit_nothing_is_refused_and_nothing_is_logged() {
+    let zendesk = standin().await;
+    let client = ZendeskClient::new(zendesk.client_config(TIMEOUT)).unwrap();
+    zendesk.spend_allowance();
+    for n in 1..=5 {
+        client
+            .create_ticket(&ticket(n), &format!("k{n}"))
+            .await
+            .unwrap();
+    }
+    assert_eq!(zendesk.tickets().len(), 5);
+    assert!(zendesk.rate_answers().is_empty());
 }
 
 #[tokio::test]

@@ -17,6 +17,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
 
+use super::rate::RateAnswer;
 use super::state::{
     CreationFault, IdempotentCreation, IssuedToken, RecordedRequest, Shared, State as Inner,
     StoredComment, StoredTicket, TokenIssue,
@@ -237,13 +238,25 @@ fn refusal(shared: &Shared, headers: &HeaderMap, access: Access) -> Option<Respo
     } else {
         return Some(unauthorised());
     }
+    if let Some(retry_after) = shared.with(|s| {
+        let (nth, retry_after) = s.one_in?;
+        s.api_requests_since_one_in += 1;
+        (s.api_requests_since_one_in % u64::from(nth) == 0).then_some(retry_after)
+    }) {
+        return Some(rate_limited(retry_after));
+    }
     shared
         .with(|s| {
-            let (nth, retry_after) = s.one_in?;
-            s.api_requests_since_one_in += 1;
-            (s.api_requests_since_one_in % u64::from(nth) == 0).then_some(retry_after)
+            let bucket = s.bucket.as_mut()?;
+            let at = Instant::now();
+            let retry_after_seconds = bucket.take(at);
+            s.rate_answers.push(RateAnswer {
+                at,
+                retry_after_seconds,
+            });
+            retry_after_seconds
         })
-        .map(rate_limited)
+        .map(|seconds| rate_limited(Some(seconds)))
 }
 
 /// The scope of a live token, or `None` when it is unknown, revoked or expired.

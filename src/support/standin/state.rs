@@ -6,6 +6,8 @@ use std::time::{Duration, Instant};
 
 use url::Url;
 
+use super::rate::{Bucket, RateAnswer, RateLimit};
+
 /// How the stand-in is set up. `Default` gives fixed demo credentials.
 #[derive(Debug, Clone)]
 pub struct StandInOptions {
@@ -21,6 +23,9 @@ pub struct StandInOptions {
     pub granted_scope: Option<String>,
     /// How long Zendesk remembers an idempotency key: two hours.
     pub idempotency_window: Duration,
+    /// The account's request rate; `None` (the default) lets everything
+    /// through. Counts every signed-in `/api/v2` request, as Zendesk does.
+    pub rate_limit: Option<RateLimit>,
 }
 
 impl Default for StandInOptions {
@@ -33,6 +38,7 @@ impl Default for StandInOptions {
             token_expires_in: Some(3600),
             granted_scope: None,
             idempotency_window: Duration::from_secs(2 * 60 * 60),
+            rate_limit: None,
         }
     }
 }
@@ -119,7 +125,6 @@ pub(super) struct IdempotentCreation {
     pub at: Instant,
 }
 
-#[derive(Default)]
 pub(super) struct State {
     pub tickets: BTreeMap<u64, StoredTicket>,
     pub users: HashMap<String, u64>,
@@ -130,6 +135,10 @@ pub(super) struct State {
     pub one_in: Option<(u32, Option<u64>)>,
     pub api_requests_since_one_in: u64,
     pub refuse_all_tokens: bool,
+    /// The rate limit's bucket, when the options set one.
+    pub bucket: Option<Bucket>,
+    /// What the rate limit answered, oldest first.
+    pub rate_answers: Vec<RateAnswer>,
 }
 
 impl State {
@@ -153,10 +162,25 @@ pub(super) struct Shared {
 
 impl Shared {
     pub fn new(options: StandInOptions, base_url: Url) -> Self {
+        let state = State {
+            tickets: BTreeMap::new(),
+            users: HashMap::new(),
+            idempotency: HashMap::new(),
+            requests: Vec::new(),
+            tokens: Vec::new(),
+            creation_faults: VecDeque::new(),
+            one_in: None,
+            api_requests_since_one_in: 0,
+            refuse_all_tokens: false,
+            bucket: options
+                .rate_limit
+                .map(|limit| Bucket::new(limit, Instant::now())),
+            rate_answers: Vec::new(),
+        };
         Self {
             options,
             base_url,
-            state: Mutex::new(State::default()),
+            state: Mutex::new(state),
         }
     }
 
