@@ -82,7 +82,7 @@ pub fn unlimited() -> Limits {
 }
 
 /// "Aa", "Ab", … : names made of letters only, as a person's name may be.
-fn letters(mut n: usize, width: usize) -> String {
+pub fn letters(mut n: usize, width: usize) -> String {
     let mut out = Vec::new();
     for _ in 0..width {
         out.push(b'a' + (n % 26) as u8);

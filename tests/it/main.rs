@@ -15,6 +15,7 @@ mod discord_standin;
 mod email_reset;
 mod gateway;
 mod helpers;
+mod hostile;
 mod import;
 mod import_cli;
 mod interactions;
