@@ -33,6 +33,7 @@ mod roster_exports;
 mod roster_snapshot;
 mod roster_sync;
 mod secrets;
+mod secrets_scan;
 mod security;
 mod signin;
 mod signin_browser;
