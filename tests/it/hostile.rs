@@ -32,7 +32,29 @@ both_backends!(
     every_hostile_value_in_every_edit_user_field_is_refused_with_a_reason_or_stored_exactly,
     a_lone_surrogate_in_a_json_escape_is_refused_as_malformed_and_changes_nothing,
     every_hostile_value_in_every_imported_name_field_is_refused_with_a_reason_or_stored_exactly,
+    an_import_over_the_configured_row_cap_is_refused_with_a_clear_message_and_writes_nothing,
 );
+
+async fn an_import_over_the_configured_row_cap_is_refused_with_a_clear_message_and_writes_nothing(
+    db: TestDb,
+) {
+    let options = ImportOptions {
+        limits: hallpass::roster::CsvLimits {
+            max_rows: 10,
+            ..Default::default()
+        },
+        ..ImportOptions::default()
+    };
+    let err = import_oneroster(&db.store, &tenant(), &fixture("sample"), &options, t0())
+        .await
+        .err()
+        .unwrap();
+    assert_eq!(
+        err.to_string(),
+        "users.csv has more than 10 rows; the file was not imported (HALLPASS_IMPORT_MAX_ROWS raises the cap)."
+    );
+    assert!(db.store.tenant_by_name(&tenant()).await.unwrap().is_none());
+}
 
 fn hostile() -> Vec<(&'static str, String)> {
     vec![
