@@ -23,7 +23,10 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(Title::parse(title.as_str()).ok().as_ref(), Some(&title));
     }
     if let Ok(tenant) = TenantName::parse(text) {
-        assert_eq!(TenantName::parse(tenant.as_str()).ok().as_ref(), Some(&tenant));
+        assert_eq!(
+            TenantName::parse(tenant.as_str()).ok().as_ref(),
+            Some(&tenant)
+        );
     }
     if let Ok(grade) = Grade::parse(text) {
         assert_eq!(Grade::parse(&grade.code()).ok(), Some(grade));

@@ -18,7 +18,10 @@ fuzz_target!(|data: &[u8]| {
     assert!(rows.len() <= 64);
     let mut last_line = 1;
     for (line, cells) in rows {
-        assert!(line > last_line, "rows go forward: {line} after {last_line}");
+        assert!(
+            line > last_line,
+            "rows go forward: {line} after {last_line}"
+        );
         last_line = line;
         for cell in cells.into_iter().flatten() {
             let _ = Login::parse(&cell);
