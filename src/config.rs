@@ -44,6 +44,7 @@ pub const KEYS: &[&str] = &[
     "HALLPASS_API_TOKEN",
     "HALLPASS_LOCKOUT_THRESHOLD",
     "HALLPASS_SIGNIN_PER_MINUTE",
+    "HALLPASS_IMPORT_MAX_ROWS",
     "RUST_LOG",
 ];
 
@@ -94,6 +95,8 @@ pub struct Config {
     pub lockout_threshold: u32,
     /// Sign-in attempts per minute per source address.
     pub signins_per_minute: u32,
+    /// The most data rows one CSV file of an import may have.
+    pub import_max_rows: u32,
 }
 
 impl Config {
@@ -208,6 +211,10 @@ impl Config {
                 "HALLPASS_SIGNIN_PER_MINUTE",
                 crate::limits::DEFAULT_SIGNINS_PER_MINUTE,
             )?,
+            import_max_rows: count(
+                "HALLPASS_IMPORT_MAX_ROWS",
+                crate::roster::DEFAULT_MAX_ROWS as u32,
+            )?,
             database_url: get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into()),
             listen,
             discord_token: secret("DISCORD_TOKEN"),
@@ -299,6 +306,7 @@ impl fmt::Debug for Config {
             .field("api_token", &set(&self.api_token))
             .field("lockout_threshold", &self.lockout_threshold)
             .field("signins_per_minute", &self.signins_per_minute)
+            .field("import_max_rows", &self.import_max_rows)
             .finish()
     }
 }

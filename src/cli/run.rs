@@ -63,6 +63,10 @@ pub async fn run(cli: Cli) -> Result<()> {
             let options = ImportOptions {
                 show_progress: std::io::IsTerminal::is_terminal(&std::io::stderr()),
                 dry_run,
+                limits: crate::roster::CsvLimits {
+                    max_rows: u64::from(config.import_max_rows),
+                    ..Default::default()
+                },
             };
             let report = import_oneroster(&store, &tenant, &dir, &options, now)
                 .await

@@ -26,6 +26,7 @@ pub use reply::{
 
 use crate::app::App;
 pub use context::Actor;
+pub use context::trouble;
 use context::{Caller, UNLINKED, caller};
 
 /// The commands with a handler here; a test holds them equal to `commands/*.json`.

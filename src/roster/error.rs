@@ -21,6 +21,18 @@ pub enum ImportError {
         #[source]
         source: csv::Error,
     },
+    #[error(
+        "{file} line {line} is longer than {limit} bytes; the file was not imported (is it really CSV?)."
+    )]
+    LineTooLong {
+        file: String,
+        line: u64,
+        limit: usize,
+    },
+    #[error(
+        "{file} has more than {limit} rows; the file was not imported (HALLPASS_IMPORT_MAX_ROWS raises the cap)."
+    )]
+    TooManyRows { file: String, limit: u64 },
     #[error("The import stopped on a database error: {0}")]
     Store(#[from] StoreError),
 }

@@ -15,7 +15,7 @@ use super::ImportError;
 use super::conflicts::attribute;
 use super::orgs::{OrgColumns, import_orgs};
 use super::report::{ImportReport, RefusedRow};
-use super::table::Table;
+use super::table::{CsvLimits, Table};
 use super::users::{Plan, Planner, UserColumns};
 use super::write::BatchWriter;
 use crate::audit::{Action, AuditActor, AuditEntry, Origin};
@@ -29,6 +29,8 @@ pub struct ImportOptions {
     pub show_progress: bool,
     /// Plan and report, write nothing (`--dry-run`).
     pub dry_run: bool,
+    /// The longest row and the most rows a file may have.
+    pub limits: CsvLimits,
 }
 
 /// Imports the OneRoster 1.1 CSV bundle in `dir` (`orgs.csv`, `users.csv`) into
@@ -45,9 +47,9 @@ pub async fn import_oneroster(
     options: &ImportOptions,
     now: DateTime<Utc>,
 ) -> Result<ImportReport, ImportError> {
-    let orgs_table = Table::open(dir, "orgs.csv")?;
+    let orgs_table = Table::open_within(dir, "orgs.csv", options.limits)?;
     let org_cols = OrgColumns::find(&orgs_table)?;
-    let users_table = Table::open(dir, "users.csv")?;
+    let users_table = Table::open_within(dir, "users.csv", options.limits)?;
     let user_cols = UserColumns::find(&users_table)?;
 
     let tenant = match (options.dry_run, store.tenant_by_name(tenant).await?) {

@@ -33,3 +33,4 @@ pub use error::ImportError;
 pub use generate::write_sample_bundle;
 pub use import::{ImportOptions, import_oneroster};
 pub use report::{Conflict, ImplicitDistrict, ImportReport, MissingUser, RefusedRow};
+pub use table::{CsvLimits, DEFAULT_MAX_ROWS, Rows, read_rows};

@@ -3,16 +3,170 @@
 //! LF and CRLF line ends and quoted fields (commas, quotes, line breaks inside)
 //! are read as RFC 4180 says; a short row reads its missing cells as empty; and
 //! every row keeps the line it starts on (the header is line 1) for the report.
-//! A cell that is not UTF-8 refuses its row, not the file.
+//! A cell that is not UTF-8 refuses its row, not the file. A file with a row
+//! longer than [`CsvLimits::max_line_bytes`] (1 MiB) or more rows than
+//! [`CsvLimits::max_rows`] is refused as a whole with a clear message, and is
+//! read no further than the first byte over the bound, so memory stays bounded
+//! whatever the file (or stream) holds.
 
 use std::collections::HashMap;
-use std::io::{self, Cursor};
+use std::io::{self, Cursor, Read};
 use std::path::Path;
 use std::sync::Arc;
 
 use csv::{ByteRecord, Reader, ReaderBuilder, Trim};
 
 use super::ImportError;
+
+/// The bounds on one CSV file of a bundle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CsvLimits {
+    /// The longest row, in bytes (quoted line breaks included), 1 MiB.
+    pub max_line_bytes: usize,
+    /// The most data rows (the header and blank lines not counted), 1,000,000
+    /// (HALLPASS_IMPORT_MAX_ROWS).
+    pub max_rows: u64,
+}
+
+/// The default of [`CsvLimits::max_rows`].
+pub const DEFAULT_MAX_ROWS: u64 = 1_000_000;
+
+impl Default for CsvLimits {
+    fn default() -> Self {
+        Self {
+            max_line_bytes: 1 << 20,
+            max_rows: DEFAULT_MAX_ROWS,
+        }
+    }
+}
+
+/// Where a byte leaves the RFC 4180 scanner of [`read_bounded`]: the same
+/// states csv-core goes through, enough to tell a row's end from a quoted
+/// line break.
+#[derive(Clone, Copy)]
+enum Scan {
+    FieldStart,
+    Unquoted,
+    Quoted,
+    QuoteInQuoted,
+}
+
+/// Reads `source` to its end, refusing it at the first row over the limits.
+/// Hand-written rather than a csv reader over the stream, because the rows'
+/// starting lines are found from the bytes afterwards (see [`Table::next_record`]).
+fn read_bounded(
+    name: &'static str,
+    mut source: impl Read,
+    limits: CsvLimits,
+) -> Result<Vec<u8>, ImportError> {
+    let mut bytes = Vec::new();
+    let mut chunk = vec![0u8; 64 * 1024];
+    let mut state = Scan::FieldStart;
+    let (mut line, mut row_line, mut row_len, mut row_blank) = (1u64, 1u64, 0usize, true);
+    let mut rows = 0u64;
+    let mut header_seen = false;
+    loop {
+        let n = match source.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                return Err(ImportError::UnreadableCsv {
+                    file: name.to_owned(),
+                    source: e.into(),
+                });
+            }
+        };
+        for &b in chunk.get(..n).unwrap_or_default() {
+            row_len += 1;
+            if row_len > limits.max_line_bytes {
+                return Err(ImportError::LineTooLong {
+                    file: name.to_owned(),
+                    line: row_line,
+                    limit: limits.max_line_bytes,
+                });
+            }
+            let ends_row = match (state, b) {
+                (Scan::Quoted, b'"') => {
+                    state = Scan::QuoteInQuoted;
+                    false
+                }
+                (Scan::Quoted, _) => false,
+                (_, b'\n') => true,
+                (Scan::FieldStart | Scan::QuoteInQuoted, b',') => {
+                    state = Scan::FieldStart;
+                    false
+                }
+                (Scan::FieldStart, b'"') | (Scan::QuoteInQuoted, b'"') => {
+                    state = Scan::Quoted;
+                    false
+                }
+                (Scan::Unquoted, b',') => {
+                    state = Scan::FieldStart;
+                    false
+                }
+                (Scan::FieldStart, b'\r') => false,
+                _ => {
+                    state = Scan::Unquoted;
+                    false
+                }
+            };
+            if !matches!(b, b'\r' | b'\n') {
+                row_blank = false;
+            }
+            if b == b'\n' {
+                line += 1;
+            }
+            if ends_row {
+                if !row_blank {
+                    if header_seen {
+                        rows += 1;
+                    }
+                    header_seen = true;
+                }
+                if rows > limits.max_rows {
+                    return Err(ImportError::TooManyRows {
+                        file: name.to_owned(),
+                        limit: limits.max_rows,
+                    });
+                }
+                state = Scan::FieldStart;
+                (row_line, row_len, row_blank) = (line, 0, true);
+            }
+        }
+        bytes.extend_from_slice(chunk.get(..n).unwrap_or_default());
+    }
+    if !row_blank && header_seen && rows + 1 > limits.max_rows {
+        return Err(ImportError::TooManyRows {
+            file: name.to_owned(),
+            limit: limits.max_rows,
+        });
+    }
+    Ok(bytes)
+}
+
+/// Every data row of the CSV file `name` read from `source` as the import
+/// reads it: its starting line and its cells as text (or the reason a cell is
+/// not). For the fuzz target (tests/fuzz) and anyone checking a file by hand.
+pub type Rows = Vec<(u64, Vec<Result<String, String>>)>;
+
+/// See [`Rows`].
+pub fn read_rows(
+    name: &'static str,
+    source: impl Read,
+    limits: CsvLimits,
+) -> Result<(Vec<String>, Rows), ImportError> {
+    let mut table = Table::read(name, source, limits)?;
+    let headers = table.headers.clone();
+    let mut rows = Vec::new();
+    while let Some(record) = table.next_record()? {
+        let cells = (0..headers.len().max(record.fields.len()))
+            .map(|c| record.text(Some(c), "cell").map(str::to_owned))
+            .collect();
+        rows.push((record.line, cells));
+    }
+    Ok((headers, rows))
+}
 
 /// An open CSV file whose header has been read.
 pub(crate) struct Table {
@@ -33,22 +187,41 @@ pub(crate) struct Record {
 }
 
 impl Table {
-    /// Opens `dir/name` and reads its header.
-    #[tracing::instrument]
+    /// Opens `dir/name` and reads its header, with the default limits.
+    #[cfg(test)]
     pub fn open(dir: &Path, name: &'static str) -> Result<Self, ImportError> {
+        Self::open_within(dir, name, CsvLimits::default())
+    }
+
+    /// Opens `dir/name` and reads its header; a file over `limits` is refused.
+    #[tracing::instrument]
+    pub fn open_within(
+        dir: &Path,
+        name: &'static str,
+        limits: CsvLimits,
+    ) -> Result<Self, ImportError> {
         let path = dir.join(name);
-        let bytes: Arc<[u8]> = std::fs::read(&path)
-            .map_err(|e| match e.kind() {
-                io::ErrorKind::NotFound => ImportError::MissingFile {
-                    file: name.to_owned(),
-                    dir: dir.display().to_string(),
-                },
-                _ => ImportError::UnreadableCsv {
-                    file: name.to_owned(),
-                    source: e.into(),
-                },
-            })?
-            .into();
+        let file = std::fs::File::open(&path).map_err(|e| match e.kind() {
+            io::ErrorKind::NotFound => ImportError::MissingFile {
+                file: name.to_owned(),
+                dir: dir.display().to_string(),
+            },
+            _ => ImportError::UnreadableCsv {
+                file: name.to_owned(),
+                source: e.into(),
+            },
+        })?;
+        Self::read(name, file, limits)
+    }
+
+    /// Reads the file `name` from `source` and its header; a file over
+    /// `limits` is refused having read at most one byte past the bound.
+    pub fn read(
+        name: &'static str,
+        source: impl Read,
+        limits: CsvLimits,
+    ) -> Result<Self, ImportError> {
+        let bytes: Arc<[u8]> = read_bounded(name, source, limits)?.into();
         let mut reader = ReaderBuilder::new()
             .flexible(true)
             .trim(Trim::All)
@@ -233,5 +406,132 @@ mod tests {
             matches!(err, ImportError::MissingFile { ref file, .. } if file == "orgs.csv"),
             "{err}"
         );
+    }
+
+    /// A stream that yields `head`, then `body` over and over, up to `total`
+    /// bytes, counting what was read: a huge file that is never on disk.
+    struct Generated {
+        head: Vec<u8>,
+        body: Vec<u8>,
+        total: u64,
+        served: std::rc::Rc<std::cell::Cell<u64>>,
+    }
+
+    impl Read for Generated {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            let mut n = 0;
+            while n < out.len() && self.served.get() < self.total {
+                let at = self.served.get() as usize;
+                let byte = match self.head.get(at) {
+                    Some(b) => *b,
+                    None => self.body[(at - self.head.len()) % self.body.len()],
+                };
+                out[n] = byte;
+                n += 1;
+                self.served.set(self.served.get() + 1);
+            }
+            Ok(n)
+        }
+    }
+
+    fn generated(
+        head: &[u8],
+        body: &[u8],
+        total: u64,
+    ) -> (Generated, std::rc::Rc<std::cell::Cell<u64>>) {
+        let served = std::rc::Rc::new(std::cell::Cell::new(0));
+        let stream = Generated {
+            head: head.to_vec(),
+            body: body.to_vec(),
+            total,
+            served: served.clone(),
+        };
+        (stream, served)
+    }
+
+    #[test]
+    fn a_line_over_one_mib_refuses_the_file_having_read_little_more_than_the_limit() {
+        // 16 GiB of one unquoted cell with no line end.
+        let (stream, served) = generated(b"sourcedId,givenName\ns1,", b"x", 16 << 30);
+        let err = Table::read("users.csv", stream, CsvLimits::default())
+            .err()
+            .unwrap();
+        assert!(
+            matches!(
+                err,
+                ImportError::LineTooLong {
+                    line: 2,
+                    limit: 1_048_576,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert_eq!(
+            err.to_string(),
+            "users.csv line 2 is longer than 1048576 bytes; the file was not imported (is it really CSV?)."
+        );
+        assert!(
+            served.get() < (1 << 20) + 128 * 1024,
+            "read {} bytes",
+            served.get()
+        );
+    }
+
+    #[test]
+    fn a_quoted_line_break_does_not_hide_a_row_over_the_limit() {
+        let (stream, _) = generated(b"a\n\"", b"yy\n", 1 << 30);
+        let limits = CsvLimits {
+            max_line_bytes: 1000,
+            ..CsvLimits::default()
+        };
+        let err = Table::read("users.csv", stream, limits).err().unwrap();
+        assert!(
+            matches!(err, ImportError::LineTooLong { line: 2, .. }),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_row_count_over_the_cap_refuses_the_file_having_read_one_row_past_it() {
+        let (stream, served) = generated(
+            b"sourcedId,givenName\r\n",
+            b"s,\"A, \"\"b\"\"\"\r\n\r\n",
+            1 << 40,
+        );
+        let limits = CsvLimits {
+            max_rows: 1000,
+            ..CsvLimits::default()
+        };
+        let err = Table::read("users.csv", stream, limits).err().unwrap();
+        assert!(
+            matches!(err, ImportError::TooManyRows { limit: 1000, .. }),
+            "{err}"
+        );
+        assert!(err.to_string().contains("more than 1000 rows"), "{err}");
+        assert!(served.get() < 200 * 1024, "read {} bytes", served.get());
+    }
+
+    #[test]
+    fn a_file_at_the_cap_is_read_whole_with_blank_lines_and_a_missing_last_line_end() {
+        let csv = b"a,b\n\n1,\"x\ny\"\n\n2,3";
+        let limits = CsvLimits {
+            max_rows: 2,
+            max_line_bytes: 9,
+        };
+        let mut table = Table::read("users.csv", &csv[..], limits).unwrap();
+        let mut lines = Vec::new();
+        while let Some(record) = table.next_record().unwrap() {
+            lines.push(record.line);
+        }
+        assert_eq!(lines, vec![3, 6]);
+        let one_less = CsvLimits {
+            max_rows: 1,
+            ..limits
+        };
+        assert!(matches!(
+            Table::read("users.csv", &csv[..], one_less).err().unwrap(),
+            ImportError::TooManyRows { limit: 1, .. }
+        ));
     }
 }

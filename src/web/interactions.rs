@@ -84,8 +84,16 @@ pub async fn interactions(
                 .into_response();
         }
         Err(e) => {
+            // The database is unreachable: the person is told privately, the
+            // way a failed command is, rather than Discord getting a 500 and
+            // showing "This interaction failed". Nothing ran, nothing is written.
             tracing::error!(error = %e, "could not check an interaction against replays");
-            return (StatusCode::INTERNAL_SERVER_ERROR, "try again").into_response();
+            state.metrics.rejected("database_unavailable");
+            let reply = match envelope.request {
+                Request::Autocomplete { .. } => crate::commands::Reply::choices(Vec::new()),
+                _ => crate::commands::trouble(e),
+            };
+            return Json(render(&reply.body)).into_response();
         }
     }
     if envelope.request.is_slow() {

@@ -135,6 +135,7 @@ async fn import_with(bot: &Bot, dir: &Path, dry_run: bool) -> ImportReport {
     let options = ImportOptions {
         show_progress: false,
         dry_run,
+        ..Default::default()
     };
     let report = import_oneroster(
         &bot.db.store,

@@ -527,6 +527,7 @@ async fn the_roster_import_refuses_a_row_whose_name_holds_a_bidi_override() {
         &hallpass::roster::ImportOptions {
             show_progress: false,
             dry_run: false,
+            ..Default::default()
         },
         t0(),
     )
