@@ -20,6 +20,7 @@ use axum::Router;
 use axum::routing::{get, post};
 use secrecy::SecretString;
 use tokio::net::TcpListener;
+use tokio_util::task::TaskTracker;
 
 pub use limits::ListenerLimits;
 pub use metrics::Metrics;
@@ -51,6 +52,9 @@ pub struct WebState {
     /// HALLPASS_API_TOKEN: when set, every `/api/v1` request must carry it as
     /// a bearer token; `None` leaves the API open.
     pub api_token: Option<Arc<SecretString>>,
+    /// The deliveries still in flight (deferred answers, DMs, follow-ups):
+    /// graceful shutdown waits for them, within a bound.
+    pub tasks: TaskTracker,
 }
 
 impl WebState {
@@ -69,6 +73,7 @@ impl WebState {
             limits: ListenerLimits::default(),
             metrics_here: true,
             api_token: None,
+            tasks: TaskTracker::new(),
         }
     }
 }
