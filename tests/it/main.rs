@@ -21,6 +21,7 @@ mod interactions;
 mod last_district_admin;
 mod log_format;
 mod mail_tls;
+mod metrics;
 mod promote_request;
 mod promotions_cli;
 mod promotions_outbox;
