@@ -1,6 +1,8 @@
 //! Logging. Lines go to standard error so command output on standard output
 //! stays clean for pipes and `--json`; colour codes only when standard error
-//! is a terminal, so a file or a pipe gets plain text.
+//! is a terminal, so a file or a pipe gets plain text. With
+//! `HALLPASS_LOG_FORMAT=json`, one JSON object per line instead (for a log
+//! collector): `timestamp`, `level`, `fields` (with `message`), and the spans.
 
 use std::io::IsTerminal;
 
@@ -17,10 +19,20 @@ pub fn init() {
 /// is unset (the demo and the console keep to warnings: their output is the point).
 pub fn init_with_default(default: &str) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_target(false)
-        .try_init();
+        .with_target(false);
+    let _ = if json_requested() {
+        builder.json().with_current_span(true).try_init()
+    } else {
+        builder
+            .with_ansi(std::io::stderr().is_terminal())
+            .try_init()
+    };
+}
+
+/// `HALLPASS_LOG_FORMAT=json` (any case); anything else, or unset: text.
+fn json_requested() -> bool {
+    std::env::var("HALLPASS_LOG_FORMAT").is_ok_and(|v| v.trim().eq_ignore_ascii_case("json"))
 }

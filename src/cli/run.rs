@@ -138,7 +138,15 @@ async fn demo() -> Result<()> {
 /// `hallpass serve`: the listener, and the gateway client when a token is set.
 async fn serve(config: &Config) -> Result<()> {
     let key = secret_key(config)?;
+    // Over HTTP, slow commands are deferred and finished with the application
+    // id; without it the educator would watch "thinking…" forever.
+    if config.discord_public_key.is_some() && config.discord_application_id.is_none() {
+        bail!(
+            "DISCORD_PUBLIC_KEY is set but DISCORD_APPLICATION_ID is not: /interactions could acknowledge a slow command but never deliver its answer. Set DISCORD_APPLICATION_ID (Developer Portal → General Information), or unset DISCORD_PUBLIC_KEY"
+        )
+    }
     let mut app = app(config, key, open(config).await?)?;
+    roll_back_stale_handoffs(&app, config).await?;
     let discord = match (&config.discord_token, config.discord_application_id) {
         (None, None) => None,
         (token, id) => Some(Arc::new(
@@ -203,6 +211,10 @@ async fn serve(config: &Config) -> Result<()> {
     let address = listener.local_addr().unwrap_or(config.listen);
     tracing::info!(%address, "listening");
     let (stop, stopped) = tokio::sync::watch::channel(false);
+    // The outbox worker and the hand-off sweep: shutdown waits for them to end
+    // their pass (so the worker's claim is settled or released).
+    let background = tokio_util::task::TaskTracker::new();
+    let tasks = state.tasks.clone();
     match zendesk {
         Some(client) => {
             let notifier: Arc<dyn Notifier> = match (&config.discord_token, &discord) {
@@ -211,10 +223,11 @@ async fn serve(config: &Config) -> Result<()> {
             };
             let worker =
                 OutboxWorker::new(app.clone(), client, notifier, OutboxSettings::default());
-            tokio::spawn(worker.run(stopped));
+            background.spawn(worker.run(stopped.clone()));
         }
         None => tracing::info!("ZENDESK_URL is not set: promotion requests queue until it is"),
     }
+    background.spawn(sweep_handoffs(app.clone(), stopped));
     match (&config.discord_token, discord) {
         (Some(token), Some(rest)) => {
             let (token, app) = (token.clone(), app.clone());
@@ -229,12 +242,104 @@ async fn serve(config: &Config) -> Result<()> {
             "DISCORD_TOKEN is not set: the gateway client does not start, and no DM can be sent (temporary passwords and link codes arrive in a reply only the invoker sees)"
         ),
     }
-    crate::web::serve(listener, state, async move {
-        let _ = tokio::signal::ctrl_c().await;
+    let served = crate::web::serve(listener, state, async move {
+        stop_signal().await;
+        tracing::info!("stopping: finishing the interactions in flight");
         let _ = stop.send(true);
     })
     .await
-    .context("The HTTP listener failed")
+    .context("The HTTP listener failed");
+    tasks.close();
+    background.close();
+    let drained = tokio::time::timeout(SHUTDOWN_BOUND, async {
+        tasks.wait().await;
+        background.wait().await;
+    })
+    .await;
+    match drained {
+        Ok(()) => tracing::info!("stopped: every delivery in flight finished"),
+        Err(_) => tracing::warn!(
+            in_flight = tasks.len(),
+            "stopped with deliveries still in flight; the next start rolls their hand-offs back"
+        ),
+    }
+    served
+}
+
+/// How long shutdown waits for deliveries and the outbox worker's pass. Under
+/// the 10 s an orchestrator gives between SIGTERM and SIGKILL.
+const SHUTDOWN_BOUND: std::time::Duration = std::time::Duration::from_secs(8);
+
+/// A hand-off still open this long after it started will not finish: its
+/// interaction token (15 minutes) is dead, and delivery retries stop sooner.
+const HANDOFF_LIFE: chrono::Duration = chrono::Duration::minutes(15);
+
+/// SIGTERM (what an orchestrator sends) or Ctrl-C.
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+                return;
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot listen for SIGTERM; Ctrl-C still stops"),
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+/// On start-up, rolls back the hand-offs that never finished (a process
+/// stopped while delivering). On SQLite this process is the only one, so all
+/// of them; on PostgreSQL other instances may be delivering theirs, so only
+/// those older than [`HANDOFF_LIFE`] (the sweep catches the rest later).
+async fn roll_back_stale_handoffs(app: &App, config: &Config) -> Result<()> {
+    let now = app.now();
+    let before = if config.database_url.starts_with("sqlite:") {
+        now + chrono::Duration::seconds(1)
+    } else {
+        now - HANDOFF_LIFE
+    };
+    let rolled = app
+        .store
+        .roll_back_unfinished_handoffs(before, now)
+        .await
+        .context("Failed to roll back unfinished password hand-offs")?;
+    if rolled > 0 {
+        tracing::warn!(
+            rolled,
+            "rolled back password resets that were never delivered"
+        );
+    }
+    Ok(())
+}
+
+/// Every minute, rolls back hand-offs older than [`HANDOFF_LIFE`] that never
+/// finished (another instance stopped while delivering them).
+async fn sweep_handoffs(app: App, mut stopped: tokio::sync::watch::Receiver<bool>) {
+    while !*stopped.borrow() {
+        tokio::select! {
+            () = tokio::time::sleep(std::time::Duration::from_secs(60)) => {}
+            changed = stopped.changed() => if changed.is_err() { break } else { continue },
+        }
+        let now = app.now();
+        match app
+            .store
+            .roll_back_unfinished_handoffs(now - HANDOFF_LIFE, now)
+            .await
+        {
+            Ok(0) => {}
+            Ok(rolled) => tracing::warn!(
+                rolled,
+                "rolled back password resets that were never delivered"
+            ),
+            Err(e) => tracing::warn!(error = %e, "could not sweep unfinished hand-offs"),
+        }
+    }
 }
 
 /// The key one-time secrets are hashed under. Asked for before the database

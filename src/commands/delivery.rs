@@ -8,8 +8,8 @@ use async_trait::async_trait;
 use secrecy::ExposeSecret;
 
 use crate::app::App;
-use crate::audit::{Action, AuditActor, AuditEntry, Origin};
 use crate::directory::DiscordUserId;
+use crate::store::RollBack;
 
 use super::reply::{Body, Reply, Undo};
 
@@ -58,7 +58,10 @@ pub async fn deliver(app: &App, courier: &dyn Courier, reply: Reply) -> (Body, O
     let mut dm_failure = None;
     if let Some(to) = secret.to {
         match courier.direct_message(to, text).await {
-            Ok(()) => return (reply.body, Some(Route::DirectMessage)),
+            Ok(()) => {
+                delivered(app, secret.undo.as_ref()).await;
+                return (reply.body, Some(Route::DirectMessage));
+            }
             Err(e) => {
                 tracing::info!(error = %e, "DM failed; trying a private reply");
                 dm_failure = Some(e);
@@ -67,6 +70,7 @@ pub async fn deliver(app: &App, courier: &dyn Courier, reply: Reply) -> (Body, O
     }
     let no_token = dm_failure == Some(DeliveryError::NoBotToken);
     if courier.private_reply(text).await.is_ok() {
+        delivered(app, secret.undo.as_ref()).await;
         let note = if no_token {
             "This bot has no token configured (DISCORD_TOKEN), so it can't send DMs; I've put it in a message only you can see, below."
         } else {
@@ -104,35 +108,32 @@ fn amend(body: Body, note: &str) -> Body {
     }
 }
 
+/// Closes the hand-off of a delivered secret, so no roll-back (a sweep, the
+/// next start) touches a password its recipient has.
+async fn delivered(app: &App, undo: Option<&Undo>) {
+    if let Some(Undo::Password { user, handoff }) = undo
+        && let Err(e) = app.store.finish_handoff(handoff, app.now()).await
+    {
+        tracing::error!(error = %e, user = %user.id, "could not close a delivered hand-off");
+    }
+}
+
 async fn undo(app: &App, undo: Undo) -> String {
     match undo {
-        Undo::Password {
-            user,
-            previous,
-            quota_use,
-        } => {
-            let entry = AuditEntry::new(
-                Some(user.tenant_id),
-                app.now(),
-                AuditActor::system("hallpass"),
-                Action::PasswordReset,
-                Origin::default(),
-            )
-            .failed(
-                "the temporary password could not be delivered; the previous password was restored",
-            );
-            let restored = app
-                .store
-                .restore_password(&user, previous.as_ref(), entry)
-                .await;
-            if let Some(id) = quota_use {
-                let _ = app.store.refund_quota(&id).await;
-            }
-            match restored {
-                Ok(()) => format!(
+        Undo::Password { user, handoff } => {
+            match app.store.roll_back_handoff(&handoff, app.now()).await {
+                Ok(RollBack::Restored) => format!(
                     "I undid the reset: {}'s password is unchanged",
                     super::markdown::name(&user)
                 ),
+                Ok(RollBack::Superseded) => format!(
+                    "the reset is void: {}'s password was changed again meanwhile, and that one stands",
+                    super::markdown::name(&user)
+                ),
+                Ok(RollBack::AlreadyFinished) => {
+                    "the reset was already settled; ask an admin to reset the password again"
+                        .to_owned()
+                }
                 Err(e) => {
                     tracing::error!(error = %e, user = %user.id, "could not undo an undelivered reset");
                     "the reset could not be undone; ask an admin to reset the password again"

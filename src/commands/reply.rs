@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use secrecy::SecretString;
 
 use crate::directory::{DiscordGuildId, DiscordUserId, User};
-use crate::store::StoredPassword;
+use crate::store::HandoffId;
 
 /// Who is asking, from where.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -138,14 +138,12 @@ impl std::fmt::Debug for SecretDelivery {
     }
 }
 
-/// How to take back an action whose secret nobody received.
+/// How to take back an action whose secret nobody received. What the undo
+/// needs (the previous password's hash) stays in the store: only the
+/// hand-off's id travels with the reply.
 #[derive(Debug)]
 pub enum Undo {
-    Password {
-        user: Box<User>,
-        previous: Option<StoredPassword>,
-        quota_use: Option<String>,
-    },
+    Password { user: Box<User>, handoff: HandoffId },
 }
 
 /// A message to someone other than the invoker (promotion updates).

@@ -12,6 +12,7 @@ use crate::app::App;
 use crate::audit::Action;
 use crate::directory::User;
 use crate::policy::{Subject, can_reset_password};
+use crate::store::{HandoffId, NewPassword};
 
 use super::burst;
 use super::context::{Actor, refuse, target_or_refuse, trouble};
@@ -87,8 +88,8 @@ pub async fn reset_password(
     } else {
         (None, 0)
     };
-    match set_temporary(app, actor, inv, &who, now).await {
-        Ok((password, previous, expires)) => {
+    match set_temporary(app, actor, inv, &who, now, quota_use.as_deref()).await {
+        Ok((password, handoff, expires)) => {
             let content = if yourself {
                 format!(
                     "Done: your temporary password is in your DMs. You'll choose a new one when you sign in. Self-service resets left today: {remaining}."
@@ -108,8 +109,7 @@ pub async fn reset_password(
             burst::after_reset(app, actor).await;
             let undo = Undo::Password {
                 user: Box::new(who),
-                previous,
-                quota_use,
+                handoff,
             };
             Reply::private(content).with_secret(SecretDelivery {
                 to: inv.user,
@@ -126,34 +126,35 @@ pub async fn reset_password(
     }
 }
 
-type Issued = (
-    SecretString,
-    Option<crate::store::StoredPassword>,
-    DateTime<Utc>,
-);
+type Issued = (SecretString, HandoffId, DateTime<Utc>);
 
+/// Sets the temporary password and opens its hand-off (what a roll-back needs
+/// is kept in the store, see `Store::start_handoff`).
 async fn set_temporary(
     app: &App,
     actor: &Actor,
     inv: &Invocation,
     who: &User,
     now: DateTime<Utc>,
+    quota_use: Option<&str>,
 ) -> anyhow::Result<Issued> {
-    let previous = app.store.password_hash(actor.tenant.id, who.id).await?;
     let password = app.random.temporary_password();
     let hash = app.hasher.hash(&password).await?;
     let expires = app.settings.temporary_password.expires_at(now);
     let audit = actor.audit(app, inv, Action::PasswordReset);
-    app.store
-        .set_password(who, hash.as_str(), true, Some(expires), audit)
-        .await?;
+    let new = NewPassword {
+        phc: hash.as_str(),
+        expires_at: expires,
+        quota_use,
+    };
+    let handoff = app.store.start_handoff(who, &new, audit).await?;
     // A new reset ends the email links sent before it. In a transaction of its
     // own, after the password is set: at worst (the database fails between the
     // two) an old link lives out its hour, as it did before.
     if let Err(e) = app.store.end_reset_links(who.id, now).await {
         tracing::error!(error = %e, user = %who.id, "could not end earlier reset links");
     }
-    Ok((password, previous, expires))
+    Ok((password, handoff, expires))
 }
 
 /// Takes one of the actor's self-service resets (temporary or by email):

@@ -38,7 +38,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Executor};
 
-pub use bot::{QuotaDecision, RedeemError};
+pub use bot::{HandoffId, NewPassword, QuotaDecision, RedeemError, RollBack};
 pub use credentials::StoredPassword;
 pub use decisions::{DecisionInput, DecisionOutcome, PromotionDecision};
 pub use error::StoreError;

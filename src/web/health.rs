@@ -55,8 +55,15 @@ pub async fn metrics(State(state): State<WebState>, headers: HeaderMap) -> Respo
                 .into_response();
         }
     }
+    match state.app.store.outbox_backlog().await {
+        Ok((depth, oldest)) => {
+            let age = oldest.and_then(|t| (state.app.now() - t).to_std().ok());
+            state.metrics.outbox(depth, age);
+        }
+        Err(e) => tracing::warn!(error = %e, "could not read the outbox backlog for /metrics"),
+    }
     (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        [(header::CONTENT_TYPE, super::metrics::CONTENT_TYPE)],
         state.metrics.render(),
     )
         .into_response()

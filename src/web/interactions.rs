@@ -15,7 +15,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::WebState;
-use crate::commands::{Request, handle};
+use super::metrics::Outcome;
+use crate::commands::{Body, Invocation, RATE_LIMITED_CHOICE, Reply, Request, Route, handle};
 use crate::discord::MAX_SKEW_SECONDS;
 use crate::discord::{
     Envelope, Incoming, deferred_ephemeral, deliver_rest, finish_deferred, parse, pong, render,
@@ -97,22 +98,32 @@ pub async fn interactions(
         }
     }
     if envelope.request.is_slow() {
-        tokio::spawn(finish_later(state, envelope));
+        // Tracked, so shutdown waits for the password on its way (see `cli::run`).
+        state.tasks.spawn(finish_later(state.clone(), envelope));
         return Json(deferred_ephemeral()).into_response();
     }
     let started = Instant::now();
     let (kind, command) = labels(&envelope.request);
     let reply = handle(&state.app, &envelope.invocation, envelope.request).await;
     state.metrics.interaction(kind, &command, started.elapsed());
+    count_refusal_by_rate(&state, kind, &reply);
+    if kind != "autocomplete" {
+        count_outcome(&state, &command, &envelope.invocation).await;
+    }
     let rendered = render(&reply.body);
     if let Some(rest) = state.discord.clone() {
-        let (app, token) = (state.app.clone(), envelope.token.clone());
-        tokio::spawn(async move { deliver_rest(&app, &rest, &token, reply).await });
+        let (task_state, token) = (state.clone(), envelope.token.clone());
+        state.tasks.spawn(async move {
+            let route = deliver_rest(&task_state.app, &rest, &token, reply).await;
+            count_route(&task_state, route);
+        });
     }
     Json(rendered).into_response()
 }
 
-/// The deferred path, in the background.
+/// The deferred path, in the background. `serve` refuses to start with
+/// DISCORD_PUBLIC_KEY and no DISCORD_APPLICATION_ID, so `discord` is set here;
+/// a listener wired without it (tests) still logs why nothing followed.
 async fn finish_later(state: WebState, envelope: Envelope) {
     let started = Instant::now();
     let (kind, command) = labels(&envelope.request);
@@ -122,8 +133,47 @@ async fn finish_later(state: WebState, envelope: Envelope) {
         );
         return;
     };
-    finish_deferred(&state.app, rest, envelope).await;
+    let invocation = envelope.invocation.clone();
+    let route = finish_deferred(&state.app, rest, envelope).await;
     state.metrics.interaction(kind, &command, started.elapsed());
+    count_route(&state, route);
+    count_outcome(&state, &command, &invocation).await;
+}
+
+/// The per-account limit answers before any handler, in these words
+/// (`commands::handle`); an autocomplete gets the one rate-limited choice.
+fn count_refusal_by_rate(state: &WebState, kind: &str, reply: &Reply) {
+    let limited = match &reply.body {
+        Body::Choices(choices) => choices.iter().any(|c| c.value == RATE_LIMITED_CHOICE),
+        Body::Text { content, .. } => content.starts_with("You're going a little fast."),
+        Body::Modal(_) => false,
+    };
+    if limited {
+        state.metrics.rate_limited(kind);
+    }
+}
+
+fn count_route(state: &WebState, route: Option<Route>) {
+    match route {
+        Some(Route::PrivateReply) => state.metrics.dm_fallback(),
+        Some(Route::Undone) => state.metrics.roll_back(),
+        Some(Route::DirectMessage) | None => {}
+    }
+}
+
+/// The outcome as audited for this interaction: a command that wrote no
+/// entry (a lookup) counts as allowed; a store that does not answer, as failed.
+async fn count_outcome(state: &WebState, command: &str, invocation: &Invocation) {
+    let Some(id) = invocation.interaction_id.as_deref() else {
+        return;
+    };
+    let outcome = match state.app.store.interaction_outcome(id).await {
+        Ok(Some(o)) if o == "failed" => Outcome::Failed,
+        Ok(Some(o)) if o == "refused" => Outcome::Refused,
+        Ok(_) => Outcome::Allowed,
+        Err(_) => Outcome::Failed,
+    };
+    state.metrics.outcome(command, outcome);
 }
 
 fn labels(request: &Request) -> (&'static str, String) {

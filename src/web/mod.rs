@@ -20,6 +20,7 @@ use axum::Router;
 use axum::routing::{get, post};
 use secrecy::SecretString;
 use tokio::net::TcpListener;
+use tokio_util::task::TaskTracker;
 
 pub use limits::ListenerLimits;
 pub use metrics::Metrics;
@@ -55,6 +56,9 @@ pub struct WebState {
     /// The gateway client's state when DISCORD_TOKEN is set: `/healthz`
     /// reports it (503 once it has failed).
     pub gateway: Option<GatewayHealth>,
+    /// The deliveries still in flight (deferred answers, DMs, follow-ups):
+    /// graceful shutdown waits for them, within a bound.
+    pub tasks: TaskTracker,
 }
 
 impl WebState {
@@ -74,6 +78,7 @@ impl WebState {
             metrics_here: true,
             api_token: None,
             gateway: None,
+            tasks: TaskTracker::new(),
         }
     }
 }
