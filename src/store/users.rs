@@ -364,8 +364,11 @@ impl Store {
         }
         // Three prefix ranges, each one range of a covering index
         // (users_search_*: scope, key, role, id), each capped at `limit`,
-        // merged. The tenant is checked once, on the rows returned: a school
-        // or district id belongs to exactly one tenant.
+        // merged. The tenant is checked once, on the rows returned, through
+        // an expression no index serves (`|| ''`): as a plain `tenant_id = $1`
+        // SQLite drove the outer statement by the tenant's whole UNIQUE
+        // (tenant_id, login_key) index, probing the IN list per row
+        // (measured: 1.3 s a keystroke at 100,000 users).
         let branch = |key: &str| {
             format!(
                 "SELECT id FROM (SELECT u.id FROM users u WHERE {scope_sql} AND u.role IN ({role_list}) \
@@ -374,7 +377,7 @@ impl Store {
         };
         let sql = format!(
             "SELECT {USER_COLUMNS}, s.name AS school_name FROM {USER_FROM} LEFT JOIN schools s ON s.id = u.school_id \
-             WHERE u.tenant_id = $1 AND u.id IN ({} a UNION {} b UNION {} c) \
+             WHERE u.tenant_id || '' = $1 AND u.id IN ({} a UNION {} b UNION {} c) \
              ORDER BY u.last_key, u.first_key, u.login_key LIMIT $5",
             branch("last_key"),
             branch("first_key"),
