@@ -25,6 +25,7 @@ mod autocomplete;
 mod drain;
 mod edit;
 mod import;
+mod listener;
 mod machine;
 mod reset;
 mod scale;

@@ -100,6 +100,13 @@ pub enum Command {
             default_value = crate::bench::DEFAULT_POSTGRES_URL
         )]
         postgres_url: String,
+        /// A small world (a few hundred users, a handful of requests): every
+        /// scenario runs in seconds and the figures mean nothing. A smoke test.
+        #[arg(long)]
+        quick: bool,
+        /// Users in the generated directory (default 100,000).
+        #[arg(long)]
+        users: Option<usize>,
     },
     /// Upload the slash-command definitions (commands/*.json, built into the binary) to Discord.
     ///

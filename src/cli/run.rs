@@ -45,8 +45,14 @@ use std::sync::Arc;
 
 pub async fn run(cli: Cli) -> Result<()> {
     // The benchmark opens its own databases: it needs no configuration.
-    if let Command::Bench { json, postgres_url } = &cli.command {
-        return bench(*json, postgres_url).await;
+    if let Command::Bench {
+        json,
+        postgres_url,
+        quick,
+        users,
+    } = &cli.command
+    {
+        return bench(*json, postgres_url, *quick, *users).await;
     }
     let config = Config::load(cli.config.as_deref()).context("Failed to read the configuration")?;
     let now = Utc::now();
@@ -114,12 +120,25 @@ pub async fn run(cli: Cli) -> Result<()> {
             let key = secret_key(&config)?;
             console(app(&config, key, open(&config).await?)?, &tenant, &login).await
         }
-        Command::Bench { json, postgres_url } => bench(json, &postgres_url).await,
+        Command::Bench {
+            json,
+            postgres_url,
+            quick,
+            users,
+        } => bench(json, &postgres_url, quick, users).await,
     }
 }
-/// `hallpass bench [--json]`: the human lines, then (with --json) the summary.
-async fn bench(json: bool, postgres_url: &str) -> Result<()> {
-    let scale = crate::bench::BenchScale::full(postgres_url);
+/// `hallpass bench [--json] [--quick] [--users N]`: the human lines, then
+/// (with --json) the summary.
+async fn bench(json: bool, postgres_url: &str, quick: bool, users: Option<usize>) -> Result<()> {
+    let mut scale = if quick {
+        crate::bench::BenchScale::tiny(postgres_url)
+    } else {
+        crate::bench::BenchScale::full(postgres_url)
+    };
+    if let Some(users) = users {
+        scale.users = users;
+    }
     let mut out = std::io::stdout();
     let summary = crate::bench::run_suite(&scale, &mut out).await;
     if json {

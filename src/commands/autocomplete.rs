@@ -2,8 +2,6 @@
 //! see, answered from index-served prefix searches. Values are stable ids; the
 //! handlers re-check every submitted value, because values can be forged.
 
-use std::collections::HashMap;
-
 use crate::app::App;
 use crate::directory::{Role, User};
 use crate::policy::{SearchArea, Subject, can_see, visible_set};
@@ -63,12 +61,16 @@ async fn people(
         .copied()
         .filter(|r| only.is_none_or(|o| o == *r))
         .collect();
-    let mut users = Vec::new();
+    let mut users: Vec<(User, Option<String>)> = Vec::new();
     // Everyone sees themself (the diagonal of the visibility table), whether
     // or not their role is among those searched for in their area: the
     // search below skips the actor, so the actor is offered here, first.
     if only.is_none_or(|o| o == actor.user.role) && matches_all(&actor.user, &words) {
-        users.push(actor.user.clone());
+        let school = match actor.user.place.school() {
+            Some(id) => app.store.school(actor.tenant.id, id).await?.map(|s| s.name),
+            None => None,
+        };
+        users.push((actor.user.clone(), school));
     }
     let scope = match set.area {
         SearchArea::School(s) => Some(SearchScope::School(s)),
@@ -84,43 +86,38 @@ async fn people(
         } else {
             MAX_CHOICES as u32 + 1
         };
+        // One statement: the people and their schools' names (no list of
+        // every school of the tenant per keystroke).
         let found = app
             .store
-            .search_users(actor.tenant.id, scope, &roles, first, limit)
+            .search_users_with_school(actor.tenant.id, scope, &roles, first, limit)
             .await?;
         users.extend(
             found
                 .into_iter()
-                .filter(|u| u.id != actor.user.id && matches_all(u, &words)),
+                .filter(|(u, _)| u.id != actor.user.id && matches_all(u, &words)),
         );
     }
-    users.retain(|u| can_see(&me, &Subject::from(u)).is_allowed());
+    users.retain(|(u, _)| can_see(&me, &Subject::from(u)).is_allowed());
     users.truncate(MAX_CHOICES);
-    let school_names: HashMap<_, _> = app
-        .store
-        .schools(actor.tenant.id)
-        .await?
-        .into_iter()
-        .map(|s| (s.id, s.name))
-        .collect();
     Ok(users
         .iter()
-        .map(|u| Choice {
-            name: label(u, &school_names),
+        .map(|(u, school)| Choice {
+            name: label(u, school.as_deref()),
             value: u.id.to_string(),
         })
         .collect())
 }
 
 /// "Lopez, Ana · grade 7 · Lincoln Middle School": a name a person can tell apart.
-fn label(user: &User, school_names: &HashMap<crate::directory::SchoolId, String>) -> String {
+fn label(user: &User, school: Option<&str>) -> String {
     let mut parts = vec![user.display_name()];
     match (user.role, user.grade) {
         (Role::Student, Some(grade)) => parts.push(grade.spoken()),
         (role, _) => parts.push(role.label().to_owned()),
     }
-    if let Some(school) = user.place.school().and_then(|s| school_names.get(&s)) {
-        parts.push(school.clone());
+    if let Some(school) = school {
+        parts.push(school.to_owned());
     }
     parts.push(user.login.to_string());
     truncate(&parts.join(" · "), 100)

@@ -55,21 +55,13 @@ pub async fn caller(app: &App, inv: &Invocation) -> Result<Caller, Reply> {
             "hallpass commands work inside your school's Discord server, not in direct messages.",
         ));
     };
-    let tenant = match app.store.tenant_for_guild(guild).await {
-        Ok(Some(tenant)) => tenant,
-        Ok(None) => {
-            return Err(Reply::private(format!(
-                "This Discord server isn't connected to hallpass yet. An operator can connect it with `hallpass guild bind {guild} --tenant NAME`."
-            )));
-        }
-        Err(e) => return Err(trouble(e)),
-    };
-    let Some(account) = inv.user else {
-        return Ok(Caller::Unlinked(tenant));
-    };
-    match app.store.user_by_discord(tenant.id, account).await {
-        Ok(Some(user)) => Ok(Caller::Linked(Box::new(Actor { tenant, user }))),
-        Ok(None) => Ok(Caller::Unlinked(tenant)),
+    // One query for the tenant and the linked user: this runs on every keystroke.
+    match app.store.caller_in_guild(guild, inv.user).await {
+        Ok(Some((tenant, Some(user)))) => Ok(Caller::Linked(Box::new(Actor { tenant, user }))),
+        Ok(Some((tenant, None))) => Ok(Caller::Unlinked(tenant)),
+        Ok(None) => Err(Reply::private(format!(
+            "This Discord server isn't connected to hallpass yet. An operator can connect it with `hallpass guild bind {guild} --tenant NAME`."
+        ))),
         Err(e) => Err(trouble(e)),
     }
 }

@@ -1,8 +1,10 @@
-//! `hallpass bench` at a tiny scale: every scenario of the summary runs and the
-//! object has every field of `interfaces.md`. The figures of a 200-user run
-//! mean nothing, so nothing here looks at their size.
+//! `hallpass bench --quick`, the binary as an operator runs it: every
+//! scenario of the summary runs and the object has every field of
+//! `interfaces.md`. The figures of a few hundred users mean nothing, so
+//! nothing here looks at their size.
 
-use hallpass::bench::{BenchScale, run_suite};
+use std::process::Command;
+
 use serde_json::Value;
 
 use crate::helpers::postgres_admin_url;
@@ -18,8 +20,12 @@ const FIELDS: &[(&str, &[&str])] = &[
             "p95_ms",
             "p99_ms",
             "mean_ms",
+            "rps",
             "floor_mean_ms",
+            "floor_p99_ms",
+            "floor_rps",
             "ratio_to_floor",
+            "in_process_mean_ms",
         ],
     ),
     (
@@ -31,8 +37,12 @@ const FIELDS: &[(&str, &[&str])] = &[
             "p95_ms",
             "p99_ms",
             "mean_ms",
+            "rps",
             "floor_mean_ms",
+            "floor_p99_ms",
+            "floor_rps",
             "ratio_to_floor",
+            "in_process_mean_ms",
         ],
     ),
     ("edit_submit_sqlite", &["p50_ms", "p95_ms", "p99_ms"]),
@@ -40,7 +50,10 @@ const FIELDS: &[(&str, &[&str])] = &[
         "reset_throughput",
         &["resets_per_s", "raw_hashes_per_s", "ratio"],
     ),
-    ("autocomplete_under_resets", &["p99_ms", "alone_p99_ms"]),
+    (
+        "autocomplete_under_resets",
+        &["p99_ms", "alone_p99_ms", "rps"],
+    ),
     (
         "import_sqlite",
         &[
@@ -84,12 +97,20 @@ const FIELDS: &[(&str, &[&str])] = &[
     ),
 ];
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_tiny_bench_run_reports_every_scenario_of_the_spec_with_numbers() {
-    let scale = BenchScale::tiny(&postgres_admin_url());
-    let mut human = Vec::new();
-    let summary = run_suite(&scale, &mut human).await;
-    let human = String::from_utf8(human).unwrap();
+#[test]
+fn a_quick_bench_run_reports_every_scenario_of_the_spec_with_numbers() {
+    let output = Command::new(env!("CARGO_BIN_EXE_hallpass"))
+        .args(["bench", "--quick", "--users", "300", "--json"])
+        .env("HALLPASS_BENCH_POSTGRES_URL", postgres_admin_url())
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let human = String::from_utf8(output.stdout).unwrap();
+    let summary: Value = serde_json::from_str(human.lines().last().unwrap()).unwrap();
 
     for (scenario, fields) in FIELDS {
         let object = summary[scenario]
@@ -115,6 +136,9 @@ async fn a_tiny_bench_run_reports_every_scenario_of_the_spec_with_numbers() {
     }
     assert!(summary["machine"]["argon2"].is_string());
     assert!(summary["peak_rss_mib"].is_number());
-    assert_eq!(summary["import_sqlite"]["users"], 200);
+    // --users sets the directory's size, and the autocomplete figures say so.
+    assert_eq!(summary["import_sqlite"]["users"], 300);
+    assert_eq!(summary["autocomplete_sqlite"]["users"], 300);
+    assert_eq!(summary["autocomplete_postgres"]["users"], 300);
     assert_eq!(summary["outbox_drain"]["tickets_created"], 10);
 }

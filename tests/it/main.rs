@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod admins_and_dms;
+mod autocomplete_scale;
 mod bench;
 mod bot;
 mod bursts;

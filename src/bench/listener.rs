@@ -1,0 +1,95 @@
+//! The real listener for the latency scenarios: `crate::web::serve` on a
+//! loopback port, with the interaction verifier of a [`SimulatedDiscord`], so
+//! every request the load generator sends is a signed Discord interaction that
+//! `POST /interactions` verifies, checks against replays and routes exactly as
+//! in production. Each load client is its own reqwest client holding one
+//! keep-alive connection, so a client's requests all travel one socket.
+
+use std::sync::{Arc, OnceLock};
+
+use anyhow::{Context, Result, anyhow};
+use chrono::Utc;
+use serde_json::Value;
+use tokio::sync::oneshot;
+use url::Url;
+
+use crate::app::App;
+use crate::commands::Invocation;
+use crate::discord::InteractionVerifier;
+use crate::discord::simulate::{Member, SimulatedDiscord};
+use crate::web::WebState;
+
+/// The simulated application the listener trusts.
+const APPLICATION_ID: u64 = 9_000_000_100;
+
+pub struct Listener {
+    pub endpoint: Url,
+    pub discord: Arc<SimulatedDiscord>,
+    stop: Option<oneshot::Sender<()>>,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Listener {
+    /// Serves `app` on a fresh loopback port until [`Listener::stop`].
+    pub async fn start(app: &App) -> Result<Self> {
+        // One simulated Discord for the whole run: its interaction ids are
+        // unique only within one instance, and the listeners of one run share
+        // a database that refuses an id seen before (a replay).
+        static DISCORD: OnceLock<Arc<SimulatedDiscord>> = OnceLock::new();
+        let discord = DISCORD
+            .get_or_init(|| Arc::new(SimulatedDiscord::new([42; 32], APPLICATION_ID)))
+            .clone();
+        let verifier = InteractionVerifier::from_hex(&discord.public_key_hex())
+            .map_err(|e| anyhow!("the simulated Discord key was refused: {e}"))?;
+        let state = WebState {
+            verifier: Some(Arc::new(verifier)),
+            ..WebState::new(app.clone())
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .context("Failed to listen on loopback")?;
+        let endpoint = Url::parse(&format!("http://{}/interactions", listener.local_addr()?))?;
+        let (stop, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(crate::web::serve(listener, state, async move {
+            let _ = stopped.await;
+        }));
+        Ok(Self {
+            endpoint,
+            discord,
+            stop: Some(stop),
+            server,
+        })
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let _ = (&mut self.server).await;
+    }
+
+    /// One load client: one keep-alive connection.
+    pub fn client() -> Result<reqwest::Client> {
+        reqwest::Client::builder()
+            .pool_max_idle_per_host(1)
+            .build()
+            .context("Failed to build an HTTP client")
+    }
+
+    /// Signs `payload` now and posts it; the status and the JSON answer.
+    pub async fn send(&self, client: &reqwest::Client, payload: &Value) -> Result<(u16, Value)> {
+        self.discord
+            .send(client, &self.endpoint, payload, Utc::now())
+            .await
+            .context("An interaction could not be sent to the listener")
+    }
+}
+
+/// The chat account of `inv` as Discord names it in an interaction.
+pub fn member(inv: &Invocation) -> Member<'static> {
+    Member {
+        guild: inv.guild.map(|g| g.get()).unwrap_or_default(),
+        user: inv.user.map(|u| u.get()).unwrap_or_default(),
+        username: "bench-educator",
+    }
+}
