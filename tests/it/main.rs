@@ -18,6 +18,7 @@ mod import;
 mod import_cli;
 mod interactions;
 mod last_district_admin;
+mod leaks;
 mod mail_tls;
 mod promote_request;
 mod promotions_cli;
