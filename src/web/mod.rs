@@ -51,6 +51,10 @@ pub struct WebState {
     /// HALLPASS_API_TOKEN: when set, every `/api/v1` request must carry it as
     /// a bearer token; `None` leaves the API open.
     pub api_token: Option<Arc<SecretString>>,
+    /// How long a Zendesk webhook's answer waits for the DMs and the ticket
+    /// note that follow a decision ([`FOLLOW_UP_GRACE`]; tests wait longer, so
+    /// that the answer means the follow-up is done).
+    pub follow_up_grace: std::time::Duration,
 }
 
 impl WebState {
@@ -69,6 +73,7 @@ impl WebState {
             limits: ListenerLimits::default(),
             metrics_here: true,
             api_token: None,
+            follow_up_grace: FOLLOW_UP_GRACE,
         }
     }
 }

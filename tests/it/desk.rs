@@ -19,7 +19,7 @@ use hallpass::support::{
     NewTicket, OutboxSettings, OutboxWorker, StandInOptions, TriggerPayload, ZendeskClient,
     ZendeskConfig, ZendeskStandIn, sign,
 };
-use hallpass::web::{Metrics, WebState, router};
+use hallpass::web::{ListenerLimits, Metrics, WebState, router};
 use secrecy::SecretString;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
@@ -217,6 +217,14 @@ impl Desk {
             zendesk_webhook_secret: secret.map(|s| Arc::new(SecretString::from(s.to_owned()))),
             api_token: None,
             zendesk: Some(self.client(TIMEOUT)),
+            // The answer waits for the DMs and the note, so a test reads them
+            // as soon as it has the answer; the long bounds only turn a hang
+            // into a failure.
+            follow_up_grace: Duration::from_secs(60),
+            limits: ListenerLimits {
+                request_timeout: Duration::from_secs(120),
+                ..ListenerLimits::default()
+            },
             ..WebState::new(self.bot.app.clone())
         };
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -160,15 +160,19 @@ impl Api {
             .await
             .unwrap();
         assert_eq!(status, 200, "{answer}");
-        // The reset is deferred; wait (bounded) for its DM to reach the stand-in.
-        for _ in 0..250 {
+        // The reset is deferred; wait for its DM to reach the stand-in, woken
+        // by each request it gets (the timeout only turns a hang into a failure).
+        loop {
+            let seen = self.standin.requests().len();
             let dms = self.standin.dms();
             if dms.len() > dms_before {
                 return code_span(&dms[dms.len() - 1].1);
             }
-            tokio::time::sleep(Duration::from_millis(20)).await;
+            self.standin
+                .wait_for(Duration::from_secs(30), |r| (r.len() > seen).then_some(()))
+                .await
+                .unwrap_or_else(|| panic!("no DM arrived: {:?}", self.standin.requests()));
         }
-        panic!("no DM arrived: {:?}", self.standin.requests());
     }
 
     /// Gives `user` a password directly (hashed by the app's hasher).
