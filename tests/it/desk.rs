@@ -383,13 +383,16 @@ impl Gate {
     }
 }
 
-/// Waits (a few seconds at most) until `done` holds.
+/// Waits until `done` holds, checking every 10 ms. The Zendesk stand-in has
+/// no change signal to wait on (its state changes inside its handlers), so
+/// this polls; the 30 s bound only turns a hang into a failure, and is far
+/// above anything a loaded machine takes.
 pub async fn eventually(mut done: impl FnMut() -> bool) {
-    for _ in 0..500 {
-        if done() {
-            return;
+    let polled = tokio::time::timeout(Duration::from_secs(30), async {
+        while !done() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
         }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("the condition never held");
+    })
+    .await;
+    assert!(polled.is_ok(), "the condition never held");
 }
