@@ -41,6 +41,7 @@ pub struct InvalidSecretKey;
 pub enum SecretKind {
     ResetToken,
     LinkCode,
+    SignInAttempt,
 }
 
 impl SecretKind {
@@ -48,6 +49,7 @@ impl SecretKind {
         match self {
             Self::ResetToken => b"hallpass reset token v1\n",
             Self::LinkCode => b"hallpass link code v1\n",
+            Self::SignInAttempt => b"hallpass sign-in attempt v1\n",
         }
     }
 }
@@ -107,6 +109,13 @@ impl SecretKey {
             mac.update(part.as_bytes());
         }
         hex::encode(mac.finalize().into_bytes())
+    }
+
+    /// The key under which a failed sign-in that matched no checkable account
+    /// is counted: the HMAC of the tenant and login as typed (a login box
+    /// sometimes holds a password, so the text itself is never stored).
+    pub fn sign_in_attempt_key(&self, tenant: &str, login: &str) -> String {
+        self.hash(SecretKind::SignInAttempt, [tenant, "\n", login])
     }
 }
 

@@ -79,6 +79,8 @@ struct Standin {
     commands: BTreeMap<Option<u64>, Vec<Value>>,
     /// What `GET /gateway` answers (a gateway stand-in's URL); unset: 404.
     gateway_url: Option<String>,
+    /// How many requests are recorded; tests wait on it instead of polling.
+    recorded: tokio::sync::watch::Sender<usize>,
 }
 
 type Shared = Arc<Mutex<Standin>>;
@@ -127,6 +129,28 @@ impl DiscordStandIn {
     /// Every request so far, oldest first (rate-limited ones included).
     pub fn requests(&self) -> Vec<RecordedRequest> {
         lock(&self.state).requests.clone()
+    }
+
+    /// Waits until `found` finds what it looks for among the requests so far,
+    /// woken by each new request, for at most `within` (`None` after that).
+    pub async fn wait_for<T>(
+        &self,
+        within: std::time::Duration,
+        mut found: impl FnMut(&[RecordedRequest]) -> Option<T>,
+    ) -> Option<T> {
+        let mut changed = lock(&self.state).recorded.subscribe();
+        let wait = async {
+            loop {
+                let answer = found(&lock(&self.state).requests);
+                if answer.is_some() {
+                    return answer;
+                }
+                if changed.changed().await.is_err() {
+                    return None;
+                }
+            }
+        };
+        tokio::time::timeout(within, wait).await.ok().flatten()
     }
 
     /// Every direct message delivered so far: (recipient's user id, content).
@@ -276,6 +300,8 @@ async fn handle(
         authorization,
         status: status.as_u16(),
     });
+    let count = state.requests.len();
+    state.recorded.send_replace(count);
     let mut response = (status, axum::Json(answer)).into_response();
     for (name, value) in extra {
         response.headers_mut().insert(

@@ -11,6 +11,11 @@
 //!   from the answer, or from its time, whether a login exists.
 //! * **Only someone who knows the password learns more.** The right temporary
 //!   password past its expiry gets [`Refusal::Expired`], which says so.
+//! * **The same work on every failed path.** A wrong password adds one to the
+//!   account's durable count; a failure that matched no checkable account
+//!   adds one to a count kept under the keyed hash of the tenant and login as
+//!   typed (`Store::record_unmatched_signin`): one small write transaction
+//!   each, so a 401 takes as long whether or not the login exists.
 //! * **Consecutive failures lock the account** at
 //!   `Settings::lockout_threshold` (durable, in the database). A locked account
 //!   is never checked against its real hash, so the lock cannot be used as an
@@ -38,6 +43,9 @@ pub const EXPIRED: &str = "This temporary password has expired; ask your teacher
 /// Why a new password equal to the current one is refused.
 pub const SAME_AS_CURRENT: &str =
     "Your new password must be different from the one you have now; choose another.";
+
+/// How long a failure that matched no account is remembered.
+const UNMATCHED_MEMORY: chrono::Duration = chrono::Duration::days(1);
 
 /// Who is signing in, as the caller typed it.
 pub struct Attempt<'a> {
@@ -149,6 +157,14 @@ async fn authenticate(
         .filter(|(user, stored, _)| !user.disabled && stored.failed_signins < threshold);
     let Some((user, stored, hash)) = checkable else {
         app.hasher.verify_dummy(attempt.password).await?;
+        // The same durable write a wrong password makes, so the time of the
+        // answer does not say whether the login exists.
+        let key = app
+            .secret_key
+            .sign_in_attempt_key(attempt.tenant, attempt.login);
+        app.store
+            .record_unmatched_signin(&key, app.now(), UNMATCHED_MEMORY)
+            .await?;
         return Ok(SignIn::Refused(Refusal::Generic));
     };
     if !app.hasher.verify(attempt.password, &hash).await? {

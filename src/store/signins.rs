@@ -1,14 +1,18 @@
 //! What a sign-in writes: the durable count of consecutive failures that locks
 //! an account, and a fresh hash when the stored one was made with weaker
 //! parameters. New passwords set the count back to zero in `credentials.rs`.
+//! A failure that matched no checkable account (unknown, disabled, locked) is
+//! counted too, in `signin_failures`, by a write of the same size, so the time
+//! of a refusal does not tell whether the login exists.
 //!
 //! Promise: the count is changed by single atomic statements, so failures on
 //! several instances sharing one database all count; nothing here reads or
 //! writes a password, only argon2id PHC strings the caller made.
 
+use chrono::{DateTime, Duration, Utc};
 use sqlx::Row;
 
-use super::{Store, StoreError, audit};
+use super::{Store, StoreError, audit, time};
 use crate::audit::AuditEntry;
 use crate::directory::User;
 
@@ -41,6 +45,39 @@ impl Store {
                 .target(user.id, user.display_name());
             audit::insert(&mut tx, &entry).await?;
         }
+        tx.commit().await?;
+        Ok(count)
+    }
+
+    /// Counts one more failed sign-in under `attempt_key` (the keyed hash of a
+    /// tenant and login as typed that matched no checkable account) and
+    /// answers the new count. Like [`Self::record_failed_signin`], one write
+    /// transaction; rows whose last failure is more than `memory` old are
+    /// deleted in it, so made-up logins cannot grow the table for ever.
+    #[tracing::instrument(skip_all)]
+    pub async fn record_unmatched_signin(
+        &self,
+        attempt_key: &str,
+        now: DateTime<Utc>,
+        memory: Duration,
+    ) -> Result<u32, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let row = sqlx::query(
+            "INSERT INTO signin_failures (attempt_key, failures, last_failed_at) \
+             VALUES ($1, 1, $2) \
+             ON CONFLICT (attempt_key) DO UPDATE \
+             SET failures = signin_failures.failures + 1, last_failed_at = excluded.last_failed_at \
+             RETURNING failures",
+        )
+        .bind(attempt_key.to_owned())
+        .bind(time::encode(now))
+        .fetch_one(&mut *tx)
+        .await?;
+        let count = u32::try_from(row.try_get::<i64, _>("failures")?).unwrap_or(u32::MAX);
+        sqlx::query("DELETE FROM signin_failures WHERE last_failed_at < $1")
+            .bind(time::encode(now - memory))
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(count)
     }

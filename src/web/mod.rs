@@ -59,6 +59,10 @@ pub struct WebState {
     /// The deliveries still in flight (deferred answers, DMs, follow-ups):
     /// graceful shutdown waits for them, within a bound.
     pub tasks: TaskTracker,
+    /// How long a Zendesk webhook's answer waits for the DMs and the ticket
+    /// note that follow a decision ([`FOLLOW_UP_GRACE`]; tests wait longer, so
+    /// that the answer means the follow-up is done).
+    pub follow_up_grace: std::time::Duration,
 }
 
 impl WebState {
@@ -79,6 +83,7 @@ impl WebState {
             api_token: None,
             gateway: None,
             tasks: TaskTracker::new(),
+            follow_up_grace: FOLLOW_UP_GRACE,
         }
     }
 }

@@ -15,7 +15,7 @@
 //!   acknowledged the same way (`refused`), and audited. Only our own
 //!   failure (the database) answers 500, which Zendesk retries.
 //! * The decision is applied inside the request (one transaction) and the
-//!   answer goes out within [`FOLLOW_UP_GRACE`] of that: the DMs and the
+//!   answer goes out within [`FOLLOW_UP_GRACE`] (`WebState::follow_up_grace`) of that: the DMs and the
 //!   ticket note that follow are given that long and then finish on their own.
 
 use std::sync::Arc;
@@ -109,11 +109,9 @@ pub async fn zendesk_webhook(
     };
     let label = outcome_label(&outcome);
     tracing::info!(request = %input.request, outcome = label, agent = %input.agent, "Zendesk decision");
+    let grace = state.follow_up_grace;
     let follow_up = tokio::spawn(follow_up(state, outcome));
-    if tokio::time::timeout(FOLLOW_UP_GRACE, follow_up)
-        .await
-        .is_err()
-    {
+    if tokio::time::timeout(grace, follow_up).await.is_err() {
         tracing::info!(
             "Answering Zendesk now; the DMs about its decision continue in the background"
         );

@@ -269,3 +269,59 @@ async fn import_then_user_show_json_shows_the_imported_record_and_reimport_chang
         stderr(&missing)
     );
 }
+
+/// `hallpass serve` with neither DISCORD_TOKEN nor HALLPASS_API_TOKEN, on port
+/// 0 and a fresh SQLite file: its stderr, read line by line until it has said
+/// everything it says at start-up, up to the moment it serves.
+#[tokio::test]
+async fn serve_warns_at_start_up_that_dms_need_a_bot_token_and_that_the_api_is_open() {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("serve.db").display());
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_hallpass"))
+        .arg("serve")
+        .current_dir(dir.path())
+        .env("DATABASE_URL", &url)
+        .env("HALLPASS_LISTEN", "127.0.0.1:0")
+        .env("RUST_LOG", "info")
+        .env_remove("DISCORD_TOKEN")
+        .env_remove("HALLPASS_API_TOKEN")
+        .env_remove("HALLPASS_SECRET_KEY")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let wanted = [
+        "listening",
+        "DISCORD_TOKEN is not set",
+        "HALLPASS_API_TOKEN is not set",
+    ];
+    let mut seen = Vec::new();
+    // The DISCORD_TOKEN warning is the last thing said before serving; the
+    // timeout only turns a hang into a failure.
+    let read = tokio::time::timeout(std::time::Duration::from_secs(120), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            seen.push(line);
+            if wanted.iter().all(|w| seen.iter().any(|l| l.contains(w))) {
+                return;
+            }
+        }
+    })
+    .await;
+    let running = child.try_wait().unwrap().is_none();
+    child.kill().await.unwrap();
+    let log = seen.join("\n");
+    assert!(read.is_ok(), "serve stopped saying things:\n{log}");
+    assert!(running, "serve exited at start-up:\n{log}");
+    let line = |w: &str| seen.iter().find(|l| l.contains(w)).cloned().unwrap();
+    let discord = line("DISCORD_TOKEN is not set");
+    assert!(discord.contains("WARN"), "{discord}");
+    assert!(discord.contains("no DM can be sent"), "{discord}");
+    let api = line("HALLPASS_API_TOKEN is not set");
+    assert!(api.contains("WARN"), "{api}");
+    assert!(api.contains("/api/v1 is open"), "{api}");
+}

@@ -19,7 +19,7 @@ use hallpass::support::{
     NewTicket, OutboxSettings, OutboxWorker, StandInOptions, TriggerPayload, ZendeskClient,
     ZendeskConfig, ZendeskStandIn, sign,
 };
-use hallpass::web::{Metrics, WebState, router};
+use hallpass::web::{ListenerLimits, Metrics, WebState, router};
 use secrecy::SecretString;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
@@ -217,6 +217,14 @@ impl Desk {
             zendesk_webhook_secret: secret.map(|s| Arc::new(SecretString::from(s.to_owned()))),
             api_token: None,
             zendesk: Some(self.client(TIMEOUT)),
+            // The answer waits for the DMs and the note, so a test reads them
+            // as soon as it has the answer; the long bounds only turn a hang
+            // into a failure.
+            follow_up_grace: Duration::from_secs(60),
+            limits: ListenerLimits {
+                request_timeout: Duration::from_secs(120),
+                ..ListenerLimits::default()
+            },
             ..WebState::new(self.bot.app.clone())
         };
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -375,13 +383,16 @@ impl Gate {
     }
 }
 
-/// Waits (a few seconds at most) until `done` holds.
+/// Waits until `done` holds, checking every 10 ms. The Zendesk stand-in has
+/// no change signal to wait on (its state changes inside its handlers), so
+/// this polls; the 30 s bound only turns a hang into a failure, and is far
+/// above anything a loaded machine takes.
 pub async fn eventually(mut done: impl FnMut() -> bool) {
-    for _ in 0..500 {
-        if done() {
-            return;
+    let polled = tokio::time::timeout(Duration::from_secs(30), async {
+        while !done() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
         }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("the condition never held");
+    })
+    .await;
+    assert!(polled.is_ok(), "the condition never held");
 }

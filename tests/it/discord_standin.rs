@@ -100,10 +100,13 @@ async fn a_rate_limited_dm_waits_retry_after_and_is_delivered_exactly_once() {
     let started = Instant::now();
     rest.send_dm(4242, PASSWORD_DM).await.unwrap();
 
-    // The body's retry_after (0.05 s) is honoured twice, not the 1 s header.
+    // The body's retry_after (0.05 s) is honoured twice: a lower bound, which
+    // a loaded machine cannot break. No upper bound on wall time here (it
+    // would flake); that the body's value wins over the 1 s header is pinned
+    // by `the_body_retry_after_wins_then_the_header_then_one_second` in
+    // src/discord/rest.rs.
     let waited = started.elapsed();
     assert!(waited >= Duration::from_millis(100), "{waited:?}");
-    assert!(waited < Duration::from_secs(1), "{waited:?}");
     let statuses: Vec<u16> = standin.requests().iter().map(|r| r.status).collect();
     assert_eq!(statuses, [429, 429, 200, 200]);
     assert_eq!(standin.dms(), vec![(4242, PASSWORD_DM.to_owned())]);

@@ -33,7 +33,7 @@ pub struct Setup {
 impl Setup {
     /// The bot world plus Eve, a student at A1 whose login is an email
     /// address, a mailer pointed at the stand-in, and the listener.
-    async fn start() -> Self {
+    pub async fn start() -> Self {
         Self::on(TestDb::sqlite().await, true).await
     }
 
@@ -146,7 +146,7 @@ impl Setup {
         (status, response.text().await.unwrap(), headers)
     }
 
-    async fn post(&self, token: &str, password: &str, repeat: &str) -> (u16, String) {
+    pub async fn post(&self, token: &str, password: &str, repeat: &str) -> (u16, String) {
         let response = self
             .client
             .post(format!("{}/reset/{token}", self.base))

@@ -123,29 +123,31 @@ impl Server {
         (answer, SimulatedDiscord::token_of(&payload))
     }
 
-    /// Waits (bounded) for the deferred answer to be edited in; returns its content.
+    /// Waits for the deferred answer to be edited in, woken by each request
+    /// the stand-in gets (the timeout only turns a hang into a failure);
+    /// returns its content.
     pub async fn edited(&self, token: &str) -> String {
         let path = format!("/api/v10/webhooks/{APPLICATION_ID}/{token}/messages/@original");
-        for _ in 0..250 {
-            if let Some(edit) = self
-                .standin
-                .requests()
-                .into_iter()
-                .find(|r| r.method == "PATCH" && r.path == path)
-            {
-                return edit
-                    .body
-                    .as_ref()
-                    .and_then(|b| b["content"].as_str())
-                    .unwrap_or_default()
-                    .to_owned();
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        panic!(
-            "the deferred answer was never edited in; requests: {:?}",
-            self.standin.requests()
-        );
+        self.standin
+            .wait_for(Duration::from_secs(30), |requests| {
+                requests
+                    .iter()
+                    .find(|r| r.method == "PATCH" && r.path == path)
+                    .map(|edit| {
+                        edit.body
+                            .as_ref()
+                            .and_then(|b| b["content"].as_str())
+                            .unwrap_or_default()
+                            .to_owned()
+                    })
+            })
+            .await
+            .unwrap_or_else(|| {
+                panic!(
+                    "the deferred answer was never edited in; requests: {:?}",
+                    self.standin.requests()
+                )
+            })
     }
 }
 

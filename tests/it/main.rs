@@ -23,6 +23,7 @@ mod import;
 mod import_cli;
 mod interactions;
 mod last_district_admin;
+mod leaks;
 mod load;
 mod log_format;
 mod mail_tls;

@@ -160,15 +160,19 @@ impl Api {
             .await
             .unwrap();
         assert_eq!(status, 200, "{answer}");
-        // The reset is deferred; wait (bounded) for its DM to reach the stand-in.
-        for _ in 0..250 {
+        // The reset is deferred; wait for its DM to reach the stand-in, woken
+        // by each request it gets (the timeout only turns a hang into a failure).
+        loop {
+            let seen = self.standin.requests().len();
             let dms = self.standin.dms();
             if dms.len() > dms_before {
                 return code_span(&dms[dms.len() - 1].1);
             }
-            tokio::time::sleep(Duration::from_millis(20)).await;
+            self.standin
+                .wait_for(Duration::from_secs(30), |r| (r.len() > seen).then_some(()))
+                .await
+                .unwrap_or_else(|| panic!("no DM arrived: {:?}", self.standin.requests()));
         }
-        panic!("no DM arrived: {:?}", self.standin.requests());
     }
 
     /// Gives `user` a password directly (hashed by the app's hasher).
@@ -567,4 +571,75 @@ async fn zoe_typed_composed_decomposed_or_fullwidth_signs_in_alike() {
         assert_eq!(status, 200, "{typed:?}: {body}");
     }
     assert_eq!(api.login(&bot.ana, "Zoe and the quiet tacos").await.0, 401);
+}
+
+/// The rows of `signin_failures`, as (key, count), in key order.
+async fn unmatched_failures(api: &Api) -> Vec<(String, i64)> {
+    use sqlx::Row;
+    sqlx::query("SELECT attempt_key, failures FROM signin_failures ORDER BY attempt_key")
+        .fetch_all(api.bot.db.store.pool())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|row| {
+            (
+                row.try_get("attempt_key").unwrap(),
+                row.try_get("failures").unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// A wrong password adds one to the account's count; every other failure
+/// makes the same size of durable write, under a keyed hash of what was typed,
+/// so the time of the 401 does not tell whether the login exists.
+async fn every_failed_sign_in_makes_one_durable_write(db: TestDb) {
+    let api = Api::on(db, Options::default()).await;
+    let bot = &api.bot;
+    api.give_password(&bot.ana, GOOD).await;
+    // A password typed into the login box is counted, never stored.
+    let typed = "my.secret.passphrase";
+    for _ in 0..3 {
+        assert_eq!(api.login_as(typed, GOOD).await.0, 401);
+    }
+    let rows = unmatched_failures(&api).await;
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    let (key, count) = &rows[0];
+    assert_eq!(*count, 3, "one write per failure");
+    assert_eq!(key.len(), 64, "a keyed hash, not the text");
+    assert!(key.bytes().all(|b| b.is_ascii_hexdigit()));
+    assert!(!key.contains(typed));
+
+    assert_eq!(api.login(&bot.ana, "not it at all").await.0, 401);
+    assert_eq!(
+        unmatched_failures(&api).await.len(),
+        1,
+        "a wrong password counts on the account"
+    );
+    let stored = bot
+        .db
+        .store
+        .password_hash(bot.world.tenant.id, bot.ana.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.failed_signins, 1);
+
+    // A day later the old row goes as a new failure arrives.
+    bot.clock.advance(Span::days(1) + Span::seconds(1));
+    assert_eq!(api.login_as("someone.else", GOOD).await.0, 401);
+    let rows = unmatched_failures(&api).await;
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_ne!(rows[0].0, *key, "only the new failure is kept");
+    assert_eq!(rows[0].1, 1);
+}
+
+#[tokio::test]
+async fn every_failed_sign_in_makes_one_durable_write_on_sqlite() {
+    every_failed_sign_in_makes_one_durable_write(TestDb::sqlite().await).await;
+}
+
+#[tokio::test]
+async fn every_failed_sign_in_makes_one_durable_write_on_postgresql() {
+    every_failed_sign_in_makes_one_durable_write(TestDb::postgres().await).await;
 }
