@@ -1,8 +1,10 @@
 //! Reading one CSV file of a OneRoster bundle. Promises: columns are found by
 //! header name, in any order and any letter case, with a UTF-8 BOM ignored;
-//! LF and CRLF line ends and quoted fields (commas, quotes, line breaks inside)
-//! are read as RFC 4180 says; a short row reads its missing cells as empty; and
-//! every row keeps the line it starts on (the header is line 1) for the report.
+//! LF, CRLF and bare CR line ends (each one line end, as the csv crate's
+//! `Terminator::CRLF` reads them) and quoted fields (commas, quotes, line
+//! breaks inside) are read as RFC 4180 says; a short row reads its missing
+//! cells as empty; and every row keeps the line it starts on (the header is
+//! line 1, a quoted line break counts) for the report.
 //! A cell that is not UTF-8 refuses its row, not the file. A file with a row
 //! longer than [`CsvLimits::max_line_bytes`] (1 MiB) or more rows than
 //! [`CsvLimits::max_rows`] is refused as a whole with a clear message, and is
@@ -51,6 +53,20 @@ enum Scan {
     QuoteInQuoted,
 }
 
+/// How many line ends `bytes` holds: a CRLF, a lone LF and a lone CR are one
+/// each. `bytes` must not start between the CR and the LF of a CRLF.
+fn line_ends(bytes: &[u8]) -> u64 {
+    let mut after_cr = false;
+    let mut ends = 0;
+    for &b in bytes {
+        if b == b'\r' || (b == b'\n' && !after_cr) {
+            ends += 1;
+        }
+        after_cr = b == b'\r';
+    }
+    ends
+}
+
 /// Reads `source` to its end, refusing it at the first row over the limits.
 /// Hand-written rather than a csv reader over the stream, because the rows'
 /// starting lines are found from the bytes afterwards (see [`Table::next_record`]).
@@ -65,6 +81,7 @@ fn read_bounded(
     let (mut line, mut row_line, mut row_len, mut row_blank) = (1u64, 1u64, 0usize, true);
     let mut rows = 0u64;
     let mut header_seen = false;
+    let mut after_cr = false;
     loop {
         let n = match source.read(&mut chunk) {
             Ok(0) => break,
@@ -92,7 +109,7 @@ fn read_bounded(
                     false
                 }
                 (Scan::Quoted, _) => false,
-                (_, b'\n') => true,
+                (_, b'\n' | b'\r') => true,
                 (Scan::FieldStart | Scan::QuoteInQuoted, b',') => {
                     state = Scan::FieldStart;
                     false
@@ -105,7 +122,6 @@ fn read_bounded(
                     state = Scan::FieldStart;
                     false
                 }
-                (Scan::FieldStart, b'\r') => false,
                 _ => {
                     state = Scan::Unquoted;
                     false
@@ -114,9 +130,10 @@ fn read_bounded(
             if !matches!(b, b'\r' | b'\n') {
                 row_blank = false;
             }
-            if b == b'\n' {
+            if b == b'\r' || (b == b'\n' && !after_cr) {
                 line += 1;
             }
+            after_cr = b == b'\r';
             if ends_row {
                 if !row_blank {
                     if header_seen {
@@ -177,6 +194,10 @@ pub(crate) struct Table {
     /// The whole file: a bundle of 100,000 users is some 15 MB, and the bytes
     /// are needed to find the line a row starts on (see [`Table::next_record`]).
     bytes: Arc<[u8]>,
+    /// Line ends are counted up to here (the start of the last row found)...
+    counted_to: usize,
+    /// ...and the line that byte is on.
+    counted_line: u64,
 }
 
 /// One data row.
@@ -251,6 +272,8 @@ impl Table {
             columns,
             reader,
             bytes,
+            counted_to: 0,
+            counted_line: 1,
         })
     }
 
@@ -282,8 +305,10 @@ impl Table {
     /// The next row, `None` at the end. Blank lines are skipped.
     ///
     /// The csv crate positions a record where its reader stopped before it:
-    /// on the `\n` of a CRLF, or before skipped blank lines. The row really
-    /// starts after those line ends, so they are counted here.
+    /// on the `\n` of a CRLF, or before skipped blank lines; and its line
+    /// count sees only LFs, so a file of bare CRs would be all "line 1". The
+    /// row really starts after those line ends, and its line is counted here
+    /// from the bytes before it, each CRLF, LF or CR being one line end.
     pub fn next_record(&mut self) -> Result<Option<Record>, ImportError> {
         let mut fields = ByteRecord::new();
         let more = self
@@ -305,9 +330,20 @@ impl Table {
             .get(from..)
             .unwrap_or_default()
             .iter()
-            .take_while(|b| matches!(b, b'\r' | b'\n'));
-        let line = position.line() + skipped.filter(|b| **b == b'\n').count() as u64;
-        Ok(Some(Record { line, fields }))
+            .take_while(|b| matches!(b, b'\r' | b'\n'))
+            .count();
+        // A row starts on a byte that is not a line end, so the counted span
+        // never splits a CRLF.
+        let start = from.saturating_add(skipped).min(self.bytes.len());
+        if start > self.counted_to {
+            let span = self.bytes.get(self.counted_to..start).unwrap_or_default();
+            self.counted_line += line_ends(span);
+            self.counted_to = start;
+        }
+        Ok(Some(Record {
+            line: self.counted_line,
+            fields,
+        }))
     }
 
     /// How far into the file the reader is, in bytes (for progress).
@@ -384,6 +420,57 @@ mod tests {
             lines.push(record.line);
         }
         assert_eq!(lines, vec![4, 5, 8]);
+    }
+
+    #[test]
+    fn rows_keep_the_line_they_start_on_with_bare_cr_line_ends() {
+        let csv = b"a,b\r1,\"x\ry\"\r\r2,3\r\r\n3\n4\r\n5";
+        let (_dir, mut table) = table(csv);
+        let mut rows = Vec::new();
+        while let Some(record) = table.next_record().unwrap() {
+            rows.push((record.line, record.text(Some(0), "a").unwrap().to_owned()));
+        }
+        let rows: Vec<(u64, &str)> = rows.iter().map(|(l, a)| (*l, a.as_str())).collect();
+        assert_eq!(rows, vec![(2, "1"), (5, "2"), (7, "3"), (8, "4"), (9, "5")]);
+    }
+
+    #[test]
+    fn the_fuzzers_bare_cr_file_puts_its_row_on_line_2() {
+        // tests/fuzz/artifacts/oneroster_csv/crash-a611dfc5…: a header, a CR,
+        // a row; every row used to be reported as line 1.
+        let (headers, rows) =
+            read_rows("users.csv", &b"\xa8\rU"[..], CsvLimits::default()).unwrap();
+        assert_eq!(headers, vec!["\u{fffd}".to_owned()]);
+        assert_eq!(rows, vec![(2, vec![Ok("U".to_owned())])]);
+    }
+
+    #[test]
+    fn bare_cr_rows_are_counted_and_measured_one_by_one_against_the_limits() {
+        let limits = CsvLimits {
+            max_rows: 1000,
+            max_line_bytes: 100,
+        };
+        // 1,000 short rows, well over 100 bytes in all, no LF anywhere.
+        let mut at_cap = b"sourcedId,givenName\r".to_vec();
+        for n in 0..1000 {
+            at_cap.extend_from_slice(format!("s{n},Ana\r").as_bytes());
+        }
+        let mut table = Table::read("users.csv", &at_cap[..], limits).unwrap();
+        let mut last = 0;
+        while let Some(record) = table.next_record().unwrap() {
+            last = record.line;
+        }
+        assert_eq!(last, 1001);
+        at_cap.extend_from_slice(b"s1000,Ana");
+        assert!(matches!(
+            Table::read("users.csv", &at_cap[..], limits).err().unwrap(),
+            ImportError::TooManyRows { limit: 1000, .. }
+        ));
+        let long = [b"a\rshort\r".as_slice(), &[b'x'; 101]].concat();
+        assert!(matches!(
+            Table::read("users.csv", &long[..], limits).err().unwrap(),
+            ImportError::LineTooLong { line: 3, .. }
+        ));
     }
 
     #[test]
