@@ -1,4 +1,4 @@
-//! Configuration from the environment (names fixed in `shared/spec/interfaces.md`),
+//! Configuration from the environment (names fixed in `docs/interfaces.md`),
 //! optionally mirrored by a TOML file of the same keys; the environment wins.
 //!
 //! Promise: secrets (tokens, keys, passwords inside URLs) are held as

@@ -21,7 +21,7 @@ use crate::store::Store;
 /// Consecutive failed sign-ins that lock an account, by default.
 pub const DEFAULT_LOCKOUT_THRESHOLD: u32 = 100;
 
-/// Tunables with the defaults of `shared/spec/policy.md`.
+/// Tunables with the defaults of `docs/policy.md`.
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub temporary_password: TemporaryPasswordPolicy,

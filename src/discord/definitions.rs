@@ -3,7 +3,7 @@
 //!
 //! Promise: what `register-commands` uploads is byte for byte what sits in
 //! `commands/`; every file there is embedded, parses, keeps within Discord's
-//! limits and offers exactly the options `shared/spec/interfaces.md` lists
+//! limits and offers exactly the options `docs/interfaces.md` lists
 //! (the tests below fail otherwise).
 
 use thiserror::Error;

@@ -1,4 +1,4 @@
-//! Who may do what: the authority rules of `shared/spec/policy.md`, as pure functions.
+//! Who may do what: the authority rules of `docs/policy.md`, as pure functions.
 //!
 //! Every command, the console, the demo and the platform API ask these functions
 //! and nothing else. Each answers `Allow` or `Deny(Denial)`, where the denial is a

@@ -1,7 +1,7 @@
 //! Signing in and changing a password: the code behind `POST /api/v1/login`
 //! and `POST /api/v1/password` (and, as it lands, the sign-in page).
 //!
-//! The promises this module keeps, from `shared/spec/policy.md` (Passwords):
+//! The promises this module keeps, from `docs/policy.md` (Passwords):
 //!
 //! * **One answer for every failure.** An unknown tenant or login, a wrong
 //!   password, a disabled account and a locked one all get

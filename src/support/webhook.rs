@@ -163,7 +163,7 @@ pub enum Decision {
     Rejected,
 }
 
-/// The body the Zendesk trigger sends (see `shared/spec/interfaces.md`): every
+/// The body the Zendesk trigger sends (see `docs/interfaces.md`): every
 /// field is a rendered placeholder, so every field is a string.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TriggerPayload {

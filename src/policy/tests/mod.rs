@@ -1,4 +1,4 @@
-//! The tests of `shared/spec/policy.md`: every cell of every table is a case
+//! The tests of `docs/policy.md`: every cell of every table is a case
 //! named in the spec's words, then the principles, then properties over random
 //! hierarchies.
 //!
