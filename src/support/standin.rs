@@ -115,6 +115,29 @@ impl ZendeskStandIn {
         self.shared.with(|s| s.requests.clone())
     }
 
+    /// Waits until `found` finds what it looks for in the stand-in (its
+    /// tickets, its requests), woken each time a request arrives or is
+    /// answered, for at most `within` (`None` after that).
+    pub async fn wait_for<T>(
+        &self,
+        within: Duration,
+        mut found: impl FnMut(&Self) -> Option<T>,
+    ) -> Option<T> {
+        let mut changed = self.shared.subscribe();
+        let wait = async {
+            loop {
+                let answer = found(self);
+                if answer.is_some() {
+                    return answer;
+                }
+                if changed.changed().await.is_err() {
+                    return None;
+                }
+            }
+        };
+        tokio::time::timeout(within, wait).await.ok().flatten()
+    }
+
     /// The requests to `path` (without query), oldest first.
     pub fn requests_to(&self, method: &str, path: &str) -> Vec<RecordedRequest> {
         self.shared.with(|s| {

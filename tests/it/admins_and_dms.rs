@@ -114,18 +114,15 @@ async fn without_a_bot_token_a_reset_says_so_and_the_password_comes_in_the_ephem
         .unwrap();
     assert_eq!(status, 200);
     let edit_path = format!("/api/v10/webhooks/42/{token}/messages/@original");
-    let mut edited = None;
-    for _ in 0..250 {
-        edited = standin
-            .requests()
-            .into_iter()
-            .find(|r| r.method == "PATCH" && r.path == edit_path);
-        if edited.is_some() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let edited = edited.expect("the deferred answer is edited in");
+    let edited = standin
+        .wait_for(Duration::from_secs(30), |requests| {
+            requests
+                .iter()
+                .find(|r| r.method == "PATCH" && r.path == edit_path)
+                .cloned()
+        })
+        .await
+        .expect("the deferred answer is edited in");
     let content = edited.body.unwrap()["content"].as_str().unwrap().to_owned();
     assert!(
         content.contains("no token configured (DISCORD_TOKEN), so it can't send DMs"),

@@ -383,16 +383,11 @@ impl Gate {
     }
 }
 
-/// Waits until `done` holds, checking every 10 ms. The Zendesk stand-in has
-/// no change signal to wait on (its state changes inside its handlers), so
-/// this polls; the 30 s bound only turns a hang into a failure, and is far
-/// above anything a loaded machine takes.
-pub async fn eventually(mut done: impl FnMut() -> bool) {
-    let polled = tokio::time::timeout(Duration::from_secs(30), async {
-        while !done() {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    })
-    .await;
-    assert!(polled.is_ok(), "the condition never held");
+/// Waits until `done` holds of the Zendesk stand-in, woken by each request it
+/// receives or answers; the 30 s bound only turns a hang into a failure.
+pub async fn eventually(zendesk: &ZendeskStandIn, mut done: impl FnMut(&ZendeskStandIn) -> bool) {
+    let held = zendesk
+        .wait_for(Duration::from_secs(30), |z| done(z).then_some(()))
+        .await;
+    assert!(held.is_some(), "the condition never held");
 }

@@ -185,31 +185,23 @@ impl World {
             .count()
     }
 
-    /// Waits until the deferred answer to `payload` has been edited in, and
-    /// returns the edit's content. (The REST stand-in has no notification, so
-    /// this looks at its record between short pauses, as the other
-    /// interaction tests do.)
+    /// Waits until the deferred answer to `payload` has been edited in, woken
+    /// by each request the REST stand-in records, and returns the edit's content.
     async fn edited(&self, payload: &Value) -> String {
         let path = format!(
             "/api/v10/webhooks/{APPLICATION_ID}/{}/messages/@original",
             SimulatedDiscord::token_of(payload)
         );
-        let look = async {
-            loop {
-                let edit = self
-                    .rest
-                    .requests()
-                    .into_iter()
-                    .find(|r| r.method == "PATCH" && r.path == path);
-                if let Some(edit) = edit {
-                    return edit.body.unwrap()["content"].as_str().unwrap().to_owned();
-                }
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-        };
-        tokio::time::timeout(PATIENCE, look)
+        self.rest
+            .wait_for(PATIENCE, |requests| {
+                requests
+                    .iter()
+                    .find(|r| r.method == "PATCH" && r.path == path)
+                    .cloned()
+            })
             .await
-            .unwrap_or_else(|_| {
+            .map(|edit| edit.body.unwrap()["content"].as_str().unwrap().to_owned())
+            .unwrap_or_else(|| {
                 panic!(
                     "never edited: {:#?}\nlog: {:#?}",
                     self.rest.requests(),

@@ -94,26 +94,26 @@ pub fn letters(mut n: usize, width: usize) -> String {
     s
 }
 
-/// Waits (bounded by count, not time) for the deferred answer of `token`.
+/// Waits for the deferred answer of `token`, woken by each request the REST
+/// stand-in records; the 120 s bound only turns a hang into a failure.
 async fn deferred_answer(server: &Server, token: &str) -> String {
     let path = format!("/api/v10/webhooks/{APPLICATION_ID}/{token}/messages/@original");
-    for _ in 0..12_000 {
-        if let Some(edit) = server
-            .standin
-            .requests()
-            .into_iter()
-            .find(|r| r.method == "PATCH" && r.path == path)
-        {
-            return edit
-                .body
-                .as_ref()
-                .and_then(|b| b["content"].as_str())
-                .unwrap_or_default()
-                .to_owned();
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("the deferred answer for {token} was never edited in");
+    server
+        .standin
+        .wait_for(Duration::from_secs(120), |requests| {
+            let edit = requests
+                .iter()
+                .find(|r| r.method == "PATCH" && r.path == path)?;
+            Some(
+                edit.body
+                    .as_ref()
+                    .and_then(|b| b["content"].as_str())
+                    .unwrap_or_default()
+                    .to_owned(),
+            )
+        })
+        .await
+        .unwrap_or_else(|| panic!("the deferred answer for {token} was never edited in"))
 }
 
 #[derive(Default)]

@@ -217,7 +217,7 @@ async fn a_worker_killed_mid_call_is_taken_over_after_its_lease_and_its_ticket_f
         .inject(CreationFault::CreateThenStall(Duration::from_secs(30)), 1);
     let doomed = desk.worker_with(desk.client(Duration::from_secs(20)), Desk::settings());
     let running = tokio::spawn(async move { doomed.run_once().await });
-    eventually(|| desk.zendesk.tickets().len() == 1).await;
+    eventually(&desk.zendesk, |z| z.tickets().len() == 1).await;
     running.abort();
     assert!(running.await.unwrap_err().is_cancelled());
 
@@ -407,7 +407,7 @@ async fn the_running_worker_delivers_new_requests_and_stops_when_told() {
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let running = tokio::spawn(desk.worker().run(stopped));
     let request = desk.queue(&desk.bot.tess, &desk.bot.tess).await;
-    eventually(|| desk.zendesk.tickets().len() == 1).await;
+    eventually(&desk.zendesk, |z| z.tickets().len() == 1).await;
     stop.send(true).unwrap();
     tokio::time::timeout(Duration::from_secs(5), running)
         .await

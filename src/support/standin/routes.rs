@@ -72,8 +72,12 @@ async fn record(State(shared): SharedState, request: Request, next: Next) -> Res
         body: String::from_utf8_lossy(&bytes).into_owned(),
     };
     shared.with(|s| s.requests.push(recorded));
-    next.run(Request::from_parts(parts, Body::from(bytes)))
-        .await
+    shared.changed();
+    let response = next
+        .run(Request::from_parts(parts, Body::from(bytes)))
+        .await;
+    shared.changed();
+    response
 }
 
 fn error(status: StatusCode, code: &str, description: &str) -> Response {
@@ -431,6 +435,7 @@ async fn create_ticket(State(shared): SharedState, headers: HeaderMap, body: Byt
         Created::New(ticket)
     });
     if let Some(delay) = stall_after_creating {
+        shared.changed();
         tokio::time::sleep(delay).await;
     }
     let (ticket, lookup) = match created {

@@ -158,6 +158,9 @@ pub(super) struct Shared {
     pub options: StandInOptions,
     pub base_url: Url,
     state: Mutex<State>,
+    /// Counts the requests received and answered (see [`Shared::changed`]),
+    /// so tests wait on the stand-in instead of polling it.
+    changes: tokio::sync::watch::Sender<u64>,
 }
 
 impl Shared {
@@ -181,7 +184,20 @@ impl Shared {
             options,
             base_url,
             state: Mutex::new(state),
+            changes: tokio::sync::watch::Sender::new(0),
         }
+    }
+
+    /// Tells waiters the state may have changed: called when a request is
+    /// recorded, when it has been answered, and when a ticket is created
+    /// before a stall. (Not from [`Shared::with`], which waiters call too.)
+    pub fn changed(&self) {
+        self.changes.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// A receiver woken by each [`Shared::changed`] after this call.
+    pub fn subscribe(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.changes.subscribe()
     }
 
     /// Runs `f` on the state. Never held across an `.await`.
