@@ -33,6 +33,7 @@ on_both_backends!(
     a_login_held_by_another_user_of_the_tenant_refuses_the_row_and_nothing_else,
     a_row_the_database_refuses_is_reported_and_the_rest_of_its_batch_is_imported,
     a_generated_bundle_of_two_thousand_users_imports_completely,
+    the_messy_bundle_reports_the_same_lines_with_bare_cr_lf_or_crlf_line_ends,
 );
 
 pub(crate) fn fixture(name: &str) -> PathBuf {
@@ -293,6 +294,63 @@ async fn a_messy_bundle_imports_every_good_row_and_reports_each_bad_row_with_fil
         6,
         "a refused row writes nothing"
     );
+}
+
+/// The messy bundle (CRLF, a quoted line break, a blank line) with each of
+/// its files' line ends rewritten to `end`.
+fn messy_with_line_ends(end: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for file in ["orgs.csv", "users.csv"] {
+        let text = std::fs::read_to_string(fixture("messy").join(file)).unwrap();
+        assert!(text.contains("\r\n"), "the fixture is CRLF");
+        let text = text.replace("\r\n", "\n").replace('\n', end);
+        std::fs::write(dir.path().join(file), text).unwrap();
+    }
+    dir
+}
+
+async fn the_messy_bundle_reports_the_same_lines_with_bare_cr_lf_or_crlf_line_ends(db: TestDb) {
+    let refused = |report: &ImportReport| -> Vec<(String, u64, Option<String>)> {
+        report
+            .refused
+            .iter()
+            .map(|r| (r.file.clone(), r.line, r.source_id.clone()))
+            .collect()
+    };
+    let expected: Vec<(String, u64, Option<String>)> = [
+        ("orgs.csv", 6, "m-orphan"),
+        ("orgs.csv", 7, "m-campus"),
+        ("users.csv", 5, "m-u4"),
+        ("users.csv", 6, "m-u5"),
+        ("users.csv", 7, "m-u6"),
+        ("users.csv", 8, "m-u7"),
+        ("users.csv", 10, "m-u9"),
+        ("users.csv", 11, "m-u10"),
+        ("users.csv", 16, "m-u12"),
+    ]
+    .into_iter()
+    .map(|(file, line, id)| (file.to_owned(), line, Some(id.to_owned())))
+    .collect();
+    for end in ["\r", "\n", "\r\n"] {
+        let dir = messy_with_line_ends(end);
+        let report = import(&db, dir.path()).await;
+        assert_eq!(refused(&report), expected, "line ends {end:?}: {report}");
+        let printed = report.to_string();
+        assert!(
+            printed.contains("users.csv line 8 (sourcedId m-u7): role \"aide\" is not imported"),
+            "line ends {end:?}: {printed}"
+        );
+        let duplicate = report
+            .refused
+            .iter()
+            .find(|r| r.file == "users.csv" && r.line == 16)
+            .unwrap();
+        assert!(
+            duplicate.reason.contains("first on line 15"),
+            "{end:?}: {}",
+            duplicate.reason
+        );
+    }
 }
 
 async fn importing_the_same_bundle_again_changes_nothing(db: TestDb) {
