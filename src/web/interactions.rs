@@ -15,7 +15,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::WebState;
-use crate::commands::{Request, handle};
+use crate::commands::handle;
 use crate::discord::MAX_SKEW_SECONDS;
 use crate::discord::{
     Envelope, Incoming, deferred_ephemeral, deliver_rest, finish_deferred, parse, pong, render,
@@ -93,9 +93,9 @@ pub async fn interactions(
         return Json(deferred_ephemeral()).into_response();
     }
     let started = Instant::now();
-    let (kind, command) = labels(&envelope.request);
+    let (kind, command) = crate::commands::labels(&envelope.request);
     let reply = handle(&state.app, &envelope.invocation, envelope.request).await;
-    state.metrics.interaction(kind, &command, started.elapsed());
+    state.metrics.interaction(kind, command, started.elapsed());
     let rendered = render(&reply.body);
     if let Some(rest) = state.discord.clone() {
         let (app, token) = (state.app.clone(), envelope.token.clone());
@@ -107,7 +107,7 @@ pub async fn interactions(
 /// The deferred path, in the background.
 async fn finish_later(state: WebState, envelope: Envelope) {
     let started = Instant::now();
-    let (kind, command) = labels(&envelope.request);
+    let (kind, command) = crate::commands::labels(&envelope.request);
     let Some(rest) = state.discord.as_ref() else {
         tracing::error!(
             "DISCORD_APPLICATION_ID is not set, so a deferred answer cannot be delivered"
@@ -115,38 +115,5 @@ async fn finish_later(state: WebState, envelope: Envelope) {
         return;
     };
     finish_deferred(&state.app, rest, envelope).await;
-    state.metrics.interaction(kind, &command, started.elapsed());
-}
-
-fn labels(request: &Request) -> (&'static str, String) {
-    match request {
-        Request::Command { name, .. } => ("command", name.clone()),
-        Request::Autocomplete { name, .. } => ("autocomplete", name.clone()),
-        // A form's custom id starts with the command it belongs to ("edit-user:…", "reset-email:…").
-        Request::ModalSubmit { custom_id, .. } => {
-            let form = custom_id.split(':').next().unwrap_or_default();
-            let command = if form == "reset-email" {
-                "reset-password"
-            } else {
-                "edit-user"
-            };
-            ("modal_submit", command.to_owned())
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_form_submit_is_counted_under_the_command_that_opened_it() {
-        let edit = Request::modal_submit("edit-user:0193:4", &[]);
-        let email = Request::modal_submit("reset-email:0193:4", &[]);
-        assert_eq!(labels(&edit), ("modal_submit", "edit-user".to_owned()));
-        assert_eq!(
-            labels(&email),
-            ("modal_submit", "reset-password".to_owned())
-        );
-    }
+    state.metrics.interaction(kind, command, started.elapsed());
 }
