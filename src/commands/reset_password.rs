@@ -3,8 +3,6 @@
 //! goes to the invoker privately; only its hash is stored. `method:email`
 //! instead asks for a confirmation and emails a link (see `reset_email`).
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, Duration, Utc};
 use secrecy::{ExposeSecret, SecretString};
 
@@ -16,23 +14,63 @@ use crate::store::{HandoffId, NewPassword};
 
 use super::burst;
 use super::context::{Actor, refuse, target_or_refuse, trouble};
+use super::definition::{Command, OptionDef, RawOptions};
 use super::markdown;
 use super::reply::{Invocation, Reply, SecretDelivery, Undo};
 use super::reset_email;
 
 const SELF_RESET: &str = "self_reset";
 
-pub async fn reset_password(
-    app: &App,
-    actor: &Actor,
-    inv: &Invocation,
-    options: &BTreeMap<String, String>,
-) -> Reply {
-    let method = options
-        .get("method")
-        .map(String::as_str)
-        .unwrap_or("temporary");
-    let asked_for = options.get("user").map(String::as_str);
+const USER: OptionDef = OptionDef::autocomplete("user", false);
+const METHOD: OptionDef = OptionDef::choice("method", false, &["temporary", "email"]);
+
+pub const RESET_PASSWORD: Command = Command {
+    name: "reset-password",
+    json: include_str!("../../commands/reset-password.json"),
+    options: &[USER, METHOD],
+    // Hashing and a DM take a while; the email method answers at once with a
+    // modal, which cannot follow a deferral.
+    slow: |raw| Method::parse(METHOD.get(raw)) != Ok(Method::Email),
+    run: |app, actor, inv, raw| Box::pin(reset_password(app, actor, inv, Options::parse(raw))),
+    unlinked: None,
+};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Method {
+    Temporary,
+    Email,
+}
+
+impl Method {
+    /// The method asked for (temporary by default), or the unknown value.
+    fn parse(raw: Option<&str>) -> Result<Self, String> {
+        match raw {
+            None | Some("temporary") => Ok(Self::Temporary),
+            Some("email") => Ok(Self::Email),
+            Some(other) => Err(other.to_owned()),
+        }
+    }
+}
+
+/// The options of `/reset-password`.
+struct Options<'a> {
+    /// `None` is yourself.
+    user: Option<&'a str>,
+    /// Told only once the target is known and may be reset.
+    method: Result<Method, String>,
+}
+
+impl<'a> Options<'a> {
+    fn parse(raw: &'a RawOptions) -> Self {
+        Self {
+            user: USER.get(raw),
+            method: Method::parse(METHOD.get(raw)),
+        }
+    }
+}
+
+async fn reset_password(app: &App, actor: &Actor, inv: &Invocation, options: Options<'_>) -> Reply {
+    let asked_for = options.user;
     let who = match asked_for {
         None => actor.user.clone(),
         Some(raw) => match target_or_refuse(app, actor, inv, Action::PasswordReset, raw).await {
@@ -52,9 +90,9 @@ pub async fn reset_password(
         )
         .await;
     }
-    match method {
-        "temporary" => {}
-        "email" => {
+    match options.method {
+        Ok(Method::Temporary) => {}
+        Ok(Method::Email) => {
             return match reset_email::refusal(app, &who) {
                 Some(reason) => {
                     refuse(
@@ -71,10 +109,10 @@ pub async fn reset_password(
                 None => reset_email::confirmation(&who),
             };
         }
-        other => {
+        Err(other) => {
             return Reply::private(format!(
                 "\"{}\" is not a reset method; choose temporary or email.",
-                markdown::escape(other)
+                markdown::escape(&other)
             ));
         }
     }

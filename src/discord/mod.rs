@@ -17,7 +17,7 @@ mod verify;
 
 pub use answer::{deliver_rest, finish_deferred};
 pub use courier::InteractionCourier;
-pub use definitions::{COMMAND_NAMES, DefinitionError, command_definitions};
+pub use definitions::{DefinitionError, command_definitions, command_names};
 pub use interaction::{Envelope, Incoming, parse, understand};
 pub use response::{clip, deferred_ephemeral, message, pong, render};
 pub use rest::{DiscordRest, DmError, MAX_RETRIES, MAX_WAIT, RestError};

@@ -103,7 +103,7 @@ pub async fn interactions(
         return Json(deferred_ephemeral()).into_response();
     }
     let started = Instant::now();
-    let (kind, command) = labels(&envelope.request);
+    let (kind, command) = crate::commands::labels(&envelope.request);
     let reply = handle(&state.app, &envelope.invocation, envelope.request).await;
     state.metrics.interaction(kind, &command, started.elapsed());
     count_refusal_by_rate(&state, kind, &reply);
@@ -126,7 +126,7 @@ pub async fn interactions(
 /// a listener wired without it (tests) still logs why nothing followed.
 async fn finish_later(state: WebState, envelope: Envelope) {
     let started = Instant::now();
-    let (kind, command) = labels(&envelope.request);
+    let (kind, command) = crate::commands::labels(&envelope.request);
     let Some(rest) = state.discord.as_ref() else {
         tracing::error!(
             "DISCORD_APPLICATION_ID is not set, so a deferred answer cannot be delivered"
@@ -174,37 +174,4 @@ async fn count_outcome(state: &WebState, command: &str, invocation: &Invocation)
         Err(_) => Outcome::Failed,
     };
     state.metrics.outcome(command, outcome);
-}
-
-fn labels(request: &Request) -> (&'static str, String) {
-    match request {
-        Request::Command { name, .. } => ("command", name.clone()),
-        Request::Autocomplete { name, .. } => ("autocomplete", name.clone()),
-        // A form's custom id starts with the command it belongs to ("edit-user:…", "reset-email:…").
-        Request::ModalSubmit { custom_id, .. } => {
-            let form = custom_id.split(':').next().unwrap_or_default();
-            let command = if form == "reset-email" {
-                "reset-password"
-            } else {
-                "edit-user"
-            };
-            ("modal_submit", command.to_owned())
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_form_submit_is_counted_under_the_command_that_opened_it() {
-        let edit = Request::modal_submit("edit-user:0193:4", &[]);
-        let email = Request::modal_submit("reset-email:0193:4", &[]);
-        assert_eq!(labels(&edit), ("modal_submit", "edit-user".to_owned()));
-        assert_eq!(
-            labels(&email),
-            ("modal_submit", "reset-password".to_owned())
-        );
-    }
 }
