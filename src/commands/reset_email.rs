@@ -42,8 +42,6 @@ pub const RESET_EMAIL_FORM: Form = Form {
 };
 
 const CONFIRM_FIELD: &str = "confirm";
-/// Discord's limit for a modal title.
-const TITLE_CHARS: usize = 45;
 
 /// Why an email reset cannot be offered for `who`, if it cannot.
 pub fn refusal(app: &App, who: &User) -> Option<String> {
@@ -62,14 +60,10 @@ pub fn refusal(app: &App, who: &User) -> Option<String> {
 
 /// The modal that asks the actor to confirm the person can open the mailbox.
 pub fn confirmation(who: &User) -> Reply {
-    let mut title: String = format!("Email a link to {}?", who.login)
-        .chars()
-        .take(TITLE_CHARS)
-        .collect();
-    if title.chars().count() == TITLE_CHARS {
-        title.pop();
-        title.push('…');
-    }
+    let title = markdown::clip(
+        &format!("Email a link to {}?", who.login),
+        markdown::limits::MODAL_TITLE,
+    );
     Reply::modal(Modal {
         custom_id: UserForm::of(who).format(&RESET_EMAIL_FORM),
         title,

@@ -455,8 +455,10 @@ fn retry_after(error: &ErrorBody, headers: &HeaderMap) -> Duration {
 }
 
 /// A message body. Mentions are never parsed: names in replies must not ping anyone.
+/// Clipped to Discord's limit, as every message is (a longer one is refused).
 fn message(content: &str, flags: Option<u64>) -> Value {
-    let mut body = json!({ "content": content, "allowed_mentions": { "parse": [] } });
+    let mut body =
+        json!({ "content": super::response::clip(content), "allowed_mentions": { "parse": [] } });
     if let Some(flags) = flags {
         body["flags"] = json!(flags);
     }

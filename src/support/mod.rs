@@ -4,10 +4,9 @@
 //!
 //! The promise of the module as a whole: Zendesk credentials and the webhook
 //! secret stay inside `SecretString`s and never reach `Debug`, logs or error
-//! messages; time is a parameter ([`Clock`] for token lifetimes, `now` for
+//! messages; time is a parameter ([`crate::app::Clock`] for token lifetimes, `now` for
 //! webhook freshness).
 
-pub mod clock;
 pub mod drain;
 pub mod notifier;
 pub mod outbox;
@@ -16,7 +15,6 @@ pub mod ticket;
 pub mod webhook;
 pub mod zendesk;
 
-pub use clock::{Clock, ManualClock, SystemClock};
 pub use drain::{DrainReport, drain_benchmark};
 pub use notifier::{LogNotifier, News, Notifier, NotifyError};
 pub use outbox::{OutboxError, OutboxSettings, OutboxWorker};

@@ -105,10 +105,10 @@ pub async fn interactions(
     let started = Instant::now();
     let (kind, command) = crate::commands::labels(&envelope.request);
     let reply = handle(&state.app, &envelope.invocation, envelope.request).await;
-    state.metrics.interaction(kind, &command, started.elapsed());
+    state.metrics.interaction(kind, command, started.elapsed());
     count_refusal_by_rate(&state, kind, &reply);
     if kind != "autocomplete" {
-        count_outcome(&state, &command, &envelope.invocation).await;
+        count_outcome(&state, command, &envelope.invocation).await;
     }
     let rendered = render(&reply.body);
     if let Some(rest) = state.discord.clone() {
@@ -135,9 +135,9 @@ async fn finish_later(state: WebState, envelope: Envelope) {
     };
     let invocation = envelope.invocation.clone();
     let route = finish_deferred(&state.app, rest, envelope).await;
-    state.metrics.interaction(kind, &command, started.elapsed());
+    state.metrics.interaction(kind, command, started.elapsed());
     count_route(&state, route);
-    count_outcome(&state, &command, &invocation).await;
+    count_outcome(&state, command, &invocation).await;
 }
 
 /// The per-account limit answers before any handler, in these words

@@ -77,14 +77,10 @@ pub(super) fn modal(who: &User, fields: &[Field]) -> Modal {
             _ => None,
         })
         .collect();
-    let mut title: String = format!("Edit {}", who.display_name())
-        .chars()
-        .take(45)
-        .collect();
-    if title.chars().count() == 45 {
-        title.pop();
-        title.push('…');
-    }
+    let title = markdown::clip(
+        &format!("Edit {}", who.display_name()),
+        markdown::limits::MODAL_TITLE,
+    );
     Modal {
         custom_id: UserForm::of(who).format(&EDIT_FORM),
         title,
