@@ -116,53 +116,127 @@ impl Config {
 
     /// Builds a configuration from key/value pairs (empty values count as unset).
     pub fn from_values(values: &HashMap<String, String>) -> Result<Self, ConfigError> {
-        let get = |key: &str| {
-            values
-                .get(key)
-                .map(|v| v.trim().to_owned())
-                .filter(|v| !v.is_empty())
-        };
-        let secret = |key: &str| get(key).map(SecretString::from);
-        let url = |key: &'static str, default: Option<&str>| -> Result<Option<Url>, ConfigError> {
-            get(key)
-                .or(default.map(str::to_owned))
-                .map(|v| {
-                    Url::parse(&v).map_err(|e| ConfigError::Invalid {
-                        key,
-                        reason: format!("{e} (got {v:?})"),
-                    })
+        let v = Values(values);
+        Ok(Self {
+            api_token: v.secret("HALLPASS_API_TOKEN"),
+            lockout_threshold: v.count(
+                "HALLPASS_LOCKOUT_THRESHOLD",
+                crate::app::DEFAULT_LOCKOUT_THRESHOLD,
+            )?,
+            signins_per_minute: v.count(
+                "HALLPASS_SIGNIN_PER_MINUTE",
+                crate::limits::DEFAULT_SIGNINS_PER_MINUTE,
+            )?,
+            import_max_rows: v.count(
+                "HALLPASS_IMPORT_MAX_ROWS",
+                crate::roster::DEFAULT_MAX_ROWS as u32,
+            )?,
+            database_url: v
+                .get("DATABASE_URL")
+                .unwrap_or_else(|| DEFAULT_DATABASE_URL.into()),
+            listen: v.address("HALLPASS_LISTEN", Some(DEFAULT_LISTEN))?.ok_or(
+                ConfigError::Invalid {
+                    key: "HALLPASS_LISTEN",
+                    reason: "missing".into(),
+                },
+            )?,
+            discord_token: v.secret("DISCORD_TOKEN"),
+            discord_application_id: v.application_id()?,
+            discord_public_key: v.public_key()?,
+            discord_api_url: v.required_url("DISCORD_API_URL", DEFAULT_DISCORD_API_URL)?,
+            zendesk_url: v.url("ZENDESK_URL", None)?,
+            zendesk_oauth_client_id: v.get("ZENDESK_OAUTH_CLIENT_ID"),
+            zendesk_oauth_client_secret: v.secret("ZENDESK_OAUTH_CLIENT_SECRET"),
+            zendesk_email: v.get("ZENDESK_EMAIL"),
+            zendesk_api_token: v.secret("ZENDESK_API_TOKEN"),
+            zendesk_webhook_secret: v.secret("ZENDESK_WEBHOOK_SECRET"),
+            smtp_url: v.secret("SMTP_URL"),
+            public_url: v.required_url("HALLPASS_PUBLIC_URL", DEFAULT_PUBLIC_URL)?,
+            secret_key: v.secret_key()?,
+            burst_alert_resets: v.burst_alert_resets()?,
+            metrics_token: v.secret("HALLPASS_METRICS_TOKEN"),
+            metrics_listen: v.address("HALLPASS_METRICS_LISTEN", None)?,
+        })
+    }
+}
+
+/// The raw settings, each read and checked by the method for its kind.
+struct Values<'a>(&'a HashMap<String, String>);
+
+impl Values<'_> {
+    /// A value, trimmed; empty counts as unset.
+    fn get(&self, key: &str) -> Option<String> {
+        self.0
+            .get(key)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    }
+
+    fn secret(&self, key: &str) -> Option<SecretString> {
+        self.get(key).map(SecretString::from)
+    }
+
+    fn url(&self, key: &'static str, default: Option<&str>) -> Result<Option<Url>, ConfigError> {
+        self.get(key)
+            .or(default.map(str::to_owned))
+            .map(|v| {
+                Url::parse(&v).map_err(|e| ConfigError::Invalid {
+                    key,
+                    reason: format!("{e} (got {v:?})"),
                 })
-                .transpose()
-        };
-        let required_url = |key: &'static str, default: &str| -> Result<Url, ConfigError> {
-            url(key, Some(default))?.ok_or(ConfigError::Invalid {
-                key,
-                reason: "missing".into(),
             })
-        };
-        let address = |key: &'static str, raw: String| -> Result<SocketAddr, ConfigError> {
-            raw.parse().map_err(|_| ConfigError::Invalid {
-                key,
-                reason: format!("{raw:?} is not an address such as 127.0.0.1:8080"),
+            .transpose()
+    }
+
+    fn required_url(&self, key: &'static str, default: &str) -> Result<Url, ConfigError> {
+        self.url(key, Some(default))?.ok_or(ConfigError::Invalid {
+            key,
+            reason: "missing".into(),
+        })
+    }
+
+    fn address(
+        &self,
+        key: &'static str,
+        default: Option<&str>,
+    ) -> Result<Option<SocketAddr>, ConfigError> {
+        self.get(key)
+            .or(default.map(str::to_owned))
+            .map(|raw| {
+                raw.parse().map_err(|_| ConfigError::Invalid {
+                    key,
+                    reason: format!("{raw:?} is not an address such as 127.0.0.1:8080"),
+                })
             })
-        };
-        let listen = address(
-            "HALLPASS_LISTEN",
-            get("HALLPASS_LISTEN").unwrap_or_else(|| DEFAULT_LISTEN.into()),
-        )?;
-        let metrics_listen = get("HALLPASS_METRICS_LISTEN")
-            .map(|raw| address("HALLPASS_METRICS_LISTEN", raw))
-            .transpose()?;
-        let discord_application_id = get("DISCORD_APPLICATION_ID")
+            .transpose()
+    }
+
+    /// A whole number of at least 1, or `default` when unset.
+    fn count(&self, key: &'static str, default: u32) -> Result<u32, ConfigError> {
+        self.get(key)
+            .map_or(Ok(default), |v| match v.parse::<u32>() {
+                Ok(n) if n > 0 => Ok(n),
+                _ => Err(ConfigError::Invalid {
+                    key,
+                    reason: format!("{v:?} is not a whole number of at least 1"),
+                }),
+            })
+    }
+
+    fn application_id(&self) -> Result<Option<u64>, ConfigError> {
+        self.get("DISCORD_APPLICATION_ID")
             .map(|v| {
                 v.parse::<u64>().map_err(|_| ConfigError::Invalid {
                     key: "DISCORD_APPLICATION_ID",
                     reason: format!("{v:?} is not a Discord id (a number)"),
                 })
             })
-            .transpose()?;
-        let discord_public_key = get("DISCORD_PUBLIC_KEY");
-        if let Some(key) = &discord_public_key {
+            .transpose()
+    }
+
+    fn public_key(&self) -> Result<Option<String>, ConfigError> {
+        let key = self.get("DISCORD_PUBLIC_KEY");
+        if let Some(key) = &key {
             let ok = key.len() == 64 && key.chars().all(|c| c.is_ascii_hexdigit());
             if !ok {
                 return Err(ConfigError::Invalid {
@@ -171,7 +245,11 @@ impl Config {
                 });
             }
         }
-        let secret_key = get("HALLPASS_SECRET_KEY")
+        Ok(key)
+    }
+
+    fn secret_key(&self) -> Result<Option<SecretKey>, ConfigError> {
+        self.get("HALLPASS_SECRET_KEY")
             .map(|v| {
                 // The value is never echoed: it is a secret even when malformed.
                 SecretKey::parse(&v).map_err(|e| ConfigError::Invalid {
@@ -179,8 +257,12 @@ impl Config {
                     reason: e.to_string(),
                 })
             })
-            .transpose()?;
-        let burst_alert_resets = get("HALLPASS_BURST_ALERT_RESETS")
+            .transpose()
+    }
+
+    fn burst_alert_resets(&self) -> Result<u32, ConfigError> {
+        Ok(self
+            .get("HALLPASS_BURST_ALERT_RESETS")
             .map(|v| {
                 v.parse::<u32>()
                     .ok()
@@ -191,49 +273,7 @@ impl Config {
                     })
             })
             .transpose()?
-            .unwrap_or(DEFAULT_BURST_ALERT_RESETS);
-        let count = |key: &'static str, default: u32| -> Result<u32, ConfigError> {
-            get(key).map_or(Ok(default), |v| match v.parse::<u32>() {
-                Ok(n) if n > 0 => Ok(n),
-                _ => Err(ConfigError::Invalid {
-                    key,
-                    reason: format!("{v:?} is not a whole number of at least 1"),
-                }),
-            })
-        };
-        Ok(Self {
-            api_token: secret("HALLPASS_API_TOKEN"),
-            lockout_threshold: count(
-                "HALLPASS_LOCKOUT_THRESHOLD",
-                crate::app::DEFAULT_LOCKOUT_THRESHOLD,
-            )?,
-            signins_per_minute: count(
-                "HALLPASS_SIGNIN_PER_MINUTE",
-                crate::limits::DEFAULT_SIGNINS_PER_MINUTE,
-            )?,
-            import_max_rows: count(
-                "HALLPASS_IMPORT_MAX_ROWS",
-                crate::roster::DEFAULT_MAX_ROWS as u32,
-            )?,
-            database_url: get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into()),
-            listen,
-            discord_token: secret("DISCORD_TOKEN"),
-            discord_application_id,
-            discord_public_key,
-            discord_api_url: required_url("DISCORD_API_URL", DEFAULT_DISCORD_API_URL)?,
-            zendesk_url: url("ZENDESK_URL", None)?,
-            zendesk_oauth_client_id: get("ZENDESK_OAUTH_CLIENT_ID"),
-            zendesk_oauth_client_secret: secret("ZENDESK_OAUTH_CLIENT_SECRET"),
-            zendesk_email: get("ZENDESK_EMAIL"),
-            zendesk_api_token: secret("ZENDESK_API_TOKEN"),
-            zendesk_webhook_secret: secret("ZENDESK_WEBHOOK_SECRET"),
-            smtp_url: secret("SMTP_URL"),
-            public_url: required_url("HALLPASS_PUBLIC_URL", DEFAULT_PUBLIC_URL)?,
-            secret_key,
-            burst_alert_resets,
-            metrics_token: secret("HALLPASS_METRICS_TOKEN"),
-            metrics_listen,
-        })
+            .unwrap_or(DEFAULT_BURST_ALERT_RESETS))
     }
 }
 

@@ -91,31 +91,36 @@ async fn reset_password(app: &App, actor: &Actor, inv: &Invocation, options: Opt
         .await;
     }
     match options.method {
-        Ok(Method::Temporary) => {}
-        Ok(Method::Email) => {
-            return match reset_email::refusal(app, &who) {
-                Some(reason) => {
-                    refuse(
-                        app,
-                        actor,
-                        inv,
-                        Action::PasswordReset,
-                        Some(&who),
-                        "",
-                        reason,
-                    )
-                    .await
-                }
-                None => reset_email::confirmation(&who),
-            };
-        }
-        Err(other) => {
-            return Reply::private(format!(
-                "\"{}\" is not a reset method; choose temporary or email.",
-                markdown::escape(&other)
-            ));
-        }
+        Ok(Method::Temporary) => temporary(app, actor, inv, who).await,
+        Ok(Method::Email) => by_email(app, actor, inv, &who).await,
+        Err(other) => Reply::private(format!(
+            "\"{}\" is not a reset method; choose temporary or email.",
+            markdown::escape(&other)
+        )),
     }
+}
+
+/// `method:email`: the confirmation form, or why there is no mailbox to use.
+async fn by_email(app: &App, actor: &Actor, inv: &Invocation, who: &User) -> Reply {
+    match reset_email::refusal(app, who) {
+        Some(reason) => {
+            refuse(
+                app,
+                actor,
+                inv,
+                Action::PasswordReset,
+                Some(who),
+                "",
+                reason,
+            )
+            .await
+        }
+        None => reset_email::confirmation(who),
+    }
+}
+
+/// A temporary password for `who` (self-service takes one of the day's uses).
+async fn temporary(app: &App, actor: &Actor, inv: &Invocation, who: User) -> Reply {
     let now = app.now();
     let yourself = who.id == actor.user.id;
     let (quota_use, remaining) = if yourself {
@@ -128,23 +133,9 @@ async fn reset_password(app: &App, actor: &Actor, inv: &Invocation, options: Opt
     };
     match set_temporary(app, actor, inv, &who, now, quota_use.as_deref()).await {
         Ok((password, handoff, expires)) => {
-            let content = if yourself {
-                format!(
-                    "Done: your temporary password is in your DMs. You'll choose a new one when you sign in. Self-service resets left today: {remaining}."
-                )
-            } else {
-                format!(
-                    "Done: {} has a new temporary password, sent to you privately. Give it to them in person; they'll choose their own when they sign in.",
-                    markdown::person(&who)
-                )
-            };
-            let text = SecretString::from(format!(
-                "Temporary password for {}: `{}`\nIt must be changed at the next sign-in and stops working {} if unused.",
-                markdown::person(&who),
-                password.expose_secret(),
-                expires.format("%Y-%m-%d %H:%M UTC")
-            ));
             burst::after_reset(app, actor).await;
+            let content = done(&who, yourself, remaining);
+            let text = handed_over(&who, &password, expires);
             let undo = Undo::Password {
                 user: Box::new(who),
                 handoff,
@@ -162,6 +153,30 @@ async fn reset_password(app: &App, actor: &Actor, inv: &Invocation, options: Opt
             trouble(e)
         }
     }
+}
+
+/// What the educator reads where they asked (never the password).
+fn done(who: &User, yourself: bool, remaining: u32) -> String {
+    if yourself {
+        format!(
+            "Done: your temporary password is in your DMs. You'll choose a new one when you sign in. Self-service resets left today: {remaining}."
+        )
+    } else {
+        format!(
+            "Done: {} has a new temporary password, sent to you privately. Give it to them in person; they'll choose their own when they sign in.",
+            markdown::person(who)
+        )
+    }
+}
+
+/// The private message that carries the password, in a code span.
+fn handed_over(who: &User, password: &SecretString, expires: DateTime<Utc>) -> SecretString {
+    SecretString::from(format!(
+        "Temporary password for {}: `{}`\nIt must be changed at the next sign-in and stops working {} if unused.",
+        markdown::person(who),
+        password.expose_secret(),
+        expires.format("%Y-%m-%d %H:%M UTC")
+    ))
 }
 
 type Issued = (SecretString, HandoffId, DateTime<Utc>);

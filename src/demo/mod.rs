@@ -170,6 +170,13 @@ async fn script(stage: &Stage, show: &mut Show<'_>) -> Result<()> {
     )
     .await?;
 
+    self_service_and_support(stage, show).await
+}
+
+/// A student links their account and resets their own password; a teacher's
+/// promotion goes to support and comes back approved.
+async fn self_service_and_support(stage: &Stage, show: &mut Show<'_>) -> Result<()> {
+    let c = &stage.cast;
     show.scene("A student resets their own password")?;
     show.narrate(&format!(
         "{} has no Discord account linked yet, so a teacher first issues a link code.",

@@ -18,6 +18,7 @@
 
 mod error;
 mod oauth;
+mod wire;
 
 use std::fmt;
 use std::sync::Arc;
@@ -27,7 +28,6 @@ use reqwest::header::RETRY_AFTER;
 use reqwest::{RequestBuilder, Response, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
 use url::Url;
 
 pub use error::ZendeskError;
@@ -37,6 +37,9 @@ use crate::app::{Clock, SystemClock};
 use crate::config::Config;
 use error::{from_status, from_transport};
 use oauth::OAuthTokens;
+use wire::{
+    Comment, CreateTicket, Requester, TicketAnswer, TicketEnvelope, TicketsAnswer, UpdateTicket,
+};
 
 /// How long a call may take when the configuration does not say.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -140,54 +143,6 @@ pub struct ZendeskClient {
 enum Credentials {
     OAuth(OAuthTokens),
     ApiToken { email: String, token: SecretString },
-}
-
-// Wire shapes. Borrowed, so building one copies nothing.
-
-#[derive(Serialize)]
-struct TicketEnvelope<T> {
-    ticket: T,
-}
-
-#[derive(Serialize)]
-struct CreateTicket<'a> {
-    subject: &'a str,
-    comment: Comment<'a>,
-    requester: Requester<'a>,
-    external_id: &'a str,
-    tags: &'a [String],
-}
-
-#[derive(Serialize)]
-struct UpdateTicket<'a> {
-    comment: Comment<'a>,
-}
-
-#[derive(Serialize)]
-struct Comment<'a> {
-    body: &'a str,
-    public: bool,
-}
-
-#[derive(Serialize)]
-struct Requester<'a> {
-    name: &'a str,
-    email: &'a str,
-}
-
-#[derive(Deserialize)]
-struct TicketAnswer {
-    ticket: TicketId,
-}
-
-#[derive(Deserialize)]
-struct TicketsAnswer {
-    tickets: Vec<TicketId>,
-}
-
-#[derive(Deserialize)]
-struct TicketId {
-    id: u64,
 }
 
 impl ZendeskClient {

@@ -32,37 +32,46 @@ pub async fn interactions(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    match accept(&state, &headers, &body).await {
+        Ok(envelope) => answer(state, envelope).await,
+        Err(refused) => refused,
+    }
+}
+
+/// Checks the signature, parses the body and refuses a replay: the envelope
+/// to answer, or the response that ends the request here (a PONG included).
+async fn accept(state: &WebState, headers: &HeaderMap, body: &Bytes) -> Result<Envelope, Response> {
     let Some(verifier) = &state.verifier else {
         state.metrics.rejected("not_configured");
-        return (
+        return Err((
             StatusCode::SERVICE_UNAVAILABLE,
             "DISCORD_PUBLIC_KEY is not set on this hallpass server.",
         )
-            .into_response();
+            .into_response());
     };
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let verified = verifier.verify(
         header("x-signature-ed25519"),
         header("x-signature-timestamp"),
-        &body,
+        body,
         state.app.now(),
     );
     if let Err(e) = verified {
         state.metrics.rejected("bad_signature");
         tracing::warn!(error = %e, "refused an interaction");
-        return (StatusCode::UNAUTHORIZED, "invalid request signature").into_response();
+        return Err((StatusCode::UNAUTHORIZED, "invalid request signature").into_response());
     }
-    let envelope = match parse(&body) {
-        Ok(Incoming::Ping) => return Json(pong()).into_response(),
+    let envelope = match parse(body) {
+        Ok(Incoming::Ping) => return Err(Json(pong()).into_response()),
         Ok(Incoming::Request(envelope)) => *envelope,
         Ok(Incoming::Unsupported) => {
             state.metrics.rejected("unsupported");
-            return (StatusCode::BAD_REQUEST, "unsupported interaction type").into_response();
+            return Err((StatusCode::BAD_REQUEST, "unsupported interaction type").into_response());
         }
         Err(e) => {
             state.metrics.rejected("malformed");
             tracing::warn!(error = %e, "malformed interaction");
-            return (StatusCode::BAD_REQUEST, "malformed interaction").into_response();
+            return Err((StatusCode::BAD_REQUEST, "malformed interaction").into_response());
         }
     };
     match state
@@ -71,18 +80,18 @@ pub async fn interactions(
         .first_sighting(envelope.interaction_id, state.app.now(), REPLAY_MEMORY)
         .await
     {
-        Ok(true) => {}
+        Ok(true) => Ok(envelope),
         Ok(false) => {
             state.metrics.rejected("replayed");
             tracing::warn!(
                 interaction = envelope.interaction_id,
                 "refused a replayed interaction"
             );
-            return (
+            Err((
                 StatusCode::CONFLICT,
                 "this interaction was already received",
             )
-                .into_response();
+                .into_response())
         }
         Err(e) => {
             // The database is unreachable: the person is told privately, the
@@ -94,9 +103,14 @@ pub async fn interactions(
                 Request::Autocomplete { .. } => crate::commands::Reply::choices(Vec::new()),
                 _ => crate::commands::trouble(e),
             };
-            return Json(render(&reply.body)).into_response();
+            Err(Json(render(&reply.body)).into_response())
         }
     }
+}
+
+/// Answers an accepted interaction: deferred when slow, else at once, with
+/// what the answer leaves (a DM, notices) delivered in the background.
+async fn answer(state: WebState, envelope: Envelope) -> Response {
     if envelope.request.is_slow() {
         // Tracked, so shutdown waits for the password on its way (see `cli::run`).
         state.tasks.spawn(finish_later(state.clone(), envelope));
