@@ -6,6 +6,7 @@ mod autocomplete_scale;
 mod bench;
 mod bot;
 mod bursts;
+mod capture;
 mod cli;
 mod commands;
 mod console;
