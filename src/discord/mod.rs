@@ -20,5 +20,5 @@ pub use courier::InteractionCourier;
 pub use definitions::{COMMAND_NAMES, DefinitionError, command_definitions};
 pub use interaction::{Envelope, Incoming, parse, understand};
 pub use response::{clip, deferred_ephemeral, message, pong, render};
-pub use rest::{DiscordRest, DmError, MAX_RETRIES, MAX_WAIT, RestError};
+pub use rest::{DiscordRest, DmError, MAX_RETRIES, MAX_WAIT, RestError, RetryPolicy};
 pub use verify::{InteractionVerifier, MAX_SKEW_SECONDS, VerifyError};

@@ -12,6 +12,7 @@ mod console;
 mod db_outage;
 mod demo;
 mod desk;
+mod discord_faults;
 mod discord_standin;
 mod email_reset;
 mod gateway;
