@@ -64,7 +64,7 @@ pub struct RetryPolicy {
 
 impl Default for RetryPolicy {
     /// 20 s a try, 6 tries, waits of 1, 2, 4, 8, 16 s: at most about 2.5
-    /// minutes, and never past 5.
+    /// minutes, and no try starts after 5.
     fn default() -> Self {
         Self {
             request_timeout: Duration::from_secs(20),
