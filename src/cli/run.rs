@@ -334,6 +334,20 @@ async fn roll_back_stale_handoffs(app: &App, config: &Config) -> Result<()> {
             "rolled back password resets that were never delivered"
         );
     }
+    // The same for the outbox: on SQLite no one else can be delivering.
+    if config.database_url.starts_with("sqlite:") {
+        let due = app
+            .store
+            .reclaim_abandoned_claims(now)
+            .await
+            .context("Failed to take back the outbox entries of a stopped process")?;
+        if due > 0 {
+            tracing::warn!(
+                due,
+                "outbox entries claimed by a process that stopped are due again (each is looked up in Zendesk before it is created)"
+            );
+        }
+    }
     Ok(())
 }
 

@@ -20,5 +20,5 @@ pub use courier::InteractionCourier;
 pub use definitions::{DefinitionError, command_definitions, command_names};
 pub use interaction::{Envelope, Incoming, parse, understand};
 pub use response::{clip, deferred_ephemeral, message, pong, render};
-pub use rest::{DiscordRest, DmError, MAX_RETRIES, MAX_WAIT, RestError};
+pub use rest::{DiscordRest, DmError, MAX_RETRIES, MAX_WAIT, RestError, RetryPolicy};
 pub use verify::{InteractionVerifier, MAX_SKEW_SECONDS, VerifyError};

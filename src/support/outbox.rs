@@ -127,7 +127,7 @@ impl OutboxWorker {
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
         tracing::info!("Support outbox worker started");
         while !*shutdown.borrow() {
-            let wait = match self.run_once().await {
+            let wait = match self.pass(Some(&shutdown)).await {
                 Ok(_) => self.idle_wait().await,
                 Err(e) => {
                     tracing::error!(error = %e, "Support outbox pass failed");
@@ -145,8 +145,19 @@ impl OutboxWorker {
     /// One pass: delivers every entry due now, until none is left or Zendesk
     /// asks us to wait. Answers how many tickets were opened (or adopted).
     pub async fn run_once(&self) -> Result<usize, OutboxError> {
+        self.pass(None).await
+    }
+
+    /// [`Self::run_once`]; once `shutdown` turns true, the entry in hand is
+    /// finished, the rest of the claim is handed back (due at once, for the
+    /// next instance or start) and nothing more is claimed.
+    async fn pass(&self, shutdown: Option<&watch::Receiver<bool>>) -> Result<usize, OutboxError> {
+        let stopping = || shutdown.is_some_and(|s| *s.borrow());
         let mut opened = 0;
         loop {
+            if stopping() {
+                return Ok(opened);
+            }
             let now = self.app.now();
             if self.paused_until().is_some_and(|until| until > now) {
                 return Ok(opened);
@@ -165,7 +176,7 @@ impl OutboxWorker {
             // its claim while another instance takes it over.
             let fresh_until = later(now, self.settings.lease / 2);
             for (index, claim) in claimed.iter().enumerate() {
-                if index > 0 && self.app.now() >= fresh_until {
+                if (index > 0 && self.app.now() >= fresh_until) || stopping() {
                     self.app
                         .store
                         .release_claim(&claim.lease_token, self.app.now())
