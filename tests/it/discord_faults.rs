@@ -264,6 +264,9 @@ async fn when_every_try_fails_the_reset_is_rolled_back_and_the_previous_password
     world.standin.script(FOLLOWUPS, &every_try);
     let answer = world.reset_ana().await;
     assert!(answer.contains("I undid the reset"), "{answer}");
+    // Discord failing is not the educator's closed DMs, and the answer says so.
+    assert!(answer.contains("Discord didn't take the DM"), "{answer}");
+    assert!(!answer.contains("DMs are closed"), "{answer}");
     assert_eq!(world.standin.faults_left(), 0, "every try was made");
     assert!(world.standin.dms().is_empty());
     assert_eq!(
