@@ -16,7 +16,7 @@ pub mod webhook;
 pub mod zendesk;
 
 pub use drain::{DrainReport, drain_benchmark};
-pub use notifier::{LogNotifier, News, Notifier, NotifyError};
+pub use notifier::{LogNotifier, News, Notifier};
 pub use outbox::{OutboxError, OutboxSettings, OutboxWorker};
 pub use standin::{StandInOptions, ZendeskStandIn};
 pub use webhook::{
