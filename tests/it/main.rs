@@ -43,6 +43,7 @@ mod secrets_scan;
 mod security;
 mod signin;
 mod signin_browser;
+mod signin_page;
 mod store_conformance;
 mod unchanged;
 mod zendesk;
