@@ -117,6 +117,17 @@ async fn a_temporary_password_signs_in_on_the_page_and_is_replaced_by_one_that_t
     let bot = &api.bot;
     let ana = bot.ana.login.as_str();
     let temporary = api.reset_through_discord(&bot.tess, &bot.ana).await;
+    let dms = api.standin.dms();
+    let dm = &dms.last().unwrap().1;
+    assert!(
+        dm.ends_with(&format!("Sign in at {}/signin", api.base)),
+        "the DM names the sign-in page: {dm}"
+    );
+
+    // A form without a password is answered with the form again, not an error.
+    let incomplete = post(&api, &[("tenant", "lincoln"), ("login", ana)]).await;
+    assert_eq!(incomplete.status, 400);
+    assert!(incomplete.body.contains("Fill in"), "{}", incomplete.body);
 
     // A wrong password gets the API's one generic sentence, on a 401 page.
     let wrong = post(&api, &sign_in(ana, "not the password")).await;
@@ -190,6 +201,12 @@ async fn a_temporary_password_signs_in_on_the_page_and_is_replaced_by_one_that_t
         "{}",
         done.body
     );
+    let log = api.audit_log().await;
+    assert!(
+        log.contains("sign-in page 127.0.0.1"),
+        "the change is audited: {log}"
+    );
+    assert!(!log.contains(CHOSEN) && !log.contains(&temporary), "{log}");
     assert_eq!(api.login(&bot.ana, &temporary).await.0, 401);
     let (status, body) = api.login(&bot.ana, CHOSEN).await;
     assert_eq!(status, 200, "{body}");
