@@ -37,6 +37,7 @@ pub const KEYS: &[&str] = &[
     "ZENDESK_WEBHOOK_SECRET",
     "SMTP_URL",
     "HALLPASS_PUBLIC_URL",
+    "HALLPASS_SIGNIN_URL",
     "HALLPASS_SECRET_KEY",
     "HALLPASS_BURST_ALERT_RESETS",
     "HALLPASS_METRICS_TOKEN",
@@ -80,6 +81,9 @@ pub struct Config {
     pub zendesk_webhook_secret: Option<SecretString>,
     pub smtp_url: Option<SecretString>,
     pub public_url: Url,
+    /// HALLPASS_SIGNIN_URL: where a sign-in link (a login card's QR code)
+    /// points; by default the sign-in page, `public_url` + `/signin`.
+    pub signin_url: Url,
     /// HALLPASS_SECRET_KEY: the key of the keyed hashes of one-time secrets.
     pub secret_key: Option<SecretKey>,
     /// HALLPASS_BURST_ALERT_RESETS: more resets than this by one educator in
@@ -117,6 +121,8 @@ impl Config {
     /// Builds a configuration from key/value pairs (empty values count as unset).
     pub fn from_values(values: &HashMap<String, String>) -> Result<Self, ConfigError> {
         let v = Values(values);
+        let public_url = v.required_url("HALLPASS_PUBLIC_URL", DEFAULT_PUBLIC_URL)?;
+        let signin_url = v.signin_url(&public_url)?;
         Ok(Self {
             api_token: v.secret("HALLPASS_API_TOKEN"),
             lockout_threshold: v.count(
@@ -151,7 +157,8 @@ impl Config {
             zendesk_api_token: v.secret("ZENDESK_API_TOKEN"),
             zendesk_webhook_secret: v.secret("ZENDESK_WEBHOOK_SECRET"),
             smtp_url: v.secret("SMTP_URL"),
-            public_url: v.required_url("HALLPASS_PUBLIC_URL", DEFAULT_PUBLIC_URL)?,
+            public_url,
+            signin_url,
             secret_key: v.secret_key()?,
             burst_alert_resets: v.burst_alert_resets()?,
             metrics_token: v.secret("HALLPASS_METRICS_TOKEN"),
@@ -193,6 +200,12 @@ impl Values<'_> {
             key,
             reason: "missing".into(),
         })
+    }
+
+    /// HALLPASS_SIGNIN_URL, or the sign-in page under `public_url`.
+    fn signin_url(&self, public_url: &Url) -> Result<Url, ConfigError> {
+        let page = format!("{}/signin", public_url.as_str().trim_end_matches('/'));
+        self.required_url("HALLPASS_SIGNIN_URL", &page)
     }
 
     fn address(
@@ -339,6 +352,7 @@ impl fmt::Debug for Config {
             .field("zendesk_webhook_secret", &set(&self.zendesk_webhook_secret))
             .field("smtp_url", &set(&self.smtp_url))
             .field("public_url", &self.public_url.as_str())
+            .field("signin_url", &self.signin_url.as_str())
             .field("secret_key", &set(&self.secret_key))
             .field("burst_alert_resets", &self.burst_alert_resets)
             .field("metrics_token", &set(&self.metrics_token))

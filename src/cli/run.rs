@@ -411,6 +411,7 @@ fn app(config: &Config, secret_key: SecretKey, store: Store) -> Result<App> {
     let settings = Settings {
         email_configured: mailer.is_some(),
         public_url: config.public_url.as_str().trim_end_matches('/').to_owned(),
+        signin_url: Some(config.signin_url.to_string()),
         zendesk_configured: config.zendesk_url.is_some(),
         burst_alert_resets: config.burst_alert_resets,
         lockout_threshold: config.lockout_threshold,

@@ -135,7 +135,7 @@ async fn temporary(app: &App, actor: &Actor, inv: &Invocation, who: User) -> Rep
         Ok((password, handoff, expires)) => {
             burst::after_reset(app, actor).await;
             let content = done(&who, yourself, remaining);
-            let text = handed_over(&who, &password, expires);
+            let text = handed_over(&who, &password, expires, &app.settings.sign_in_url());
             let undo = Undo::Password {
                 user: Box::new(who),
                 handoff,
@@ -170,9 +170,14 @@ fn done(who: &User, yourself: bool, remaining: u32) -> String {
 }
 
 /// The private message that carries the password, in a code span.
-fn handed_over(who: &User, password: &SecretString, expires: DateTime<Utc>) -> SecretString {
+fn handed_over(
+    who: &User,
+    password: &SecretString,
+    expires: DateTime<Utc>,
+    sign_in_url: &str,
+) -> SecretString {
     SecretString::from(format!(
-        "Temporary password for {}: `{}`\nIt must be changed at the next sign-in and stops working {} if unused.",
+        "Temporary password for {}: `{}`\nIt must be changed at the next sign-in and stops working {} if unused.\nSign in at {sign_in_url}",
         markdown::person(who),
         password.expose_secret(),
         expires.format("%Y-%m-%d %H:%M UTC")

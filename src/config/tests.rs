@@ -122,3 +122,27 @@ fn a_toml_file_mirrors_the_environment_and_refuses_unknown_keys() {
         Err(ConfigError::UnknownKey { .. })
     ));
 }
+
+#[test]
+fn the_sign_in_url_defaults_to_the_page_under_the_public_url_and_can_be_replaced() {
+    let config = Config::from_values(&HashMap::new()).unwrap();
+    assert_eq!(config.signin_url.as_str(), "http://127.0.0.1:8080/signin");
+    let config = Config::from_values(&values(&[(
+        "HALLPASS_PUBLIC_URL",
+        "https://hallpass.lincoln.example/base/",
+    )]))
+    .unwrap();
+    assert_eq!(
+        config.signin_url.as_str(),
+        "https://hallpass.lincoln.example/base/signin"
+    );
+    let config = Config::from_values(&values(&[(
+        "HALLPASS_SIGNIN_URL",
+        "https://platform.lincoln.example/login",
+    )]))
+    .unwrap();
+    assert_eq!(
+        config.signin_url.as_str(),
+        "https://platform.lincoln.example/login"
+    );
+}

@@ -1,5 +1,5 @@
 //! The HTTP listener (axum): Discord's interactions endpoint, the Zendesk
-//! webhook, the email reset page, the platform API (`/api/v1/*`, see `api`),
+//! webhook, the email reset page, the sign-in page, the platform API (`/api/v1/*`, see `api`),
 //! health and metrics. No request logging: a reset path carries its token.
 //!
 //! Serve [`router`] with `into_make_service_with_connect_info::<SocketAddr>()`
@@ -7,10 +7,12 @@
 
 mod api;
 mod health;
+mod html;
 mod interactions;
 mod limits;
 mod metrics;
 mod reset;
+mod signin_page;
 mod zendesk;
 
 use std::net::SocketAddr;
@@ -102,6 +104,7 @@ pub fn router(state: WebState) -> Router {
         .route("/interactions", post(interactions::interactions))
         .route("/webhooks/zendesk", post(zendesk::zendesk_webhook))
         .route("/reset/{token}", get(reset::show).post(reset::submit))
+        .route("/signin", get(signin_page::show).post(signin_page::submit))
         .route("/healthz", get(health::healthz));
     if state.metrics_here {
         routes = routes.route("/metrics", get(health::metrics));

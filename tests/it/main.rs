@@ -47,6 +47,7 @@ mod security;
 mod shutdown;
 mod signin;
 mod signin_browser;
+mod signin_page;
 mod store_conformance;
 mod unchanged;
 mod zendesk;
