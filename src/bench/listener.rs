@@ -16,7 +16,7 @@ use url::Url;
 use crate::app::App;
 use crate::commands::Invocation;
 use crate::discord::InteractionVerifier;
-use crate::discord::simulate::{Member, SimulatedDiscord};
+use crate::standins::simulate::{Member, SimulatedDiscord};
 use crate::web::WebState;
 
 /// The simulated application the listener trusts.

@@ -20,11 +20,12 @@ use url::Url;
 use crate::app::{App, Settings};
 use crate::credentials::{HashParams, PasswordHasher};
 use crate::directory::User;
-use crate::discord::simulate::{Member, SimulatedDiscord};
-use crate::discord::standin::{self, DiscordStandIn};
 use crate::discord::{DiscordRest, InteractionVerifier};
+use crate::standins::discord::{self as standin, DiscordStandIn};
+use crate::standins::simulate::{Member, SimulatedDiscord};
+use crate::standins::{StandInOptions, ZendeskStandIn};
 use crate::store::Store;
-use crate::support::{OutboxSettings, OutboxWorker, StandInOptions, ZendeskClient, ZendeskStandIn};
+use crate::support::{OutboxSettings, OutboxWorker, ZendeskClient};
 use crate::web::{WebState, router};
 
 use show::Show;

@@ -10,7 +10,7 @@ use url::Url;
 
 use super::{APPLICATION_ID, Stage};
 use crate::directory::User;
-use crate::discord::simulate::{Member, SimulatedDiscord};
+use crate::standins::simulate::{Member, SimulatedDiscord};
 
 pub struct Show<'a> {
     out: &'a mut (dyn Write + Send),

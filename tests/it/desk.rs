@@ -11,13 +11,12 @@ use hallpass::app::Settings;
 use hallpass::audit::{Action, AuditActor, AuditEntry, AuditQuery, Origin};
 use hallpass::directory::{PromotionId, User};
 use hallpass::discord::DiscordRest;
-use hallpass::discord::standin::{self as discord_standin, DiscordStandIn};
+use hallpass::standins::discord::{self as discord_standin, DiscordStandIn};
+use hallpass::standins::zendesk::{RecordedRequest, StandInOptions, ZendeskStandIn};
 use hallpass::store::{NewPromotion, PromotionRequest, Store};
-use hallpass::support::standin::RecordedRequest;
 use hallpass::support::ticket::{TicketFacts, encode, promotion_ticket};
 use hallpass::support::{
-    NewTicket, OutboxSettings, OutboxWorker, StandInOptions, TriggerPayload, ZendeskClient,
-    ZendeskConfig, ZendeskStandIn, sign,
+    NewTicket, OutboxSettings, OutboxWorker, TriggerPayload, ZendeskClient, ZendeskConfig, sign,
 };
 use hallpass::web::{ListenerLimits, Metrics, WebState, router};
 use secrecy::SecretString;

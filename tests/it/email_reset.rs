@@ -9,7 +9,7 @@ use hallpass::commands::{Body, Reply, Request};
 use hallpass::credentials::{OneTimeToken, PasswordHash};
 use hallpass::directory::{Grade, Login, PersonName, Role, User};
 use hallpass::mail::Mailer;
-use hallpass::mail::standin::SmtpStandIn;
+use hallpass::standins::smtp::SmtpStandIn;
 use hallpass::store::NewUser;
 use hallpass::web::{WebState, router};
 use secrecy::SecretString;

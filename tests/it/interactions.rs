@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use hallpass::app::Clock;
 use hallpass::directory::User;
-use hallpass::discord::simulate::{Member, SimulatedDiscord};
-use hallpass::discord::standin::{self, DiscordStandIn};
 use hallpass::discord::{DiscordRest, InteractionVerifier};
+use hallpass::standins::discord::{self as standin, DiscordStandIn};
+use hallpass::standins::simulate::{Member, SimulatedDiscord};
 use hallpass::web::{WebState, router};
 use secrecy::SecretString;
 use serde_json::{Value, json};

@@ -10,7 +10,7 @@ use hallpass::audit::Action;
 use hallpass::commands::{Body, Reply, Request};
 use hallpass::directory::{DiscordUserId, Grade, Login, PersonName, Role, User};
 use hallpass::mail::Mailer;
-use hallpass::mail::standin::SmtpStandIn;
+use hallpass::standins::smtp::SmtpStandIn;
 use hallpass::store::{NewUser, UserChanges};
 use hallpass::web::{WebState, router};
 use secrecy::SecretString;

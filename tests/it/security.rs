@@ -40,7 +40,7 @@ async fn the_same_signed_interaction_sent_twice_runs_once_and_burns_no_quota(db:
     let (status, _) = server.send(&own_reset).await;
     assert_eq!(status, 200);
     let first = server
-        .edited(&hallpass::discord::simulate::SimulatedDiscord::token_of(
+        .edited(&hallpass::standins::simulate::SimulatedDiscord::token_of(
             &own_reset,
         ))
         .await;

@@ -6,11 +6,10 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use hallpass::support::standin::{CreationFault, StoredComment};
+use hallpass::standins::zendesk::{CreationFault, StandInOptions, StoredComment, ZendeskStandIn};
 use hallpass::support::zendesk::{OAUTH_SCOPE, TOKEN_REFRESH_MARGIN};
 use hallpass::support::{
-    ManualClock, NewTicket, StandInOptions, ZendeskAuth, ZendeskClient, ZendeskConfig,
-    ZendeskError, ZendeskStandIn,
+    ManualClock, NewTicket, ZendeskAuth, ZendeskClient, ZendeskConfig, ZendeskError,
 };
 use secrecy::SecretString;
 use serde_json::json;
