@@ -8,7 +8,7 @@ use url::Url;
 
 use super::Stage;
 use crate::directory::User;
-use crate::discord::simulate::Member;
+use crate::standins::simulate::Member;
 
 mod wire;
 

@@ -10,8 +10,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hallpass::app::Clock;
-use hallpass::discord::simulate::{Member, SimulatedDiscord};
-use hallpass::discord::standin::{
+use hallpass::standins::simulate::{Member, SimulatedDiscord};
+use hallpass::standins::discord::{
     self, DiscordStandIn, FOLLOWUPS, Fault, MESSAGES, RecordedRequest,
 };
 use hallpass::discord::{DiscordRest, InteractionVerifier, RetryPolicy};

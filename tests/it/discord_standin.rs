@@ -6,10 +6,10 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use hallpass::discord::standin::{self, DiscordStandIn, RecordedRequest};
 use hallpass::discord::{
     DiscordRest, DmError, MAX_RETRIES, RestError, command_definitions, command_names,
 };
+use hallpass::standins::discord::{self as standin, DiscordStandIn, RecordedRequest};
 use secrecy::SecretString;
 use serde_json::json;
 

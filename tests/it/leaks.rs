@@ -66,7 +66,7 @@ async fn no_password_token_or_link_code_appears_in_any_log_line_at_trace_level()
             .contains("link code for Diaz, Cara")
     );
     let code = code_span(&server.standin.dms().last().unwrap().1);
-    let stranger = hallpass::discord::simulate::Member {
+    let stranger = hallpass::standins::simulate::Member {
         guild: crate::bot::GUILD,
         user: 777_000,
         username: "cara",

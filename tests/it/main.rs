@@ -26,6 +26,7 @@ mod import_cli;
 mod interactions;
 mod last_district_admin;
 mod leaks;
+mod listen;
 mod load;
 mod log_format;
 mod mail_tls;

@@ -9,7 +9,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use hallpass::directory::Role;
-use hallpass::support::standin::CreationFault;
+use hallpass::standins::zendesk::CreationFault;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 use tokio::sync::watch;
@@ -32,7 +32,7 @@ pub struct Serve {
 impl Serve {
     /// Starts `serve` with Zendesk set to the desk's stand-in, and `env` on top.
     pub async fn start(desk: &Desk, env: &[(&str, String)]) -> Self {
-        let options = hallpass::support::standin::StandInOptions::default();
+        let options = hallpass::standins::zendesk::StandInOptions::default();
         let mut command = Command::new(env!("CARGO_BIN_EXE_hallpass"));
         command
             .arg("serve")

@@ -3,7 +3,7 @@
 
 use std::process::Output;
 
-use hallpass::discord::standin;
+use hallpass::standins::discord as standin;
 
 async fn hallpass(dir: &std::path::Path, env: &[(&str, &str)], args: &[&str]) -> Output {
     // tokio's Command, so the stand-in keeps answering while we wait.

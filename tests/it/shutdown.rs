@@ -7,9 +7,9 @@
 use std::time::Duration;
 
 use hallpass::credentials::PasswordHash;
-use hallpass::discord::simulate::{Member, SimulatedDiscord};
-use hallpass::discord::standin::{FOLLOWUPS, Fault};
-use hallpass::support::standin::CreationFault;
+use hallpass::standins::simulate::{Member, SimulatedDiscord};
+use hallpass::standins::discord::{FOLLOWUPS, Fault};
+use hallpass::standins::zendesk::CreationFault;
 use secrecy::SecretString;
 use sqlx::Row;
 use url::Url;

@@ -14,7 +14,7 @@ use hallpass::audit::Action;
 use hallpass::commands::{Body, Request};
 use hallpass::directory::{Grade, Login, PersonName, Role, User};
 use hallpass::mail::Mailer;
-use hallpass::mail::standin::SmtpStandIn;
+use hallpass::standins::smtp::SmtpStandIn;
 use hallpass::store::NewUser;
 use headless_chrome::{Browser, LaunchOptions, Tab};
 use secrecy::SecretString;

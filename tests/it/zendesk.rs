@@ -7,11 +7,10 @@ use std::time::Duration;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use hallpass::app::ManualClock;
-use hallpass::support::standin::{CreationFault, StoredComment};
+use hallpass::standins::zendesk::{CreationFault, StandInOptions, StoredComment, ZendeskStandIn};
 use hallpass::support::zendesk::{OAUTH_SCOPE, TOKEN_REFRESH_MARGIN};
 use hallpass::support::{
-    NewTicket, StandInOptions, ZendeskAuth, ZendeskClient, ZendeskConfig, ZendeskError,
-    ZendeskStandIn,
+    NewTicket, ZendeskAuth, ZendeskClient, ZendeskConfig, ZendeskError,
 };
 use secrecy::SecretString;
 use serde_json::json;

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::super::{APPLICATION_ID, Stage};
 use super::{Show, indent};
-use crate::discord::simulate::SimulatedDiscord;
+use crate::standins::simulate::SimulatedDiscord;
 
 impl Show<'_> {
     pub(super) fn dms_since(&mut self, stage: &Stage, before: usize) -> Result<()> {
