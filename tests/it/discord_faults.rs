@@ -10,11 +10,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hallpass::app::Clock;
-use hallpass::standins::simulate::{Member, SimulatedDiscord};
-use hallpass::standins::discord::{
-    self, DiscordStandIn, FOLLOWUPS, Fault, MESSAGES, RecordedRequest,
-};
 use hallpass::discord::{DiscordRest, InteractionVerifier, RetryPolicy};
+use hallpass::standins::discord::{DiscordStandIn, FOLLOWUPS, Fault, MESSAGES, RecordedRequest};
+use hallpass::standins::simulate::{Member, SimulatedDiscord};
 use hallpass::web::WebState;
 use secrecy::SecretString;
 use serde_json::json;
@@ -45,12 +43,12 @@ struct Faulty {
 impl Faulty {
     async fn start() -> Self {
         let mut bot = Bot::new().await;
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
+        let bound = hallpass::web::bind("127.0.0.1:0").await.unwrap();
+        let base = bound.url("");
         let mut settings = (*bot.app.settings).clone();
         settings.public_url = base.clone();
         bot.app.settings = Arc::new(settings);
-        let standin = standin::start().await.unwrap();
+        let standin = hallpass::standins::discord::start().await.unwrap();
         let discord = SimulatedDiscord::new([9; 32], APPLICATION_ID);
         let rest = DiscordRest::new(
             &standin.url(),
@@ -66,11 +64,8 @@ impl Faulty {
             discord: Some(Arc::new(rest)),
             ..WebState::new(bot.app.clone())
         };
-        tokio::spawn(hallpass::web::serve(
-            listener,
-            state,
-            std::future::pending(),
-        ));
+        // Serves until the test's runtime ends.
+        drop(bound.serve(state));
         let faulty = Self {
             bot,
             discord,

@@ -7,8 +7,8 @@
 use std::time::Duration;
 
 use hallpass::credentials::PasswordHash;
-use hallpass::standins::simulate::{Member, SimulatedDiscord};
 use hallpass::standins::discord::{FOLLOWUPS, Fault};
+use hallpass::standins::simulate::{Member, SimulatedDiscord};
 use hallpass::standins::zendesk::CreationFault;
 use secrecy::SecretString;
 use sqlx::Row;

@@ -9,9 +9,7 @@ use base64::engine::general_purpose::STANDARD;
 use hallpass::app::ManualClock;
 use hallpass::standins::zendesk::{CreationFault, StandInOptions, StoredComment, ZendeskStandIn};
 use hallpass::support::zendesk::{OAUTH_SCOPE, TOKEN_REFRESH_MARGIN};
-use hallpass::support::{
-    NewTicket, ZendeskAuth, ZendeskClient, ZendeskConfig, ZendeskError,
-};
+use hallpass::support::{NewTicket, ZendeskAuth, ZendeskClient, ZendeskConfig, ZendeskError};
 use secrecy::SecretString;
 use serde_json::json;
 
