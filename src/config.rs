@@ -37,6 +37,7 @@ pub const KEYS: &[&str] = &[
     "ZENDESK_WEBHOOK_SECRET",
     "SMTP_URL",
     "HALLPASS_PUBLIC_URL",
+    "HALLPASS_SIGNIN_URL",
     "HALLPASS_SECRET_KEY",
     "HALLPASS_BURST_ALERT_RESETS",
     "HALLPASS_METRICS_TOKEN",
@@ -80,6 +81,9 @@ pub struct Config {
     pub zendesk_webhook_secret: Option<SecretString>,
     pub smtp_url: Option<SecretString>,
     pub public_url: Url,
+    /// HALLPASS_SIGNIN_URL: where a sign-in link (a login card's QR code)
+    /// points; by default the sign-in page, `public_url` + `/signin`.
+    pub signin_url: Url,
     /// HALLPASS_SECRET_KEY: the key of the keyed hashes of one-time secrets.
     pub secret_key: Option<SecretKey>,
     /// HALLPASS_BURST_ALERT_RESETS: more resets than this by one educator in
@@ -116,53 +120,136 @@ impl Config {
 
     /// Builds a configuration from key/value pairs (empty values count as unset).
     pub fn from_values(values: &HashMap<String, String>) -> Result<Self, ConfigError> {
-        let get = |key: &str| {
-            values
-                .get(key)
-                .map(|v| v.trim().to_owned())
-                .filter(|v| !v.is_empty())
-        };
-        let secret = |key: &str| get(key).map(SecretString::from);
-        let url = |key: &'static str, default: Option<&str>| -> Result<Option<Url>, ConfigError> {
-            get(key)
-                .or(default.map(str::to_owned))
-                .map(|v| {
-                    Url::parse(&v).map_err(|e| ConfigError::Invalid {
-                        key,
-                        reason: format!("{e} (got {v:?})"),
-                    })
+        let v = Values(values);
+        let public_url = v.required_url("HALLPASS_PUBLIC_URL", DEFAULT_PUBLIC_URL)?;
+        let signin_url = v.signin_url(&public_url)?;
+        Ok(Self {
+            api_token: v.secret("HALLPASS_API_TOKEN"),
+            lockout_threshold: v.count(
+                "HALLPASS_LOCKOUT_THRESHOLD",
+                crate::app::DEFAULT_LOCKOUT_THRESHOLD,
+            )?,
+            signins_per_minute: v.count(
+                "HALLPASS_SIGNIN_PER_MINUTE",
+                crate::limits::DEFAULT_SIGNINS_PER_MINUTE,
+            )?,
+            import_max_rows: v.count(
+                "HALLPASS_IMPORT_MAX_ROWS",
+                crate::roster::DEFAULT_MAX_ROWS as u32,
+            )?,
+            database_url: v
+                .get("DATABASE_URL")
+                .unwrap_or_else(|| DEFAULT_DATABASE_URL.into()),
+            listen: v.address("HALLPASS_LISTEN", Some(DEFAULT_LISTEN))?.ok_or(
+                ConfigError::Invalid {
+                    key: "HALLPASS_LISTEN",
+                    reason: "missing".into(),
+                },
+            )?,
+            discord_token: v.secret("DISCORD_TOKEN"),
+            discord_application_id: v.application_id()?,
+            discord_public_key: v.public_key()?,
+            discord_api_url: v.required_url("DISCORD_API_URL", DEFAULT_DISCORD_API_URL)?,
+            zendesk_url: v.url("ZENDESK_URL", None)?,
+            zendesk_oauth_client_id: v.get("ZENDESK_OAUTH_CLIENT_ID"),
+            zendesk_oauth_client_secret: v.secret("ZENDESK_OAUTH_CLIENT_SECRET"),
+            zendesk_email: v.get("ZENDESK_EMAIL"),
+            zendesk_api_token: v.secret("ZENDESK_API_TOKEN"),
+            zendesk_webhook_secret: v.secret("ZENDESK_WEBHOOK_SECRET"),
+            smtp_url: v.secret("SMTP_URL"),
+            public_url,
+            signin_url,
+            secret_key: v.secret_key()?,
+            burst_alert_resets: v.burst_alert_resets()?,
+            metrics_token: v.secret("HALLPASS_METRICS_TOKEN"),
+            metrics_listen: v.address("HALLPASS_METRICS_LISTEN", None)?,
+        })
+    }
+}
+
+/// The raw settings, each read and checked by the method for its kind.
+struct Values<'a>(&'a HashMap<String, String>);
+
+impl Values<'_> {
+    /// A value, trimmed; empty counts as unset.
+    fn get(&self, key: &str) -> Option<String> {
+        self.0
+            .get(key)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    }
+
+    fn secret(&self, key: &str) -> Option<SecretString> {
+        self.get(key).map(SecretString::from)
+    }
+
+    fn url(&self, key: &'static str, default: Option<&str>) -> Result<Option<Url>, ConfigError> {
+        self.get(key)
+            .or(default.map(str::to_owned))
+            .map(|v| {
+                Url::parse(&v).map_err(|e| ConfigError::Invalid {
+                    key,
+                    reason: format!("{e} (got {v:?})"),
                 })
-                .transpose()
-        };
-        let required_url = |key: &'static str, default: &str| -> Result<Url, ConfigError> {
-            url(key, Some(default))?.ok_or(ConfigError::Invalid {
-                key,
-                reason: "missing".into(),
             })
-        };
-        let address = |key: &'static str, raw: String| -> Result<SocketAddr, ConfigError> {
-            raw.parse().map_err(|_| ConfigError::Invalid {
-                key,
-                reason: format!("{raw:?} is not an address such as 127.0.0.1:8080"),
+            .transpose()
+    }
+
+    fn required_url(&self, key: &'static str, default: &str) -> Result<Url, ConfigError> {
+        self.url(key, Some(default))?.ok_or(ConfigError::Invalid {
+            key,
+            reason: "missing".into(),
+        })
+    }
+
+    /// HALLPASS_SIGNIN_URL, or the sign-in page under `public_url`.
+    fn signin_url(&self, public_url: &Url) -> Result<Url, ConfigError> {
+        let page = format!("{}/signin", public_url.as_str().trim_end_matches('/'));
+        self.required_url("HALLPASS_SIGNIN_URL", &page)
+    }
+
+    fn address(
+        &self,
+        key: &'static str,
+        default: Option<&str>,
+    ) -> Result<Option<SocketAddr>, ConfigError> {
+        self.get(key)
+            .or(default.map(str::to_owned))
+            .map(|raw| {
+                raw.parse().map_err(|_| ConfigError::Invalid {
+                    key,
+                    reason: format!("{raw:?} is not an address such as 127.0.0.1:8080"),
+                })
             })
-        };
-        let listen = address(
-            "HALLPASS_LISTEN",
-            get("HALLPASS_LISTEN").unwrap_or_else(|| DEFAULT_LISTEN.into()),
-        )?;
-        let metrics_listen = get("HALLPASS_METRICS_LISTEN")
-            .map(|raw| address("HALLPASS_METRICS_LISTEN", raw))
-            .transpose()?;
-        let discord_application_id = get("DISCORD_APPLICATION_ID")
+            .transpose()
+    }
+
+    /// A whole number of at least 1, or `default` when unset.
+    fn count(&self, key: &'static str, default: u32) -> Result<u32, ConfigError> {
+        self.get(key)
+            .map_or(Ok(default), |v| match v.parse::<u32>() {
+                Ok(n) if n > 0 => Ok(n),
+                _ => Err(ConfigError::Invalid {
+                    key,
+                    reason: format!("{v:?} is not a whole number of at least 1"),
+                }),
+            })
+    }
+
+    fn application_id(&self) -> Result<Option<u64>, ConfigError> {
+        self.get("DISCORD_APPLICATION_ID")
             .map(|v| {
                 v.parse::<u64>().map_err(|_| ConfigError::Invalid {
                     key: "DISCORD_APPLICATION_ID",
                     reason: format!("{v:?} is not a Discord id (a number)"),
                 })
             })
-            .transpose()?;
-        let discord_public_key = get("DISCORD_PUBLIC_KEY");
-        if let Some(key) = &discord_public_key {
+            .transpose()
+    }
+
+    fn public_key(&self) -> Result<Option<String>, ConfigError> {
+        let key = self.get("DISCORD_PUBLIC_KEY");
+        if let Some(key) = &key {
             let ok = key.len() == 64 && key.chars().all(|c| c.is_ascii_hexdigit());
             if !ok {
                 return Err(ConfigError::Invalid {
@@ -171,7 +258,11 @@ impl Config {
                 });
             }
         }
-        let secret_key = get("HALLPASS_SECRET_KEY")
+        Ok(key)
+    }
+
+    fn secret_key(&self) -> Result<Option<SecretKey>, ConfigError> {
+        self.get("HALLPASS_SECRET_KEY")
             .map(|v| {
                 // The value is never echoed: it is a secret even when malformed.
                 SecretKey::parse(&v).map_err(|e| ConfigError::Invalid {
@@ -179,8 +270,12 @@ impl Config {
                     reason: e.to_string(),
                 })
             })
-            .transpose()?;
-        let burst_alert_resets = get("HALLPASS_BURST_ALERT_RESETS")
+            .transpose()
+    }
+
+    fn burst_alert_resets(&self) -> Result<u32, ConfigError> {
+        Ok(self
+            .get("HALLPASS_BURST_ALERT_RESETS")
             .map(|v| {
                 v.parse::<u32>()
                     .ok()
@@ -191,49 +286,7 @@ impl Config {
                     })
             })
             .transpose()?
-            .unwrap_or(DEFAULT_BURST_ALERT_RESETS);
-        let count = |key: &'static str, default: u32| -> Result<u32, ConfigError> {
-            get(key).map_or(Ok(default), |v| match v.parse::<u32>() {
-                Ok(n) if n > 0 => Ok(n),
-                _ => Err(ConfigError::Invalid {
-                    key,
-                    reason: format!("{v:?} is not a whole number of at least 1"),
-                }),
-            })
-        };
-        Ok(Self {
-            api_token: secret("HALLPASS_API_TOKEN"),
-            lockout_threshold: count(
-                "HALLPASS_LOCKOUT_THRESHOLD",
-                crate::app::DEFAULT_LOCKOUT_THRESHOLD,
-            )?,
-            signins_per_minute: count(
-                "HALLPASS_SIGNIN_PER_MINUTE",
-                crate::limits::DEFAULT_SIGNINS_PER_MINUTE,
-            )?,
-            import_max_rows: count(
-                "HALLPASS_IMPORT_MAX_ROWS",
-                crate::roster::DEFAULT_MAX_ROWS as u32,
-            )?,
-            database_url: get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into()),
-            listen,
-            discord_token: secret("DISCORD_TOKEN"),
-            discord_application_id,
-            discord_public_key,
-            discord_api_url: required_url("DISCORD_API_URL", DEFAULT_DISCORD_API_URL)?,
-            zendesk_url: url("ZENDESK_URL", None)?,
-            zendesk_oauth_client_id: get("ZENDESK_OAUTH_CLIENT_ID"),
-            zendesk_oauth_client_secret: secret("ZENDESK_OAUTH_CLIENT_SECRET"),
-            zendesk_email: get("ZENDESK_EMAIL"),
-            zendesk_api_token: secret("ZENDESK_API_TOKEN"),
-            zendesk_webhook_secret: secret("ZENDESK_WEBHOOK_SECRET"),
-            smtp_url: secret("SMTP_URL"),
-            public_url: required_url("HALLPASS_PUBLIC_URL", DEFAULT_PUBLIC_URL)?,
-            secret_key,
-            burst_alert_resets,
-            metrics_token: secret("HALLPASS_METRICS_TOKEN"),
-            metrics_listen,
-        })
+            .unwrap_or(DEFAULT_BURST_ALERT_RESETS))
     }
 }
 
@@ -299,6 +352,7 @@ impl fmt::Debug for Config {
             .field("zendesk_webhook_secret", &set(&self.zendesk_webhook_secret))
             .field("smtp_url", &set(&self.smtp_url))
             .field("public_url", &self.public_url.as_str())
+            .field("signin_url", &self.signin_url.as_str())
             .field("secret_key", &set(&self.secret_key))
             .field("burst_alert_resets", &self.burst_alert_resets)
             .field("metrics_token", &set(&self.metrics_token))
@@ -312,129 +366,4 @@ impl fmt::Debug for Config {
 }
 
 #[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used)]
-    use super::*;
-
-    fn values(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
-    }
-
-    #[test]
-    fn defaults_follow_the_interface_table() {
-        let config = Config::from_values(&HashMap::new()).unwrap();
-        assert_eq!(config.database_url, "sqlite://hallpass.db");
-        assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
-        assert_eq!(config.discord_api_url.as_str(), "https://discord.com/");
-        assert_eq!(config.public_url.as_str(), "http://127.0.0.1:8080/");
-        assert!(config.discord_token.is_none() && config.zendesk_url.is_none());
-        assert!(config.secret_key.is_none());
-        assert_eq!(config.burst_alert_resets, 10);
-        assert!(config.api_token.is_none(), "the API is open by default");
-        assert_eq!(config.lockout_threshold, 100);
-        assert_eq!(config.signins_per_minute, 300);
-    }
-
-    #[test]
-    fn a_malformed_secret_key_is_refused_without_echoing_it() {
-        let err = Config::from_values(&values(&[("HALLPASS_SECRET_KEY", "hunter2-not-a-key")]))
-            .err()
-            .unwrap()
-            .to_string();
-        assert!(err.starts_with("HALLPASS_SECRET_KEY is invalid"), "{err}");
-        assert!(!err.contains("hunter2"), "{err}");
-    }
-
-    #[test]
-    fn the_sign_in_settings_are_read() {
-        let config = Config::from_values(&values(&[
-            ("HALLPASS_API_TOKEN", "tok"),
-            ("HALLPASS_LOCKOUT_THRESHOLD", "5"),
-            ("HALLPASS_SIGNIN_PER_MINUTE", "60"),
-        ]))
-        .unwrap();
-        assert!(config.api_token.is_some());
-        assert_eq!(config.lockout_threshold, 5);
-        assert_eq!(config.signins_per_minute, 60);
-    }
-
-    #[test]
-    fn debug_output_never_shows_a_secret() {
-        let config = Config::from_values(&values(&[
-            (
-                "DATABASE_URL",
-                "postgres://app:hunter22@db.example/hallpass",
-            ),
-            ("DISCORD_TOKEN", "MTIzNDU2Nzg5.token-value"),
-            ("ZENDESK_OAUTH_CLIENT_SECRET", "zd-client-secret"),
-            ("ZENDESK_API_TOKEN", "zd-api-token"),
-            ("ZENDESK_WEBHOOK_SECRET", "zd-webhook-secret"),
-            ("SMTP_URL", "smtp://mailer:mail-pass@smtp.example"),
-            ("HALLPASS_SECRET_KEY", &"5ec7e7".repeat(11)),
-            ("HALLPASS_METRICS_TOKEN", "metrics-bearer-token"),
-            ("HALLPASS_API_TOKEN", "api-bearer-token"),
-        ]))
-        .unwrap();
-        let dump = format!("{config:?}");
-        for secret in [
-            "hunter22",
-            "token-value",
-            "zd-client-secret",
-            "zd-api-token",
-            "zd-webhook-secret",
-            "mail-pass",
-            "5ec7e7",
-            "metrics-bearer-token",
-            "api-bearer-token",
-        ] {
-            assert!(!dump.contains(secret), "{secret} leaked in {dump}");
-        }
-        assert!(dump.contains("postgres://app:***@db.example/hallpass"));
-    }
-
-    #[test]
-    fn bad_values_are_refused_naming_the_variable() {
-        for (key, value) in [
-            ("HALLPASS_LISTEN", "localhost"),
-            ("DISCORD_APPLICATION_ID", "my-app"),
-            ("DISCORD_PUBLIC_KEY", "abc"),
-            ("ZENDESK_URL", "not a url"),
-            ("HALLPASS_SECRET_KEY", "too-short"),
-            ("HALLPASS_BURST_ALERT_RESETS", "0"),
-            ("HALLPASS_METRICS_LISTEN", "metrics"),
-            ("HALLPASS_LOCKOUT_THRESHOLD", "0"),
-            ("HALLPASS_SIGNIN_PER_MINUTE", "lots"),
-        ] {
-            let err = Config::from_values(&values(&[(key, value)])).err().unwrap();
-            assert!(err.to_string().starts_with(key), "{err}");
-        }
-    }
-
-    #[test]
-    fn a_toml_file_mirrors_the_environment_and_refuses_unknown_keys() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("hallpass.toml");
-        std::fs::write(
-            &path,
-            "DATABASE_URL = \"sqlite://x.db\"\nhallpass_listen = \"127.0.0.1:9999\"\n",
-        )
-        .unwrap();
-        let read = read_file(&path).unwrap();
-        assert_eq!(
-            read.get("DATABASE_URL").map(String::as_str),
-            Some("sqlite://x.db")
-        );
-        assert_eq!(
-            read.get("HALLPASS_LISTEN").map(String::as_str),
-            Some("127.0.0.1:9999")
-        );
-        std::fs::write(&path, "DATABSE_URL = \"typo\"\n").unwrap();
-        assert!(matches!(
-            read_file(&path),
-            Err(ConfigError::UnknownKey { .. })
-        ));
-    }
-}
+mod tests;

@@ -41,6 +41,8 @@ pub struct Settings {
     pub reset_link_lifetime: Duration,
     /// The base of reset links (HALLPASS_PUBLIC_URL), without a trailing slash.
     pub public_url: String,
+    /// HALLPASS_SIGNIN_URL, when set; see [`Settings::sign_in_url`].
+    pub signin_url: Option<String>,
     /// Whether promotion requests reach a support desk (ZENDESK_URL is set);
     /// without one they queue and wait.
     pub zendesk_configured: bool,
@@ -61,9 +63,20 @@ impl Default for Settings {
             email_configured: false,
             reset_link_lifetime: Duration::hours(1),
             public_url: crate::config::DEFAULT_PUBLIC_URL.to_owned(),
+            signin_url: None,
             zendesk_configured: false,
             lockout_threshold: DEFAULT_LOCKOUT_THRESHOLD,
         }
+    }
+}
+
+impl Settings {
+    /// Where a sign-in link points (a temporary password's DM, a login card's
+    /// QR code): HALLPASS_SIGNIN_URL, or the sign-in page under `public_url`.
+    pub fn sign_in_url(&self) -> String {
+        self.signin_url
+            .clone()
+            .unwrap_or_else(|| format!("{}/signin", self.public_url.trim_end_matches('/')))
     }
 }
 

@@ -1,4 +1,4 @@
-//! `outbox_drain`: [`crate::support::drain_benchmark`]: `drain_requests`
+//! `outbox_drain`: [`crate::standins::drain_benchmark`]: `drain_requests`
 //! promotion requests queued in a fresh SQLite database and delivered by one
 //! outbox worker to the local Zendesk stand-in, which enforces
 //! [`ALLOWED_PER_SECOND`] API requests a second (429 with `Retry-After`
@@ -14,7 +14,7 @@
 use anyhow::{Result, anyhow};
 use serde_json::{Value, json};
 
-use crate::support::drain_benchmark;
+use crate::standins::drain_benchmark;
 
 use super::stats::round3;
 

@@ -26,6 +26,24 @@ use super::world::Directory;
 
 const NAMES: &[&str] = &["Alex", "Robin", "Sasha", "Noor"];
 
+/// The opened form's inputs as submitted: as prefilled, with a new first name.
+fn filled_in(opened: &Value, first_name: &str) -> Vec<(String, String)> {
+    opened["data"]["components"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|row| row["components"].as_array().into_iter().flatten())
+        .map(|input| {
+            let key = input["custom_id"].as_str().unwrap_or_default().to_owned();
+            let value = match key.as_str() {
+                "first_name" => first_name.to_owned(),
+                _ => input["value"].as_str().unwrap_or_default().to_owned(),
+            };
+            (key, value)
+        })
+        .collect()
+}
+
 pub async fn scenario(dir: &Arc<Directory>, scale: &BenchScale) -> Result<Value> {
     let students = dir.students(scale.editors).await?;
     if students.is_empty() {
@@ -51,20 +69,7 @@ pub async fn scenario(dir: &Arc<Directory>, scale: &BenchScale) -> Result<Value>
                     return Err(anyhow!("/edit-user opened no modal: {opened}"));
                 }
                 let custom_id = opened["data"]["custom_id"].as_str().unwrap_or_default();
-                let fields: Vec<(String, String)> = opened["data"]["components"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .flat_map(|row| row["components"].as_array().into_iter().flatten())
-                    .map(|input| {
-                        let key = input["custom_id"].as_str().unwrap_or_default().to_owned();
-                        let value = match key.as_str() {
-                            "first_name" => NAMES[n % NAMES.len()].to_owned(),
-                            _ => input["value"].as_str().unwrap_or_default().to_owned(),
-                        };
-                        (key, value)
-                    })
-                    .collect();
+                let fields = filled_in(&opened, NAMES[n % NAMES.len()]);
                 let fields: Vec<(&str, &str)> = fields
                     .iter()
                     .map(|(k, v)| (k.as_str(), v.as_str()))

@@ -1,4 +1,4 @@
-//! The real listener for the latency scenarios: `crate::web::serve` on a
+//! The real listener for the latency scenarios: `crate::web::listen` on a
 //! loopback port, with the interaction verifier of a [`SimulatedDiscord`], so
 //! every request the load generator sends is a signed Discord interaction that
 //! `POST /interactions` verifies, checks against replays and routes exactly as
@@ -10,14 +10,13 @@ use std::sync::{Arc, OnceLock};
 use anyhow::{Context, Result, anyhow};
 use chrono::Utc;
 use serde_json::Value;
-use tokio::sync::oneshot;
 use url::Url;
 
 use crate::app::App;
 use crate::commands::Invocation;
 use crate::discord::InteractionVerifier;
-use crate::discord::simulate::{Member, SimulatedDiscord};
-use crate::web::WebState;
+use crate::standins::simulate::{Member, SimulatedDiscord};
+use crate::web::{Listening, WebState};
 
 /// The simulated application the listener trusts.
 const APPLICATION_ID: u64 = 9_000_000_100;
@@ -25,8 +24,7 @@ const APPLICATION_ID: u64 = 9_000_000_100;
 pub struct Listener {
     pub endpoint: Url,
     pub discord: Arc<SimulatedDiscord>,
-    stop: Option<oneshot::Sender<()>>,
-    server: tokio::task::JoinHandle<std::io::Result<()>>,
+    listening: Listening,
 }
 
 impl Listener {
@@ -45,27 +43,19 @@ impl Listener {
             verifier: Some(Arc::new(verifier)),
             ..WebState::new(app.clone())
         };
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        let listening = crate::web::listen("127.0.0.1:0", state)
             .await
             .context("Failed to listen on loopback")?;
-        let endpoint = Url::parse(&format!("http://{}/interactions", listener.local_addr()?))?;
-        let (stop, stopped) = oneshot::channel::<()>();
-        let server = tokio::spawn(crate::web::serve(listener, state, async move {
-            let _ = stopped.await;
-        }));
+        let endpoint = Url::parse(&listening.url("/interactions"))?;
         Ok(Self {
             endpoint,
             discord,
-            stop: Some(stop),
-            server,
+            listening,
         })
     }
 
-    pub async fn stop(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        let _ = (&mut self.server).await;
+    pub async fn stop(self) {
+        let _ = self.listening.shutdown().await;
     }
 
     /// One load client: one keep-alive connection.

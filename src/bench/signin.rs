@@ -60,18 +60,10 @@ struct Directory {
 
 async fn measure(store: &Store, scale: &BenchScale) -> Result<Value> {
     let dir = Arc::new(directory(store, scale.signin_clients.max(1)).await?);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+    let listening = crate::web::listen("127.0.0.1:0", WebState::new(dir.app.clone()))
         .await
         .context("Failed to listen on loopback")?;
-    let address = listener.local_addr()?;
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(crate::web::serve(
-        listener,
-        WebState::new(dir.app.clone()),
-        async move {
-            let _ = stopped.await;
-        },
-    ));
+    let address = listening.addr();
     let figures = async {
         let rps = through_listener(&dir, address, scale).await?;
         let raw = raw_verifies(&dir, scale).await?;
@@ -89,8 +81,7 @@ async fn measure(store: &Store, scale: &BenchScale) -> Result<Value> {
         }))
     }
     .await;
-    let _ = stop.send(());
-    let _ = server.await;
+    let _ = listening.shutdown().await;
     figures
 }
 

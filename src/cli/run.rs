@@ -40,7 +40,7 @@ impl RowsRefused {
 
 /// How long one call to Zendesk may take.
 const ZENDESK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
-use crate::web::{WebState, metrics_router};
+use crate::web::WebState;
 use std::sync::Arc;
 
 pub async fn run(cli: Cli) -> Result<()> {
@@ -223,11 +223,11 @@ async fn serve(config: &Config) -> Result<()> {
     if state.zendesk_webhook_secret.is_none() {
         tracing::warn!("ZENDESK_WEBHOOK_SECRET is not set: /webhooks/zendesk answers 503");
     }
-    let listener = tokio::net::TcpListener::bind(config.listen)
+    let listening = crate::web::listen(config.listen, state.clone())
         .await
         .with_context(|| format!("Failed to listen on {}", config.listen))?;
     // The bound address (HALLPASS_LISTEN may ask for port 0).
-    let address = listener.local_addr().unwrap_or(config.listen);
+    let address = listening.addr();
     tracing::info!(%address, "listening");
     let (stop, stopped) = tokio::sync::watch::channel(false);
     // The outbox worker and the hand-off sweep: shutdown waits for them to end
@@ -261,13 +261,14 @@ async fn serve(config: &Config) -> Result<()> {
             "DISCORD_TOKEN is not set: the gateway client does not start, and no DM can be sent (temporary passwords and link codes arrive in a reply only the invoker sees)"
         ),
     }
-    let served = crate::web::serve(listener, state, async move {
-        stop_signal().await;
-        tracing::info!("stopping: finishing the interactions in flight");
-        let _ = stop.send(true);
-    })
-    .await
-    .context("The HTTP listener failed");
+    let served = listening
+        .shutdown_on(async move {
+            stop_signal().await;
+            tracing::info!("stopping: finishing the interactions in flight");
+            let _ = stop.send(true);
+        })
+        .await
+        .context("The HTTP listener failed");
     tasks.close();
     background.close();
     let drained = tokio::time::timeout(SHUTDOWN_BOUND, async {
@@ -334,6 +335,20 @@ async fn roll_back_stale_handoffs(app: &App, config: &Config) -> Result<()> {
             "rolled back password resets that were never delivered"
         );
     }
+    // The same for the outbox: on SQLite no one else can be delivering.
+    if config.database_url.starts_with("sqlite:") {
+        let due = app
+            .store
+            .reclaim_abandoned_claims(now)
+            .await
+            .context("Failed to take back the outbox entries of a stopped process")?;
+        if due > 0 {
+            tracing::warn!(
+                due,
+                "outbox entries claimed by a process that stopped are due again (each is looked up in Zendesk before it is created)"
+            );
+        }
+    }
     Ok(())
 }
 
@@ -372,12 +387,14 @@ fn secret_key(config: &Config) -> Result<SecretKey> {
 
 /// `GET /metrics` on a listener of its own (HALLPASS_METRICS_LISTEN).
 async fn serve_metrics(address: std::net::SocketAddr, state: WebState) -> Result<()> {
-    let listener = tokio::net::TcpListener::bind(address)
+    let listening = crate::web::bind(address)
         .await
-        .with_context(|| format!("Failed to listen on {address} for /metrics"))?;
-    tracing::info!(%address, "serving /metrics");
+        .with_context(|| format!("Failed to listen on {address} for /metrics"))?
+        .serve_metrics(state);
+    // The bound address (HALLPASS_METRICS_LISTEN may ask for port 0).
+    tracing::info!(address = %listening.addr(), "serving /metrics");
     tokio::spawn(async move {
-        if let Err(e) = axum::serve(listener, metrics_router(state)).await {
+        if let Err(e) = listening.shutdown_on(std::future::pending()).await {
             tracing::error!(error = %e, "the /metrics listener stopped");
         }
     });
@@ -397,6 +414,7 @@ fn app(config: &Config, secret_key: SecretKey, store: Store) -> Result<App> {
     let settings = Settings {
         email_configured: mailer.is_some(),
         public_url: config.public_url.as_str().trim_end_matches('/').to_owned(),
+        signin_url: Some(config.signin_url.to_string()),
         zendesk_configured: config.zendesk_url.is_some(),
         burst_alert_resets: config.burst_alert_resets,
         lockout_threshold: config.lockout_threshold,

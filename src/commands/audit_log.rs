@@ -5,7 +5,7 @@
 //! only ("a district admin"); system actors (the command line, the roster
 //! import, a support agent) keep their label.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use crate::app::App;
 use crate::audit::{Action, AuditEvent, AuditQuery};
@@ -13,18 +13,38 @@ use crate::directory::UserId;
 use crate::policy::{Subject, can_see};
 
 use super::context::{Actor, refuse, target_or_refuse, trouble};
+use super::definition::{Command, OptionDef, RawOptions, never_slow};
 use super::markdown;
 use super::reply::{Invocation, Reply};
 
 const LATEST: u32 = 10;
 
-pub async fn audit(
-    app: &App,
-    actor: &Actor,
-    inv: &Invocation,
-    options: &BTreeMap<String, String>,
-) -> Reply {
-    let raw = options.get("user").map(String::as_str).unwrap_or("");
+const USER: OptionDef = OptionDef::autocomplete("user", true);
+
+pub const AUDIT: Command = Command {
+    name: "audit",
+    json: include_str!("../../commands/audit.json"),
+    options: &[USER],
+    slow: never_slow,
+    run: |app, actor, inv, raw| Box::pin(audit(app, actor, inv, Options::parse(raw))),
+    unlinked: None,
+};
+
+/// The options of `/audit`.
+struct Options<'a> {
+    user: &'a str,
+}
+
+impl<'a> Options<'a> {
+    fn parse(raw: &'a RawOptions) -> Self {
+        Self {
+            user: USER.text_in(raw),
+        }
+    }
+}
+
+async fn audit(app: &App, actor: &Actor, inv: &Invocation, options: Options<'_>) -> Reply {
+    let raw = options.user;
     if !actor.user.role.is_admin() {
         return refuse(
             app,

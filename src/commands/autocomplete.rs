@@ -8,6 +8,7 @@ use crate::policy::{SearchArea, Subject, can_see, visible_set};
 use crate::store::SearchScope;
 
 use super::context::{Actor, trouble};
+use super::markdown;
 use super::reply::{Choice, Reply};
 
 const MAX_CHOICES: usize = 25;
@@ -120,16 +121,7 @@ fn label(user: &User, school: Option<&str>) -> String {
         parts.push(school.to_owned());
     }
     parts.push(user.login.to_string());
-    truncate(&parts.join(" · "), 100)
-}
-
-fn truncate(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        return text.to_owned();
-    }
-    let mut cut: String = text.chars().take(max - 1).collect();
-    cut.push('…');
-    cut
+    markdown::clip(&parts.join(" · "), markdown::limits::CHOICE_NAME)
 }
 
 /// Schools in the actor's district (the only destinations a move may name).
@@ -151,7 +143,7 @@ async fn schools(
     Ok(found
         .into_iter()
         .map(|s| Choice {
-            name: truncate(&s.name, 100),
+            name: markdown::clip(&s.name, markdown::limits::CHOICE_NAME),
             value: s.id.to_string(),
         })
         .collect())
@@ -173,7 +165,7 @@ async fn districts(
     Ok(found
         .into_iter()
         .map(|d| Choice {
-            name: truncate(&d.name, 100),
+            name: markdown::clip(&d.name, markdown::limits::CHOICE_NAME),
             value: d.id.to_string(),
         })
         .collect())

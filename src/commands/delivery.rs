@@ -68,13 +68,16 @@ pub async fn deliver(app: &App, courier: &dyn Courier, reply: Reply) -> (Body, O
             }
         }
     }
-    let no_token = dm_failure == Some(DeliveryError::NoBotToken);
     if courier.private_reply(text).await.is_ok() {
         delivered(app, secret.undo.as_ref()).await;
-        let note = if no_token {
-            "This bot has no token configured (DISCORD_TOKEN), so it can't send DMs; I've put it in a message only you can see, below."
-        } else {
-            "Your DMs are closed, so I've put it in a message only you can see, below."
+        let note = match dm_failure {
+            Some(DeliveryError::NoBotToken) => {
+                "This bot has no token configured (DISCORD_TOKEN), so it can't send DMs; I've put it in a message only you can see, below."
+            }
+            Some(DeliveryError::Failed(_)) => {
+                "Discord didn't take the DM (it kept failing or didn't answer), so I've put it in a message only you can see, below."
+            }
+            _ => "Your DMs are closed, so I've put it in a message only you can see, below.",
         };
         return (amend(reply.body, note), Some(Route::PrivateReply));
     }
@@ -82,14 +85,16 @@ pub async fn deliver(app: &App, courier: &dyn Courier, reply: Reply) -> (Body, O
         Some(undo) => self::undo(app, undo).await,
         None => "nothing was changed".to_owned(),
     };
-    let content = if no_token {
-        format!(
+    let content = match dm_failure {
+        Some(DeliveryError::NoBotToken) => format!(
             "I couldn't deliver it to you: this bot has no token configured (DISCORD_TOKEN), so it can't send DMs, and a private reply failed too, so {undone}. Ask the operator to set DISCORD_TOKEN, then try again."
-        )
-    } else {
-        format!(
+        ),
+        Some(DeliveryError::Failed(_)) => format!(
+            "I couldn't deliver it to you: Discord didn't take the DM or a private reply, so {undone}. Try again in a few minutes."
+        ),
+        _ => format!(
             "I couldn't deliver it to you: your DMs are closed and a private reply failed too, so {undone}. Open your DMs to this bot (Privacy Settings → Direct Messages) and try again."
-        )
+        ),
     };
     let body = Body::Text {
         content,

@@ -4,8 +4,6 @@
 //! chat account (5 an hour by default, held in the database so the limit holds
 //! across instances), then answered with when to try again.
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, Duration, Utc};
 use secrecy::SecretString;
 
@@ -17,19 +15,44 @@ use crate::policy::{Subject, can_issue_link_code};
 use crate::store::{RedeemError, StoreError};
 
 use super::context::{Actor, origin, refuse, target_or_refuse, trouble};
+use super::definition::{Command, OptionDef, always_slow, never_slow};
 use super::markdown;
 use super::reply::{Invocation, Reply, SecretDelivery};
+
+const USER: OptionDef = OptionDef::autocomplete("user", true);
+const CODE: OptionDef = OptionDef::text("code", true);
+
+pub const LINK_CODE: Command = Command {
+    name: "link-code",
+    json: include_str!("../../commands/link-code.json"),
+    options: &[USER],
+    // The code goes out by DM.
+    slow: always_slow,
+    run: |app, actor, inv, raw| Box::pin(link_code(app, actor, inv, USER.text_in(raw))),
+    unlinked: None,
+};
+
+pub const LINK: Command = Command {
+    name: "link",
+    json: include_str!("../../commands/link.json"),
+    options: &[CODE],
+    slow: never_slow,
+    run: |_, actor, _, _| {
+        Box::pin(async move {
+            Reply::private(format!(
+                "This Discord account is already linked to {}.",
+                markdown::person(&actor.user)
+            ))
+        })
+    },
+    unlinked: Some(|app, tenant, inv, raw| Box::pin(link(app, tenant, inv, CODE.text_in(raw)))),
+};
 
 /// The durable quota of `/link` tries per chat account (wrong codes keep theirs).
 const LINK_ATTEMPT: &str = "link_attempt";
 
-pub async fn link_code(
-    app: &App,
-    actor: &Actor,
-    inv: &Invocation,
-    options: &BTreeMap<String, String>,
-) -> Reply {
-    let raw = options.get("user").map(String::as_str).unwrap_or("");
+/// `/link-code user`; the option is the person, as autocomplete offered them.
+async fn link_code(app: &App, actor: &Actor, inv: &Invocation, raw: &str) -> Reply {
     let who = match target_or_refuse(app, actor, inv, Action::ChatLink, raw).await {
         Ok(user) => user,
         Err(reply) => return reply,
@@ -77,13 +100,8 @@ pub async fn link_code(
 }
 
 /// `/link code`: the one command an unlinked chat account may run.
-pub async fn link(
-    app: &App,
-    tenant: &Tenant,
-    inv: &Invocation,
-    options: &BTreeMap<String, String>,
-) -> Reply {
-    let raw = options.get("code").map(String::as_str).unwrap_or("");
+/// `/link code`, from a chat account not yet linked.
+async fn link(app: &App, tenant: &Tenant, inv: &Invocation, raw: &str) -> Reply {
     let code = match LinkCode::normalize(raw) {
         Ok(code) => code,
         Err(e) => return Reply::private(e.to_string()),

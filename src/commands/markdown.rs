@@ -79,6 +79,27 @@ pub fn person(user: &User) -> String {
     format!("{} ({})", name(user), escape(user.login.as_str()))
 }
 
+/// Discord's limits on text, in characters.
+pub mod limits {
+    /// A message's content (a reply, a DM, an edit, a follow-up).
+    pub const CONTENT: usize = 2000;
+    /// An autocomplete choice's name.
+    pub const CHOICE_NAME: usize = 100;
+    /// A modal's title.
+    pub const MODAL_TITLE: usize = 45;
+}
+
+/// `text` cut to at most `max` characters, ending in `…` when cut: the one
+/// clipper for every text that meets one of Discord's [`limits`].
+pub fn clip(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let mut cut: String = text.chars().take(max.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

@@ -1,12 +1,18 @@
 //! The slash commands, free of any transport: one file per command, each
-//! turning options into service calls and a plain [`Reply`]. The Discord
+//! holding its [`Command`] definition (name, JSON, options, slowness) and
+//! turning its options into service calls and a plain [`Reply`]. The Discord
 //! gateway, the HTTP interactions endpoint, the console and the demo all call
-//! [`handle`], so they all answer alike. Definitions live in `commands/*.json`.
+//! [`handle`], so they all answer alike.
+//!
+//! To add a command: write `commands/NAME.json`, add `src/commands/NAME.rs`
+//! with a `pub const` [`Command`] and its handler, and list it in [`COMMANDS`].
+//! Dispatch, deferral, metrics labels, registration and the JSON check follow.
 
 mod audit_log;
 mod autocomplete;
 mod burst;
 mod context;
+mod definition;
 mod delivery;
 mod edit_user;
 mod link;
@@ -18,6 +24,7 @@ mod reset_password;
 mod whois;
 
 pub use burst::{BURST_WINDOW_MINUTES, ChannelPoster};
+pub use definition::{Command, Form, OptionDef, RawOptions, UserForm};
 pub use delivery::{Courier, DeliveryError, Route, deliver};
 pub use promote_request::{MAX_REASON_CHARS, PromotionReason};
 pub use reply::{
@@ -29,16 +36,55 @@ pub use context::Actor;
 pub use context::trouble;
 use context::{Caller, UNLINKED, caller};
 
-/// The commands with a handler here; a test holds them equal to `commands/*.json`.
-pub const HANDLED: &[&str] = &[
-    "reset-password",
-    "edit-user",
-    "promote-request",
-    "link",
-    "link-code",
-    "whois",
-    "audit",
+/// Every slash command, in the order they are registered; a test holds them
+/// equal to the files in `commands/`.
+pub const COMMANDS: &[&Command] = &[
+    &reset_password::RESET_PASSWORD,
+    &edit_user::EDIT_USER,
+    &promote_request::PROMOTE_REQUEST,
+    &link::LINK,
+    &link::LINK_CODE,
+    &whois::WHOIS,
+    &audit_log::AUDIT,
 ];
+
+/// Every form a command opens.
+pub const FORMS: &[&Form] = &[&edit_user::EDIT_FORM, &reset_email::RESET_EMAIL_FORM];
+
+/// The command of that name.
+pub fn command(name: &str) -> Option<&'static Command> {
+    COMMANDS.iter().copied().find(|c| c.name == name)
+}
+
+/// The form a custom id belongs to.
+pub fn form(custom_id: &str) -> Option<&'static Form> {
+    FORMS.iter().copied().find(|f| f.owns(custom_id))
+}
+
+/// Whether answering takes long enough (password hashing, a secret to
+/// deliver by DM, an email to send) that the transport must acknowledge first
+/// and edit the answer in afterwards.
+pub fn is_slow(request: &Request) -> bool {
+    match request {
+        Request::Command { name, options } => command(name).is_some_and(|c| (c.slow)(options)),
+        Request::ModalSubmit { custom_id, .. } => form(custom_id).is_some_and(|f| f.slow),
+        Request::Autocomplete { .. } => false,
+    }
+}
+
+/// The (kind, command) a request is counted under in metrics: a fixed, small
+/// set (a form counts under the command that opened it; anything unknown as "other").
+pub fn labels(request: &Request) -> (&'static str, &'static str) {
+    let known = |name: &str| command(name).map_or("other", |c| c.name);
+    match request {
+        Request::Command { name, .. } => ("command", known(name)),
+        Request::Autocomplete { name, .. } => ("autocomplete", known(name)),
+        Request::ModalSubmit { custom_id, .. } => (
+            "modal_submit",
+            form(custom_id).map_or("other", |f| f.command),
+        ),
+    }
+}
 
 /// The value of the one choice a rate-limited autocomplete offers; as a user
 /// or a place it matches nothing.
@@ -71,8 +117,11 @@ pub async fn handle(app: &App, inv: &Invocation, request: Request) -> Reply {
         Ok(Caller::Linked(actor)) => actor,
         Ok(Caller::Unlinked(tenant)) => {
             return match &request {
-                Request::Command { name, options } if name == "link" => {
-                    link::link(app, &tenant, inv, options).await
+                Request::Command { name, options } => {
+                    match command(name).and_then(|c| c.unlinked) {
+                        Some(unlinked) => unlinked(app, &tenant, inv, options).await,
+                        None => Reply::private(UNLINKED),
+                    }
                 }
                 Request::Autocomplete { .. } => Reply::choices(Vec::new()),
                 _ => Reply::private(UNLINKED),
@@ -86,41 +135,63 @@ pub async fn handle(app: &App, inv: &Invocation, request: Request) -> Reply {
 /// Answers a request from an actor already resolved (the console resolves its
 /// actor by login, with no Discord account).
 pub async fn handle_as(app: &App, actor: &Actor, inv: &Invocation, request: Request) -> Reply {
-    let actor = actor.clone();
     match request {
-        // Only the listed commands reach a handler, so the list a test holds
-        // equal to `commands/*.json` is the one the dispatch obeys.
-        Request::Command { name, .. } if !HANDLED.contains(&name.as_str()) => {
-            Reply::private(format!("hallpass doesn't know the command /{name}."))
-        }
-        Request::Command { name, options } => match name.as_str() {
-            "reset-password" => reset_password::reset_password(app, &actor, inv, &options).await,
-            "edit-user" => edit_user::edit_user(app, &actor, inv, &options).await,
-            "promote-request" => promote_request::promote_request(app, &actor, inv, &options).await,
-            "link-code" => link::link_code(app, &actor, inv, &options).await,
-            "whois" => whois::whois(app, &actor, inv, &options).await,
-            "audit" => audit_log::audit(app, &actor, inv, &options).await,
-            "link" => Reply::private(format!(
-                "This Discord account is already linked to {}.",
-                markdown::person(&actor.user)
-            )),
-            other => Reply::private(format!(
+        Request::Command { name, options } => match command(&name) {
+            Some(command) => (command.run)(app, actor, inv, &options).await,
+            None => Reply::private(format!(
                 "hallpass doesn't know the command /{}.",
-                markdown::escape(other)
+                markdown::escape(&name)
             )),
         },
         Request::Autocomplete {
             focused, options, ..
         } => {
             let text = options.get(&focused).map(String::as_str).unwrap_or("");
-            autocomplete::autocomplete(app, &actor, &focused, text).await
+            autocomplete::autocomplete(app, actor, &focused, text).await
         }
-        Request::ModalSubmit { custom_id, fields } if edit_user::owns_modal(&custom_id) => {
-            edit_user::submit(app, &actor, inv, &custom_id, &fields).await
-        }
-        Request::ModalSubmit { custom_id, fields } if reset_email::owns_modal(&custom_id) => {
-            reset_email::submit(app, &actor, inv, &custom_id, &fields).await
-        }
-        Request::ModalSubmit { .. } => Reply::private("That form is not one hallpass recognises."),
+        Request::ModalSubmit { custom_id, fields } => match form(&custom_id) {
+            Some(form) => (form.submit)(app, actor, inv, &custom_id, &fields).await,
+            None => Reply::private("That form is not one hallpass recognises."),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_form_submit_is_counted_under_the_command_that_opened_it() {
+        let edit = Request::modal_submit("edit-user:0193:4", &[]);
+        let email = Request::modal_submit("reset-email:0193:4", &[]);
+        assert_eq!(labels(&edit), ("modal_submit", edit_user::EDIT_USER.name));
+        assert_eq!(
+            labels(&email),
+            ("modal_submit", reset_password::RESET_PASSWORD.name)
+        );
+    }
+
+    #[test]
+    fn a_name_no_command_has_is_labelled_other_so_labels_stay_a_fixed_set() {
+        let stranger = Request::command("drop-table", &[]);
+        assert_eq!(labels(&stranger), ("command", "other"));
+        assert_eq!(
+            labels(&Request::modal_submit("nope:1:2", &[])),
+            ("modal_submit", "other")
+        );
+    }
+
+    #[test]
+    fn only_the_slow_answers_are_deferred() {
+        let reset = Request::command(reset_password::RESET_PASSWORD.name, &[]);
+        let email = Request::command(reset_password::RESET_PASSWORD.name, &[("method", "email")]);
+        let link_code = Request::command(link::LINK_CODE.name, &[("user", "x")]);
+        let whois = Request::command(whois::WHOIS.name, &[("user", "x")]);
+        assert!(is_slow(&reset));
+        assert!(!is_slow(&email), "the email method answers with a modal");
+        assert!(is_slow(&link_code));
+        assert!(!is_slow(&whois));
+        assert!(is_slow(&Request::modal_submit("reset-email:1:2", &[])));
+        assert!(!is_slow(&Request::modal_submit("edit-user:1:2", &[])));
     }
 }

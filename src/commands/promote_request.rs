@@ -5,8 +5,6 @@
 //! ticket it will become and the audit entry are stored together; the outbox
 //! worker opens the ticket, and the webhook brings support's decision back.
 
-use std::collections::BTreeMap;
-
 use crate::app::App;
 use crate::audit::Action;
 use crate::directory::{PromotionId, User};
@@ -15,8 +13,37 @@ use crate::store::{NewPromotion, PromotionError, PromotionRequest, StoreError};
 use crate::support::ticket::{TicketFacts, encode, promotion_ticket};
 
 use super::context::{Actor, refuse, target_or_refuse, trouble};
+use super::definition::{Command, OptionDef, RawOptions, never_slow};
 use super::markdown;
 use super::reply::{Invocation, Reply};
+
+const TEACHER: OptionDef = OptionDef::autocomplete("teacher", true);
+const REASON: OptionDef = OptionDef::text("reason", true);
+
+pub const PROMOTE_REQUEST: Command = Command {
+    name: "promote-request",
+    json: include_str!("../../commands/promote-request.json"),
+    options: &[TEACHER, REASON],
+    slow: never_slow,
+    run: |app, actor, inv, raw| Box::pin(promote_request(app, actor, inv, Options::parse(raw))),
+    unlinked: None,
+};
+
+/// The options of `/promote-request`.
+struct Options<'a> {
+    teacher: &'a str,
+    /// Checked at once, but told only to someone allowed to ask.
+    reason: Result<PromotionReason, String>,
+}
+
+impl<'a> Options<'a> {
+    fn parse(raw: &'a RawOptions) -> Self {
+        Self {
+            teacher: TEACHER.text_in(raw),
+            reason: PromotionReason::parse(REASON.text_in(raw)),
+        }
+    }
+}
 
 /// The longest reason (Discord's `max_length` for the option).
 pub const MAX_REASON_CHARS: usize = 1000;
@@ -56,13 +83,13 @@ impl PromotionReason {
     }
 }
 
-pub async fn promote_request(
+async fn promote_request(
     app: &App,
     actor: &Actor,
     inv: &Invocation,
-    options: &BTreeMap<String, String>,
+    options: Options<'_>,
 ) -> Reply {
-    let raw = options.get("teacher").map(String::as_str).unwrap_or("");
+    let raw = options.teacher;
     let teacher = match target_or_refuse(app, actor, inv, Action::PromotionRequest, raw).await {
         Ok(user) => user,
         Err(reply) => return reply,
@@ -80,11 +107,10 @@ pub async fn promote_request(
         )
         .await;
     }
-    let reason =
-        match PromotionReason::parse(options.get("reason").map(String::as_str).unwrap_or("")) {
-            Ok(reason) => reason,
-            Err(problem) => return Reply::private(problem),
-        };
+    let reason = match options.reason {
+        Ok(reason) => reason,
+        Err(problem) => return Reply::private(problem),
+    };
     match create(app, actor, inv, &teacher, &reason).await {
         Ok(request) => Reply::private(acknowledgement(app, &request, &teacher)),
         Err(PromotionError::AlreadyOpen(open)) => Reply::private(format!(

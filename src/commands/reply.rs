@@ -62,20 +62,10 @@ impl Request {
         }
     }
 
-    /// Whether answering takes long enough (password hashing, a secret to
-    /// deliver by DM, an email to send) that the transport must acknowledge first and edit the
-    /// answer in afterwards.
+    /// Whether answering takes long enough that the transport must
+    /// acknowledge first (see [`super::is_slow`], which the definitions decide).
     pub fn is_slow(&self) -> bool {
-        match self {
-            // The email method answers at once with a modal, which cannot follow a deferral.
-            Self::Command { name, options } if name == "reset-password" => {
-                options.get("method").map(String::as_str) != Some("email")
-            }
-            Self::Command { name, .. } => name == "link-code",
-            // Sending a reset link waits for the mail server.
-            Self::ModalSubmit { custom_id, .. } => custom_id.starts_with("reset-email:"),
-            Self::Autocomplete { .. } => false,
-        }
+        super::is_slow(self)
     }
 }
 

@@ -6,8 +6,6 @@
 //! back if the mail cannot be sent); a sent link ends the person's earlier
 //! links and a pending temporary password.
 
-use std::collections::BTreeMap;
-
 use chrono::Duration;
 use secrecy::SecretString;
 use serde_json::json;
@@ -15,20 +13,35 @@ use serde_json::json;
 use crate::app::App;
 use crate::audit::{Action, AuditEntry};
 use crate::credentials::TokenHash;
-use crate::directory::{User, UserId};
+use crate::directory::User;
 use crate::mail::OutgoingEmail;
 use crate::policy::{Subject, can_reset_password};
 
 use super::burst;
 use super::context::{Actor, refuse, target_or_refuse, trouble};
+use super::definition::{Form, UserForm};
 use super::markdown;
 use super::reply::{Invocation, Modal, Reply, TextInput};
-use super::reset_password::take_self_reset;
+use super::reset_password::{RESET_PASSWORD, take_self_reset};
 
-const MODAL_PREFIX: &str = "reset-email";
+/// The confirmation form of `/reset-password method:email`.
+pub const RESET_EMAIL_FORM: Form = Form {
+    prefix: "reset-email",
+    command: RESET_PASSWORD.name,
+    // Sending a reset link waits for the mail server.
+    slow: true,
+    submit: |app, actor, inv, custom_id, fields| {
+        let submitted = Submitted {
+            form: UserForm::parse(&RESET_EMAIL_FORM, custom_id),
+            confirmed: fields
+                .get(CONFIRM_FIELD)
+                .is_some_and(|v| v.trim().eq_ignore_ascii_case("yes")),
+        };
+        Box::pin(submit(app, actor, inv, submitted))
+    },
+};
+
 const CONFIRM_FIELD: &str = "confirm";
-/// Discord's limit for a modal title.
-const TITLE_CHARS: usize = 45;
 
 /// Why an email reset cannot be offered for `who`, if it cannot.
 pub fn refusal(app: &App, who: &User) -> Option<String> {
@@ -47,16 +60,12 @@ pub fn refusal(app: &App, who: &User) -> Option<String> {
 
 /// The modal that asks the actor to confirm the person can open the mailbox.
 pub fn confirmation(who: &User) -> Reply {
-    let mut title: String = format!("Email a link to {}?", who.login)
-        .chars()
-        .take(TITLE_CHARS)
-        .collect();
-    if title.chars().count() == TITLE_CHARS {
-        title.pop();
-        title.push('…');
-    }
+    let title = markdown::clip(
+        &format!("Email a link to {}?", who.login),
+        markdown::limits::MODAL_TITLE,
+    );
     Reply::modal(Modal {
-        custom_id: format!("{MODAL_PREFIX}:{}:{}", who.id, who.version),
+        custom_id: UserForm::of(who).format(&RESET_EMAIL_FORM),
         title,
         inputs: vec![TextInput {
             custom_id: CONFIRM_FIELD.to_owned(),
@@ -68,32 +77,19 @@ pub fn confirmation(who: &User) -> Reply {
     })
 }
 
-/// Whether a modal submission belongs to the email reset.
-pub fn owns_modal(custom_id: &str) -> bool {
-    custom_id
-        .strip_prefix(MODAL_PREFIX)
-        .is_some_and(|rest| rest.starts_with(':'))
+/// The submitted confirmation: whose record at which version, and whether YES was typed.
+struct Submitted {
+    form: Option<UserForm>,
+    confirmed: bool,
 }
 
-pub async fn submit(
-    app: &App,
-    actor: &Actor,
-    inv: &Invocation,
-    custom_id: &str,
-    fields: &BTreeMap<String, String>,
-) -> Reply {
-    let unknown =
-        || Reply::private("That form is not one hallpass recognises; run /reset-password again.");
-    let mut parts = custom_id.splitn(3, ':').skip(1);
-    let (Some(id), Some(version)) = (
-        parts.next(),
-        parts.next().and_then(|v| v.parse::<i64>().ok()),
-    ) else {
-        return unknown();
+async fn submit(app: &App, actor: &Actor, inv: &Invocation, submitted: Submitted) -> Reply {
+    let Some(form) = submitted.form else {
+        return Reply::private(
+            "That form is not one hallpass recognises; run /reset-password again.",
+        );
     };
-    if UserId::parse(id).is_err() {
-        return unknown();
-    }
+    let (id, version) = (&form.user.to_string(), form.version);
     let who = match target_or_refuse(app, actor, inv, Action::PasswordReset, id).await {
         Ok(user) => user,
         Err(reply) => return reply,
@@ -122,10 +118,7 @@ pub async fn submit(
     if let Some(reason) = refusal(app, &who) {
         return refused(reason).await;
     }
-    let confirmed = fields
-        .get(CONFIRM_FIELD)
-        .is_some_and(|v| v.trim().eq_ignore_ascii_case("yes"));
-    if !confirmed {
+    if !submitted.confirmed {
         return refused(format!(
             "Nothing was sent: type YES only if {} can open {}. Otherwise use a temporary password.",
             who.display_name(),
@@ -285,8 +278,8 @@ mod tests {
 
     #[test]
     fn only_its_own_modals_are_claimed() {
-        assert!(owns_modal("reset-email:abc:1"));
-        assert!(!owns_modal("reset-emailx:abc:1"));
-        assert!(!owns_modal("edit-user:abc:1"));
+        assert!(RESET_EMAIL_FORM.owns("reset-email:abc:1"));
+        assert!(!RESET_EMAIL_FORM.owns("reset-emailx:abc:1"));
+        assert!(!RESET_EMAIL_FORM.owns("edit-user:abc:1"));
     }
 }

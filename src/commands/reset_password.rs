@@ -3,8 +3,6 @@
 //! goes to the invoker privately; only its hash is stored. `method:email`
 //! instead asks for a confirmation and emails a link (see `reset_email`).
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, Duration, Utc};
 use secrecy::{ExposeSecret, SecretString};
 
@@ -16,23 +14,63 @@ use crate::store::{HandoffId, NewPassword};
 
 use super::burst;
 use super::context::{Actor, refuse, target_or_refuse, trouble};
+use super::definition::{Command, OptionDef, RawOptions};
 use super::markdown;
 use super::reply::{Invocation, Reply, SecretDelivery, Undo};
 use super::reset_email;
 
 const SELF_RESET: &str = "self_reset";
 
-pub async fn reset_password(
-    app: &App,
-    actor: &Actor,
-    inv: &Invocation,
-    options: &BTreeMap<String, String>,
-) -> Reply {
-    let method = options
-        .get("method")
-        .map(String::as_str)
-        .unwrap_or("temporary");
-    let asked_for = options.get("user").map(String::as_str);
+const USER: OptionDef = OptionDef::autocomplete("user", false);
+const METHOD: OptionDef = OptionDef::choice("method", false, &["temporary", "email"]);
+
+pub const RESET_PASSWORD: Command = Command {
+    name: "reset-password",
+    json: include_str!("../../commands/reset-password.json"),
+    options: &[USER, METHOD],
+    // Hashing and a DM take a while; the email method answers at once with a
+    // modal, which cannot follow a deferral.
+    slow: |raw| Method::parse(METHOD.get(raw)) != Ok(Method::Email),
+    run: |app, actor, inv, raw| Box::pin(reset_password(app, actor, inv, Options::parse(raw))),
+    unlinked: None,
+};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Method {
+    Temporary,
+    Email,
+}
+
+impl Method {
+    /// The method asked for (temporary by default), or the unknown value.
+    fn parse(raw: Option<&str>) -> Result<Self, String> {
+        match raw {
+            None | Some("temporary") => Ok(Self::Temporary),
+            Some("email") => Ok(Self::Email),
+            Some(other) => Err(other.to_owned()),
+        }
+    }
+}
+
+/// The options of `/reset-password`.
+struct Options<'a> {
+    /// `None` is yourself.
+    user: Option<&'a str>,
+    /// Told only once the target is known and may be reset.
+    method: Result<Method, String>,
+}
+
+impl<'a> Options<'a> {
+    fn parse(raw: &'a RawOptions) -> Self {
+        Self {
+            user: USER.get(raw),
+            method: Method::parse(METHOD.get(raw)),
+        }
+    }
+}
+
+async fn reset_password(app: &App, actor: &Actor, inv: &Invocation, options: Options<'_>) -> Reply {
+    let asked_for = options.user;
     let who = match asked_for {
         None => actor.user.clone(),
         Some(raw) => match target_or_refuse(app, actor, inv, Action::PasswordReset, raw).await {
@@ -52,32 +90,37 @@ pub async fn reset_password(
         )
         .await;
     }
-    match method {
-        "temporary" => {}
-        "email" => {
-            return match reset_email::refusal(app, &who) {
-                Some(reason) => {
-                    refuse(
-                        app,
-                        actor,
-                        inv,
-                        Action::PasswordReset,
-                        Some(&who),
-                        "",
-                        reason,
-                    )
-                    .await
-                }
-                None => reset_email::confirmation(&who),
-            };
-        }
-        other => {
-            return Reply::private(format!(
-                "\"{}\" is not a reset method; choose temporary or email.",
-                markdown::escape(other)
-            ));
-        }
+    match options.method {
+        Ok(Method::Temporary) => temporary(app, actor, inv, who).await,
+        Ok(Method::Email) => by_email(app, actor, inv, &who).await,
+        Err(other) => Reply::private(format!(
+            "\"{}\" is not a reset method; choose temporary or email.",
+            markdown::escape(&other)
+        )),
     }
+}
+
+/// `method:email`: the confirmation form, or why there is no mailbox to use.
+async fn by_email(app: &App, actor: &Actor, inv: &Invocation, who: &User) -> Reply {
+    match reset_email::refusal(app, who) {
+        Some(reason) => {
+            refuse(
+                app,
+                actor,
+                inv,
+                Action::PasswordReset,
+                Some(who),
+                "",
+                reason,
+            )
+            .await
+        }
+        None => reset_email::confirmation(who),
+    }
+}
+
+/// A temporary password for `who` (self-service takes one of the day's uses).
+async fn temporary(app: &App, actor: &Actor, inv: &Invocation, who: User) -> Reply {
     let now = app.now();
     let yourself = who.id == actor.user.id;
     let (quota_use, remaining) = if yourself {
@@ -90,23 +133,9 @@ pub async fn reset_password(
     };
     match set_temporary(app, actor, inv, &who, now, quota_use.as_deref()).await {
         Ok((password, handoff, expires)) => {
-            let content = if yourself {
-                format!(
-                    "Done: your temporary password is in your DMs. You'll choose a new one when you sign in. Self-service resets left today: {remaining}."
-                )
-            } else {
-                format!(
-                    "Done: {} has a new temporary password, sent to you privately. Give it to them in person; they'll choose their own when they sign in.",
-                    markdown::person(&who)
-                )
-            };
-            let text = SecretString::from(format!(
-                "Temporary password for {}: `{}`\nIt must be changed at the next sign-in and stops working {} if unused.",
-                markdown::person(&who),
-                password.expose_secret(),
-                expires.format("%Y-%m-%d %H:%M UTC")
-            ));
             burst::after_reset(app, actor).await;
+            let content = done(&who, yourself, remaining);
+            let text = handed_over(&who, &password, expires, &app.settings.sign_in_url());
             let undo = Undo::Password {
                 user: Box::new(who),
                 handoff,
@@ -124,6 +153,35 @@ pub async fn reset_password(
             trouble(e)
         }
     }
+}
+
+/// What the educator reads where they asked (never the password).
+fn done(who: &User, yourself: bool, remaining: u32) -> String {
+    if yourself {
+        format!(
+            "Done: your temporary password is in your DMs. You'll choose a new one when you sign in. Self-service resets left today: {remaining}."
+        )
+    } else {
+        format!(
+            "Done: {} has a new temporary password, sent to you privately. Give it to them in person; they'll choose their own when they sign in.",
+            markdown::person(who)
+        )
+    }
+}
+
+/// The private message that carries the password, in a code span.
+fn handed_over(
+    who: &User,
+    password: &SecretString,
+    expires: DateTime<Utc>,
+    sign_in_url: &str,
+) -> SecretString {
+    SecretString::from(format!(
+        "Temporary password for {}: `{}`\nIt must be changed at the next sign-in and stops working {} if unused.\nSign in at {sign_in_url}",
+        markdown::person(who),
+        password.expose_secret(),
+        expires.format("%Y-%m-%d %H:%M UTC")
+    ))
 }
 
 type Issued = (SecretString, HandoffId, DateTime<Utc>);

@@ -1,22 +1,40 @@
 //! `/whois user`: a minimal card about someone the actor can see.
 
-use std::collections::BTreeMap;
-
 use crate::app::App;
 use crate::audit::Action;
 use crate::directory::Role;
 
 use super::context::{Actor, target_or_refuse};
+use super::definition::{Command, OptionDef, RawOptions, never_slow};
 use super::markdown;
 use super::reply::{Invocation, Reply};
 
-pub async fn whois(
-    app: &App,
-    actor: &Actor,
-    inv: &Invocation,
-    options: &BTreeMap<String, String>,
-) -> Reply {
-    let raw = options.get("user").map(String::as_str).unwrap_or("");
+const USER: OptionDef = OptionDef::autocomplete("user", true);
+
+pub const WHOIS: Command = Command {
+    name: "whois",
+    json: include_str!("../../commands/whois.json"),
+    options: &[USER],
+    slow: never_slow,
+    run: |app, actor, inv, raw| Box::pin(whois(app, actor, inv, Options::parse(raw))),
+    unlinked: None,
+};
+
+/// The options of `/whois`.
+struct Options<'a> {
+    user: &'a str,
+}
+
+impl<'a> Options<'a> {
+    fn parse(raw: &'a RawOptions) -> Self {
+        Self {
+            user: USER.text_in(raw),
+        }
+    }
+}
+
+async fn whois(app: &App, actor: &Actor, inv: &Invocation, options: Options<'_>) -> Reply {
+    let raw = options.user;
     let who = match target_or_refuse(app, actor, inv, Action::UserView, raw).await {
         Ok(user) => user,
         Err(reply) => return reply,

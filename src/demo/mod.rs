@@ -20,12 +20,13 @@ use url::Url;
 use crate::app::{App, Settings};
 use crate::credentials::{HashParams, PasswordHasher};
 use crate::directory::User;
-use crate::discord::simulate::{Member, SimulatedDiscord};
-use crate::discord::standin::{self, DiscordStandIn};
 use crate::discord::{DiscordRest, InteractionVerifier};
+use crate::standins::discord::{self as standin, DiscordStandIn};
+use crate::standins::simulate::{Member, SimulatedDiscord};
+use crate::standins::{StandInOptions, ZendeskStandIn};
 use crate::store::Store;
-use crate::support::{OutboxSettings, OutboxWorker, StandInOptions, ZendeskClient, ZendeskStandIn};
-use crate::web::{WebState, router};
+use crate::support::{OutboxSettings, OutboxWorker, ZendeskClient};
+use crate::web::WebState;
 
 use show::Show;
 
@@ -96,11 +97,10 @@ pub async fn run(dir: &std::path::Path, out: &mut (dyn Write + Send)) -> Result<
         ..WebState::new(app.clone())
     };
     let outbox = OutboxWorker::new(app.clone(), zendesk_client, rest, OutboxSettings::default());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let address = listener.local_addr()?;
-    let endpoint = Url::parse(&format!("http://{address}/interactions"))?;
-    let webhook = Url::parse(&format!("http://{address}/webhooks/zendesk"))?;
-    let server = tokio::spawn(async move { axum::serve(listener, router(state)).await });
+    let listening = crate::web::listen("127.0.0.1:0", state).await?;
+    let address = listening.addr();
+    let endpoint = Url::parse(&listening.url("/interactions"))?;
+    let webhook = Url::parse(&listening.url("/webhooks/zendesk"))?;
     let stage = Stage {
         discord,
         standin,
@@ -117,7 +117,8 @@ pub async fn run(dir: &std::path::Path, out: &mut (dyn Write + Send)) -> Result<
     show.intro(&url, address, &stage.standin.url(), &stage.zendesk.url())?;
     script(&stage, &mut show).await?;
     show.outro()?;
-    server.abort();
+    drop(stage);
+    listening.shutdown().await?;
     Ok(())
 }
 
@@ -170,6 +171,13 @@ async fn script(stage: &Stage, show: &mut Show<'_>) -> Result<()> {
     )
     .await?;
 
+    self_service_and_support(stage, show).await
+}
+
+/// A student links their account and resets their own password; a teacher's
+/// promotion goes to support and comes back approved.
+async fn self_service_and_support(stage: &Stage, show: &mut Show<'_>) -> Result<()> {
+    let c = &stage.cast;
     show.scene("A student resets their own password")?;
     show.narrate(&format!(
         "{} has no Discord account linked yet, so a teacher first issues a link code.",

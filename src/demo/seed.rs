@@ -33,34 +33,127 @@ fn audit(action: Action) -> AuditEntry {
     )
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn person(
-    store: &Store,
-    tenant: &Tenant,
-    login: &str,
-    first: &str,
-    last: &str,
+/// Where a person of the demo works or studies.
+#[derive(Clone, Copy)]
+enum Where {
+    LincolnMiddle,
+    Adams,
+    District,
+}
+
+/// One person of the demo's district.
+struct Person {
+    login: &'static str,
+    first: &'static str,
+    last: &'static str,
     role: Role,
-    place: Place,
-    grade: Option<&str>,
-    title: Option<&str>,
+    at: Where,
+    grade: Option<&'static str>,
+    title: Option<&'static str>,
+    /// Their Discord account, when they have linked one.
     discord: Option<u64>,
-) -> Result<User> {
-    let new = NewUser {
-        login: Login::parse(login)?,
-        first_name: PersonName::parse(first)?,
-        last_name: PersonName::parse(last)?,
+}
+
+const fn staff(
+    login: &'static str,
+    (first, last): (&'static str, &'static str),
+    role: Role,
+    at: Where,
+    title: Option<&'static str>,
+    discord: Option<u64>,
+) -> Person {
+    Person {
+        login,
+        first,
+        last,
         role,
+        at,
+        grade: None,
+        title,
+        discord,
+    }
+}
+
+const fn student(
+    login: &'static str,
+    (first, last): (&'static str, &'static str),
+    at: Where,
+    grade: &'static str,
+) -> Person {
+    Person {
+        login,
+        first,
+        last,
+        role: Role::Student,
+        at,
+        grade: Some(grade),
+        title: None,
+        discord: None,
+    }
+}
+
+const PEOPLE: &[Person] = &[
+    staff(
+        "m.rivera@lincoln.example",
+        ("Maria", "Rivera"),
+        Role::Teacher,
+        Where::LincolnMiddle,
+        Some("Science"),
+        Some(2001),
+    ),
+    staff(
+        "j.okafor@lincoln.example",
+        ("James", "Okafor"),
+        Role::Teacher,
+        Where::LincolnMiddle,
+        Some("Math"),
+        Some(2002),
+    ),
+    student("ana.lopez", ("Ana", "Lopez"), Where::LincolnMiddle, "07"),
+    student("ben.ng", ("Ben", "Ng"), Where::LincolnMiddle, "08"),
+    student("andre.lopez", ("André", "López"), Where::Adams, "04"),
+    staff(
+        "s.patel@lincoln.example",
+        ("Samira", "Patel"),
+        Role::SchoolAdmin,
+        Where::LincolnMiddle,
+        Some("Principal"),
+        Some(2003),
+    ),
+    staff(
+        "d.whitfield@lincoln.example",
+        ("Dana", "Whitfield"),
+        Role::DistrictAdmin,
+        Where::District,
+        Some("Director of Technology"),
+        Some(2004),
+    ),
+    staff(
+        "d.cho@lincoln.example",
+        ("David", "Cho"),
+        Role::DistrictAdmin,
+        Where::District,
+        None,
+        None,
+    ),
+];
+
+async fn person(store: &Store, tenant: &Tenant, who: &Person, place: Place) -> Result<User> {
+    let new = NewUser {
+        login: Login::parse(who.login)?,
+        first_name: PersonName::parse(who.first)?,
+        last_name: PersonName::parse(who.last)?,
+        role: who.role,
         place,
-        grade: grade.map(Grade::parse).transpose()?,
-        title: title.map(Title::parse).transpose()?,
+        grade: who.grade.map(Grade::parse).transpose()?,
+        title: who.title.map(Title::parse).transpose()?,
         source_id: None,
         disabled: false,
     };
     let user = store
         .insert_user(tenant.id, &new, audit(Action::UserCreate))
         .await?;
-    Ok(match discord {
+    Ok(match who.discord {
         Some(id) => {
             store
                 .link_discord(&user, DiscordUserId::new(id), audit(Action::ChatLink))
@@ -83,118 +176,23 @@ pub async fn seed(store: &Store) -> Result<Cast> {
     let adams = store
         .create_school(tenant.id, district.id, "Adams Elementary", None)
         .await?;
-    let at = |s: &crate::directory::School| Place::School {
-        school: s.id,
-        district: s.district_id,
+    let place = |at: Where| match at {
+        Where::LincolnMiddle => Place::School {
+            school: lincoln_ms.id,
+            district: district.id,
+        },
+        Where::Adams => Place::School {
+            school: adams.id,
+            district: district.id,
+        },
+        Where::District => Place::District {
+            district: district.id,
+        },
     };
-    let d = Place::District {
-        district: district.id,
-    };
-    let t = &tenant;
-    let rivera = person(
-        store,
-        t,
-        "m.rivera@lincoln.example",
-        "Maria",
-        "Rivera",
-        Role::Teacher,
-        at(&lincoln_ms),
-        None,
-        Some("Science"),
-        Some(2001),
-    )
-    .await?;
-    let okafor = person(
-        store,
-        t,
-        "j.okafor@lincoln.example",
-        "James",
-        "Okafor",
-        Role::Teacher,
-        at(&lincoln_ms),
-        None,
-        Some("Math"),
-        Some(2002),
-    )
-    .await?;
-    let ana = person(
-        store,
-        t,
-        "ana.lopez",
-        "Ana",
-        "Lopez",
-        Role::Student,
-        at(&lincoln_ms),
-        Some("07"),
-        None,
-        None,
-    )
-    .await?;
-    let ben = person(
-        store,
-        t,
-        "ben.ng",
-        "Ben",
-        "Ng",
-        Role::Student,
-        at(&lincoln_ms),
-        Some("08"),
-        None,
-        None,
-    )
-    .await?;
-    person(
-        store,
-        t,
-        "andre.lopez",
-        "André",
-        "López",
-        Role::Student,
-        at(&adams),
-        Some("04"),
-        None,
-        None,
-    )
-    .await?;
-    let patel = person(
-        store,
-        t,
-        "s.patel@lincoln.example",
-        "Samira",
-        "Patel",
-        Role::SchoolAdmin,
-        at(&lincoln_ms),
-        None,
-        Some("Principal"),
-        Some(2003),
-    )
-    .await?;
-    let whitfield = person(
-        store,
-        t,
-        "d.whitfield@lincoln.example",
-        "Dana",
-        "Whitfield",
-        Role::DistrictAdmin,
-        d,
-        None,
-        Some("Director of Technology"),
-        Some(2004),
-    )
-    .await?;
-    person(
-        store,
-        t,
-        "d.cho@lincoln.example",
-        "David",
-        "Cho",
-        Role::DistrictAdmin,
-        d,
-        None,
-        None,
-        None,
-    )
-    .await?;
+    let mut people = Vec::with_capacity(PEOPLE.len());
+    for who in PEOPLE {
+        people.push(person(store, &tenant, who, place(who.at)).await?);
+    }
     store
         .bind_guild(
             DiscordGuildId::new(GUILD),
@@ -202,13 +200,20 @@ pub async fn seed(store: &Store) -> Result<Cast> {
             audit(Action::GuildBind),
         )
         .await?;
+    let take = |login: &str| {
+        people
+            .iter()
+            .find(|u| u.login.as_str() == login)
+            .cloned()
+            .ok_or_else(|| anyhow::anyhow!("the demo has no {login}"))
+    };
     Ok(Cast {
-        rivera,
-        okafor,
-        ana,
-        ben,
-        patel,
-        whitfield,
+        rivera: take("m.rivera@lincoln.example")?,
+        okafor: take("j.okafor@lincoln.example")?,
+        ana: take("ana.lopez")?,
+        ben: take("ben.ng")?,
+        patel: take("s.patel@lincoln.example")?,
+        whitfield: take("d.whitfield@lincoln.example")?,
         lincoln_ms,
         adams,
     })

@@ -15,14 +15,7 @@ pub struct InteractionCourier<'a> {
 #[async_trait]
 impl Courier for InteractionCourier<'_> {
     async fn direct_message(&self, to: DiscordUserId, text: &str) -> Result<(), DeliveryError> {
-        self.rest
-            .send_dm(to.get(), text)
-            .await
-            .map_err(|e| match e {
-                DmError::Closed { .. } => DeliveryError::DmsClosed,
-                DmError::Other(RestError::MissingToken(_)) => DeliveryError::NoBotToken,
-                DmError::Other(e) => DeliveryError::Failed(e.to_string()),
-            })
+        direct_message(self.rest, to, text).await
     }
 
     async fn private_reply(&self, text: &str) -> Result<(), DeliveryError> {
@@ -31,4 +24,18 @@ impl Courier for InteractionCourier<'_> {
             .await
             .map_err(|e| DeliveryError::Failed(e.to_string()))
     }
+}
+
+/// The one way hallpass sends a DM, for a secret and for promotion news
+/// alike, with Discord's answer mapped to why it did not arrive.
+pub(super) async fn direct_message(
+    rest: &DiscordRest,
+    to: DiscordUserId,
+    text: &str,
+) -> Result<(), DeliveryError> {
+    rest.send_dm(to.get(), text).await.map_err(|e| match e {
+        DmError::Closed { .. } => DeliveryError::DmsClosed,
+        DmError::Other(RestError::MissingToken(_)) => DeliveryError::NoBotToken,
+        DmError::Other(e) => DeliveryError::Failed(e.to_string()),
+    })
 }

@@ -8,57 +8,32 @@
 
 use thiserror::Error;
 
-/// Every slash command, by name. The handlers must answer exactly these.
-pub const COMMAND_NAMES: &[&str] = &[
-    "reset-password",
-    "edit-user",
-    "promote-request",
-    "link",
-    "link-code",
-    "whois",
-    "audit",
-];
+use crate::commands::{COMMANDS, Command};
 
-/// File name and contents of every file in `commands/`.
-static DEFINITIONS: &[(&str, &str)] = &[
-    (
-        "reset-password.json",
-        include_str!("../../commands/reset-password.json"),
-    ),
-    (
-        "edit-user.json",
-        include_str!("../../commands/edit-user.json"),
-    ),
-    (
-        "promote-request.json",
-        include_str!("../../commands/promote-request.json"),
-    ),
-    ("link.json", include_str!("../../commands/link.json")),
-    (
-        "link-code.json",
-        include_str!("../../commands/link-code.json"),
-    ),
-    ("whois.json", include_str!("../../commands/whois.json")),
-    ("audit.json", include_str!("../../commands/audit.json")),
-];
+/// Every slash command's name, in the order of [`crate::commands::COMMANDS`].
+pub fn command_names() -> Vec<&'static str> {
+    COMMANDS.iter().map(|c| c.name).collect()
+}
 
 #[derive(Debug, Error)]
 pub enum DefinitionError {
-    #[error("commands/{file} is not valid JSON: {source}")]
+    #[error("commands/{file}.json is not valid JSON: {source}")]
     Invalid {
         file: &'static str,
         source: serde_json::Error,
     },
 }
 
-/// The definitions, parsed, in the order of [`COMMAND_NAMES`].
+/// The definitions, parsed, in the order of [`crate::commands::COMMANDS`].
 pub fn command_definitions() -> Result<Vec<serde_json::Value>, DefinitionError> {
-    DEFINITIONS
-        .iter()
-        .map(|(file, json)| {
-            serde_json::from_str(json).map_err(|source| DefinitionError::Invalid { file, source })
-        })
-        .collect()
+    COMMANDS.iter().map(|c| parse(c)).collect()
+}
+
+fn parse(command: &Command) -> Result<serde_json::Value, DefinitionError> {
+    serde_json::from_str(command.json).map_err(|source| DefinitionError::Invalid {
+        file: command.name,
+        source,
+    })
 }
 
 #[cfg(test)]
@@ -100,10 +75,11 @@ mod tests {
     #[test]
     fn every_definition_keeps_within_discords_limits() {
         let definitions = command_definitions().unwrap();
-        for ((file, _), command) in DEFINITIONS.iter().zip(&definitions) {
+        for (definition, command) in COMMANDS.iter().zip(&definitions) {
+            let file = definition.file();
             let name = text(command, "name");
             assert!(valid_name(&name), "{file}: bad command name {name:?}");
-            assert_eq!(*file, format!("{name}.json"), "file named after command");
+            assert_eq!(file, format!("{name}.json"), "file named after command");
             assert_eq!(command["type"], 1, "{file}: CHAT_INPUT");
             let description = text(command, "description");
             assert!(
@@ -187,19 +163,62 @@ mod tests {
             .unwrap()
             .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
-        let embedded: BTreeSet<String> = DEFINITIONS
-            .iter()
-            .map(|(file, _)| (*file).to_owned())
-            .collect();
-        let named: BTreeSet<String> = COMMAND_NAMES.iter().map(|n| format!("{n}.json")).collect();
+        let embedded: BTreeSet<String> = COMMANDS.iter().map(|c| c.file()).collect();
+        assert_eq!(embedded.len(), COMMANDS.len(), "a command is listed twice");
         assert_eq!(on_disk, embedded);
-        assert_eq!(embedded, named);
+        for command in COMMANDS {
+            let on_disk = std::fs::read_to_string(
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("commands")
+                    .join(command.file()),
+            )
+            .unwrap();
+            assert_eq!(
+                on_disk, command.json,
+                "{} embeds its own file",
+                command.name
+            );
+        }
         let parsed: Vec<String> = command_definitions()
             .unwrap()
             .iter()
             .map(|c| text(c, "name"))
             .collect();
-        assert_eq!(parsed, COMMAND_NAMES);
+        assert_eq!(parsed, command_names());
+    }
+
+    /// The options a definition parses are the options its JSON offers, in
+    /// both directions: same names, order, required flags, autocomplete and choices.
+    #[test]
+    fn every_json_file_and_its_definition_agree_on_the_options() {
+        for command in COMMANDS {
+            let json: Value = serde_json::from_str(command.json).unwrap();
+            let in_json: Vec<(String, bool, bool, Vec<String>)> = options(&json)
+                .iter()
+                .map(|option| {
+                    let choices = option["choices"].as_array().cloned().unwrap_or_default();
+                    (
+                        text(option, "name"),
+                        flag(option, "required"),
+                        flag(option, "autocomplete"),
+                        choices.iter().map(|c| text(c, "value")).collect(),
+                    )
+                })
+                .collect();
+            let defined: Vec<(String, bool, bool, Vec<String>)> = command
+                .options
+                .iter()
+                .map(|o| {
+                    (
+                        o.name.to_owned(),
+                        o.required,
+                        o.autocomplete,
+                        o.choices.iter().map(|c| (*c).to_owned()).collect(),
+                    )
+                })
+                .collect();
+            assert_eq!(in_json, defined, "/{}", command.name);
+        }
     }
 
     /// (option name, required, autocomplete, choice values); every option is a string (type 3).

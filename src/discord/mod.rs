@@ -1,7 +1,9 @@
 //! Serenity glue only: the slash-command definitions, interactions turned into
-//! requests and replies into responses, request verification, the REST client
-//! the bot uses (DMs, interaction edits and follow-ups, command registration)
-//! and a local stand-in for Discord's REST API. Serenity's types stop here.
+//! requests and replies into responses, request verification and the REST
+//! client the bot uses (DMs, interaction edits and follow-ups, command
+//! registration). Serenity's types stop here. The local stand-in for
+//! Discord's REST API and the simulated Discord client live in
+//! [`crate::standins`].
 
 mod answer;
 mod courier;
@@ -11,14 +13,12 @@ mod interaction;
 mod notifier;
 mod response;
 mod rest;
-pub mod simulate;
-pub mod standin;
 mod verify;
 
 pub use answer::{deliver_rest, finish_deferred};
 pub use courier::InteractionCourier;
-pub use definitions::{COMMAND_NAMES, DefinitionError, command_definitions};
+pub use definitions::{DefinitionError, command_definitions, command_names};
 pub use interaction::{Envelope, Incoming, parse, understand};
 pub use response::{clip, deferred_ephemeral, message, pong, render};
-pub use rest::{DiscordRest, DmError, MAX_RETRIES, MAX_WAIT, RestError};
+pub use rest::{DiscordRest, DmError, MAX_RETRIES, MAX_WAIT, RestError, RetryPolicy};
 pub use verify::{InteractionVerifier, MAX_SKEW_SECONDS, VerifyError};

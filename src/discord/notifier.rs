@@ -4,18 +4,16 @@
 
 use async_trait::async_trait;
 
-use super::rest::{DiscordRest, DmError};
-use crate::commands::ChannelPoster;
+use super::courier::direct_message;
+use super::rest::DiscordRest;
+use crate::commands::{ChannelPoster, DeliveryError};
 use crate::directory::{DiscordChannelId, DiscordUserId};
-use crate::support::notifier::{Notifier, NotifyError};
+use crate::support::notifier::Notifier;
 
 #[async_trait]
 impl Notifier for DiscordRest {
-    async fn notify(&self, to: DiscordUserId, text: &str) -> Result<(), NotifyError> {
-        self.send_dm(to.get(), text).await.map_err(|e| match e {
-            DmError::Closed { .. } => NotifyError::Closed,
-            DmError::Other(e) => NotifyError::Failed(e.to_string()),
-        })
+    async fn notify(&self, to: DiscordUserId, text: &str) -> Result<(), DeliveryError> {
+        direct_message(self, to, text).await
     }
 }
 

@@ -3,6 +3,7 @@
 
 use serde_json::{Value, json};
 
+use crate::commands::markdown::{self, limits};
 use crate::commands::{Body, Choice, Modal};
 
 pub const PONG: u8 = 1;
@@ -12,7 +13,7 @@ const AUTOCOMPLETE_RESULT: u8 = 8;
 const MODAL: u8 = 9;
 const EPHEMERAL: u64 = 1 << 6;
 /// Discord's limit on message content.
-pub const MAX_CONTENT: usize = 2000;
+pub const MAX_CONTENT: usize = limits::CONTENT;
 
 pub fn pong() -> Value {
     json!({ "type": PONG })
@@ -45,19 +46,14 @@ pub fn message(content: &str, ephemeral: bool) -> Value {
 }
 
 pub fn clip(content: &str) -> String {
-    if content.chars().count() <= MAX_CONTENT {
-        return content.to_owned();
-    }
-    let mut cut: String = content.chars().take(MAX_CONTENT - 1).collect();
-    cut.push('…');
-    cut
+    markdown::clip(content, MAX_CONTENT)
 }
 
 fn choices_json(choices: &[Choice]) -> Vec<Value> {
     choices
         .iter()
         .take(25)
-        .map(|c| json!({ "name": c.name, "value": c.value }))
+        .map(|c| json!({ "name": markdown::clip(&c.name, limits::CHOICE_NAME), "value": c.value }))
         .collect()
 }
 
@@ -78,7 +74,7 @@ fn modal_json(modal: &Modal) -> Value {
             }]})
         })
         .collect();
-    json!({ "custom_id": modal.custom_id, "title": modal.title, "components": rows })
+    json!({ "custom_id": modal.custom_id, "title": markdown::clip(&modal.title, limits::MODAL_TITLE), "components": rows })
 }
 
 #[cfg(test)]

@@ -6,7 +6,11 @@
 //! hold a temporary password or a link code) never reach `Debug`, logs or error
 //! messages; a 429 is honoured (wait `retry_after`, at most [`MAX_WAIT`], at most
 //! [`MAX_RETRIES`] times) so a rate-limited message is delivered exactly once;
-//! a closed inbox is told apart from every other failure ([`DmError::Closed`]).
+//! a 5xx, a hang (no answer within [`RetryPolicy::request_timeout`]) or a
+//! refused connection is sent again with doubling waits, for at most
+//! [`RetryPolicy::attempts`] tries and within [`RetryPolicy::budget`] (well
+//! inside an interaction token's 15 minutes); a closed inbox is told apart
+//! from every other failure ([`DmError::Closed`]).
 //!
 //! Built on serenity's [`Http`] (token, application id, proxy) and its [`Route`]s
 //! (the exact paths), with the rate limiter disabled: serenity only sends to a
@@ -39,7 +43,48 @@ pub const MAX_RETRIES: u32 = 3;
 pub const MAX_WAIT: Duration = Duration::from_secs(10);
 /// A 429 with no usable `retry_after` (a proxy's, say) waits this long.
 const DEFAULT_WAIT: Duration = Duration::from_secs(1);
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How a request that met a 5xx, a hang or a dropped connection is tried again.
+/// Every wait and every try stays inside `budget`, so a DM or a follow-up is
+/// given up while its interaction token (15 minutes) still lives, and the
+/// reset is rolled back in time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// How long one try may take before it counts as a hang.
+    pub request_timeout: Duration,
+    /// Tries in all (the first included) for 5xx, hangs and transport errors.
+    pub attempts: u32,
+    /// The wait after the first failed try; it doubles after each further one.
+    pub first_backoff: Duration,
+    /// The longest wait between two tries.
+    pub max_backoff: Duration,
+    /// No try starts later than this after the first one.
+    pub budget: Duration,
+}
+
+impl Default for RetryPolicy {
+    /// 20 s a try, 6 tries, waits of 1, 2, 4, 8, 16 s: at most about 2.5
+    /// minutes, and no try starts after 5.
+    fn default() -> Self {
+        Self {
+            request_timeout: Duration::from_secs(20),
+            attempts: 6,
+            first_backoff: Duration::from_secs(1),
+            max_backoff: Duration::from_secs(30),
+            budget: Duration::from_secs(5 * 60),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The wait after `failures` failed tries (1 or more).
+    fn backoff(&self, failures: u32) -> Duration {
+        let doublings = failures.saturating_sub(1).min(31);
+        self.first_backoff
+            .saturating_mul(1u32 << doublings)
+            .min(self.max_backoff)
+    }
+}
 /// Discord's JSON error codes for "this user does not take DMs from the bot".
 const DM_CLOSED_CODES: &[u64] = &[50007, 50278];
 /// Message flag: only the invoker sees it.
@@ -124,12 +169,14 @@ pub struct DiscordRest {
     client: reqwest::Client,
     authorization: Option<HeaderValue>,
     api_base: Url,
+    retry: RetryPolicy,
 }
 
 impl fmt::Debug for DiscordRest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("DiscordRest")
             .field("api_base", &self.api_base.as_str())
+            .field("retry", &self.retry)
             .field("application_id", &self.http.application_id())
             .field(
                 "token",
@@ -173,9 +220,10 @@ impl DiscordRest {
         token: Option<&SecretString>,
         application_id: Option<u64>,
     ) -> Result<Self, RestError> {
+        let retry = RetryPolicy::default();
         let client = reqwest::Client::builder()
             .use_rustls_tls()
-            .timeout(REQUEST_TIMEOUT)
+            .timeout(retry.request_timeout)
             .build()
             .map_err(RestError::Client)?;
         let mut builder = HttpBuilder::new(token.map(|t| t.expose_secret()).unwrap_or_default())
@@ -201,7 +249,14 @@ impl DiscordRest {
             client,
             authorization,
             api_base: api_base.clone(),
+            retry,
         })
+    }
+
+    /// The same client with another retry policy (tests use short timeouts).
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
     }
 
     /// Opens (or finds) the DM channel with `user` and posts `content` there.
@@ -379,59 +434,112 @@ impl DiscordRest {
             .ok_or(RestError::MissingApplicationId(what))
     }
 
-    /// Sends `call`, waiting out 429s; answers the body of the success.
+    /// Sends `call`, waiting out 429s and trying again after 5xx, hangs and
+    /// dropped connections (see [`RetryPolicy`]); answers the body of the success.
     #[tracing::instrument(skip_all, fields(route = call.label))]
     async fn send(&self, call: Call<'_>) -> Result<Vec<u8>, RestError> {
         let url = self.url(call.label, call.route)?;
-        let mut retries = 0;
+        let started = tokio::time::Instant::now();
+        let mut rate_limited = 0;
+        let mut failures = 0;
         loop {
-            let mut request = self
-                .client
-                .request(call.method.clone(), url.clone())
-                .header(USER_AGENT, serenity::constants::USER_AGENT)
-                .json(call.body);
-            if let Some(authorization) = &self.authorization {
-                request = request.header(AUTHORIZATION, authorization.clone());
-            }
-            let transport = |source: reqwest::Error| RestError::Transport {
-                route: call.label,
-                // The URL may hold an interaction token.
-                source: source.without_url(),
+            let error = match self.try_once(&call, &url).await {
+                Ok(body) => return Ok(body),
+                Err(Attempt::RateLimited(wait)) => {
+                    if rate_limited >= MAX_RETRIES || wait > MAX_WAIT {
+                        return Err(RestError::RateLimited {
+                            route: call.label,
+                            retry_after: wait,
+                        });
+                    }
+                    rate_limited += 1;
+                    tracing::warn!(
+                        wait_ms = wait.as_millis() as u64,
+                        retry = rate_limited,
+                        "Discord rate limited the request; waiting before sending it again"
+                    );
+                    tokio::time::sleep(wait).await;
+                    continue;
+                }
+                Err(Attempt::Final(error)) => return Err(error),
+                Err(Attempt::Transient(error)) => error,
             };
-            let response = request.send().await.map_err(transport)?;
-            let status = response.status();
-            let headers = response.headers().clone();
-            let body = response.bytes().await.map_err(transport)?;
-            if status.is_success() {
-                return Ok(body.to_vec());
+            failures += 1;
+            let wait = self.retry.backoff(failures);
+            let out_of_time = started.elapsed() + wait > self.retry.budget;
+            if failures >= self.retry.attempts || out_of_time {
+                return Err(error);
             }
-            let error: ErrorBody = serde_json::from_slice(&body).unwrap_or_default();
-            if status != StatusCode::TOO_MANY_REQUESTS {
-                return Err(RestError::Discord {
-                    route: call.label,
-                    status: status.as_u16(),
-                    code: error.code,
-                    message: error.message.unwrap_or_else(|| {
-                        status.canonical_reason().unwrap_or("no reason").to_owned()
-                    }),
-                });
-            }
-            let wait = retry_after(&error, &headers);
-            if retries >= MAX_RETRIES || wait > MAX_WAIT {
-                return Err(RestError::RateLimited {
-                    route: call.label,
-                    retry_after: wait,
-                });
-            }
-            retries += 1;
             tracing::warn!(
+                error = %error,
                 wait_ms = wait.as_millis() as u64,
-                retry = retries,
-                "Discord rate limited the request; waiting before sending it again"
+                retry = failures,
+                "Discord did not answer the request; sending it again"
             );
             tokio::time::sleep(wait).await;
         }
     }
+
+    /// One try of `call`.
+    async fn try_once(&self, call: &Call<'_>, url: &Url) -> Result<Vec<u8>, Attempt> {
+        let mut request = self
+            .client
+            .request(call.method.clone(), url.clone())
+            .timeout(self.retry.request_timeout)
+            .header(USER_AGENT, serenity::constants::USER_AGENT)
+            .json(call.body);
+        if let Some(authorization) = &self.authorization {
+            request = request.header(AUTHORIZATION, authorization.clone());
+        }
+        let transport = |source: reqwest::Error| {
+            // A request that could not even be built will not build next time.
+            let retry = !source.is_builder();
+            let error = RestError::Transport {
+                route: call.label,
+                // The URL may hold an interaction token.
+                source: source.without_url(),
+            };
+            if retry {
+                Attempt::Transient(error)
+            } else {
+                Attempt::Final(error)
+            }
+        };
+        let response = request.send().await.map_err(transport)?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response.bytes().await.map_err(transport)?;
+        if status.is_success() {
+            return Ok(body.to_vec());
+        }
+        let error: ErrorBody = serde_json::from_slice(&body).unwrap_or_default();
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            return Err(Attempt::RateLimited(retry_after(&error, &headers)));
+        }
+        let refused = RestError::Discord {
+            route: call.label,
+            status: status.as_u16(),
+            code: error.code,
+            message: error
+                .message
+                .unwrap_or_else(|| status.canonical_reason().unwrap_or("no reason").to_owned()),
+        };
+        Err(if status.is_server_error() {
+            Attempt::Transient(refused)
+        } else {
+            Attempt::Final(refused)
+        })
+    }
+}
+
+/// How one try went wrong.
+enum Attempt {
+    /// 429: wait this long, then send again.
+    RateLimited(Duration),
+    /// 5xx, a hang, a dropped connection: worth another try.
+    Transient(RestError),
+    /// A refusal (4xx) that the same request would get again.
+    Final(RestError),
 }
 
 /// How long Discord asks us to wait: the body's `retry_after` (seconds, with
@@ -455,8 +563,10 @@ fn retry_after(error: &ErrorBody, headers: &HeaderMap) -> Duration {
 }
 
 /// A message body. Mentions are never parsed: names in replies must not ping anyone.
+/// Clipped to Discord's limit, as every message is (a longer one is refused).
 fn message(content: &str, flags: Option<u64>) -> Value {
-    let mut body = json!({ "content": content, "allowed_mentions": { "parse": [] } });
+    let mut body =
+        json!({ "content": super::response::clip(content), "allowed_mentions": { "parse": [] } });
     if let Some(flags) = flags {
         body["flags"] = json!(flags);
     }
@@ -566,6 +676,26 @@ mod tests {
             DmError::Closed { code: 50278 }
         ));
         assert!(matches!(DmError::from(refusal(50001)), DmError::Other(_)));
+    }
+
+    #[test]
+    fn retry_waits_double_up_to_the_longest_wait() {
+        let policy = RetryPolicy {
+            first_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_millis(350),
+            ..RetryPolicy::default()
+        };
+        let waits: Vec<_> = (1..=4).map(|n| policy.backoff(n).as_millis()).collect();
+        assert_eq!(waits, [100, 200, 350, 350]);
+        let default = RetryPolicy::default();
+        let worst: Duration = (1..default.attempts)
+            .map(|n| default.backoff(n) + default.request_timeout)
+            .sum::<Duration>()
+            + default.request_timeout;
+        assert!(
+            worst.min(default.budget + default.request_timeout) < Duration::from_secs(15 * 60),
+            "every try ends inside the interaction token's 15 minutes"
+        );
     }
 
     #[test]

@@ -11,6 +11,7 @@
 
 use std::fmt;
 
+use super::moves::DistrictAdminsOnly;
 use super::visibility::sees;
 use super::{Decision, Denial, Subject};
 use crate::directory::Role;
@@ -146,17 +147,17 @@ pub fn can_edit_field(actor: &Subject, target: &Subject, field: Field) -> Decisi
     Decision::allow_if(
         open_to_all_editors || actor.role == Role::DistrictAdmin,
         Denial::OnlyDistrictAdmins {
-            what: only_district_admins_what(field, target.role),
+            what: district_admins_only(field, target.role).what(),
         },
     )
 }
 
-fn only_district_admins_what(field: Field, target: Role) -> &'static str {
+fn district_admins_only(field: Field, target: Role) -> DistrictAdminsOnly {
     match (field, target) {
-        (Field::School, Role::Teacher) => "move a teacher to another school",
-        (Field::School, _) => "move a school admin to another school",
-        (Field::District, _) => "move a district admin to another district",
-        _ => "switch someone between school admin and district admin",
+        (Field::School, Role::Teacher) => DistrictAdminsOnly::TeacherToAnotherSchool,
+        (Field::School, _) => DistrictAdminsOnly::SchoolAdminToAnotherSchool,
+        (Field::District, _) => DistrictAdminsOnly::DistrictAdminToAnotherDistrict,
+        _ => DistrictAdminsOnly::AdminRoleSwitch,
     }
 }
 

@@ -26,7 +26,7 @@ pub use edit::{
     Field, can_edit, can_edit_field, can_issue_link_code, can_reset_password, editable_fields,
 };
 pub use moves::{PlaceChange, can_change_place};
-pub use promotion::can_request_promotion;
+pub use promotion::{approval_obstacle, can_request_promotion};
 pub use subject::Subject;
 pub use visibility::{SearchArea, VisibleSet, can_see, visible_set};
 

@@ -64,7 +64,7 @@ pub fn can_change_place(
     let student_move = target.role == Role::Student && to.role == Role::Student;
     if !student_move && actor.role != Role::DistrictAdmin {
         return Decision::deny(Denial::OnlyDistrictAdmins {
-            what: what_only_district_admins_do(target.role, to.role),
+            what: DistrictAdminsOnly::of_move(target.role, to.role).what(),
         });
     }
     // A district admin may send another district admin to any district of the
@@ -95,11 +95,33 @@ fn role_change_denial(from: Role, to: Role) -> Option<Denial> {
     }
 }
 
-fn what_only_district_admins_do(from: Role, to: Role) -> &'static str {
-    match (from, to) {
-        (Role::Teacher, _) => "move a teacher to another school",
-        (Role::SchoolAdmin, Role::SchoolAdmin) => "move a school admin to another school",
-        (Role::DistrictAdmin, Role::DistrictAdmin) => "move a district admin to another district",
-        _ => "switch someone between school admin and district admin",
+/// The changes of place or role only district admins make, named once for
+/// both ways to ask for them (a move here, a field edit in `edit.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum DistrictAdminsOnly {
+    TeacherToAnotherSchool,
+    SchoolAdminToAnotherSchool,
+    DistrictAdminToAnotherDistrict,
+    AdminRoleSwitch,
+}
+
+impl DistrictAdminsOnly {
+    fn of_move(from: Role, to: Role) -> Self {
+        match (from, to) {
+            (Role::Teacher, _) => Self::TeacherToAnotherSchool,
+            (Role::SchoolAdmin, Role::SchoolAdmin) => Self::SchoolAdminToAnotherSchool,
+            (Role::DistrictAdmin, Role::DistrictAdmin) => Self::DistrictAdminToAnotherDistrict,
+            _ => Self::AdminRoleSwitch,
+        }
+    }
+
+    /// What only district admins may do, as the refusal says it.
+    pub(super) fn what(self) -> &'static str {
+        match self {
+            Self::TeacherToAnotherSchool => "move a teacher to another school",
+            Self::SchoolAdminToAnotherSchool => "move a school admin to another school",
+            Self::DistrictAdminToAnotherDistrict => "move a district admin to another district",
+            Self::AdminRoleSwitch => "switch someone between school admin and district admin",
+        }
     }
 }

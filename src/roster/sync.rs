@@ -98,11 +98,17 @@ pub(crate) fn merge(current: &User, last: &RosterValues, theirs: &RosterValues) 
         kept: 0,
         conflicts: Vec::new(),
     };
+    merge_names(&mut m, current, last, theirs);
+    merge_place_and_state(&mut m, current, last, theirs);
+    keep_the_shape(&mut m, current, theirs);
+    m
+}
+
+/// Login, first and last name.
+fn merge_names(m: &mut Merged, c: &User, l: &RosterValues, t: &RosterValues) {
     let text = |s: &str| FieldValue::Text(s.to_owned());
-    let grade = |g: Option<crate::directory::Grade>| text(&g.map_or("none".into(), |g| g.code()));
-    let (c, l, t) = (current, last, theirs);
     if three_way(
-        &mut m,
+        m,
         Field::Login,
         c.login == l.login,
         c.login == t.login,
@@ -112,7 +118,7 @@ pub(crate) fn merge(current: &User, last: &RosterValues, theirs: &RosterValues) 
         m.after.login = t.login.clone();
     }
     if three_way(
-        &mut m,
+        m,
         Field::FirstName,
         c.first_name == l.first_name,
         c.first_name == t.first_name,
@@ -122,7 +128,7 @@ pub(crate) fn merge(current: &User, last: &RosterValues, theirs: &RosterValues) 
         m.after.first_name = t.first_name.clone();
     }
     if three_way(
-        &mut m,
+        m,
         Field::LastName,
         c.last_name == l.last_name,
         c.last_name == t.last_name,
@@ -131,8 +137,14 @@ pub(crate) fn merge(current: &User, last: &RosterValues, theirs: &RosterValues) 
     ) {
         m.after.last_name = t.last_name.clone();
     }
+}
+
+/// Role, place, grade and whether the account is disabled.
+fn merge_place_and_state(m: &mut Merged, c: &User, l: &RosterValues, t: &RosterValues) {
+    let text = |s: &str| FieldValue::Text(s.to_owned());
+    let grade = |g: Option<crate::directory::Grade>| text(&g.map_or("none".into(), |g| g.code()));
     if three_way(
-        &mut m,
+        m,
         Field::Role,
         c.role == l.role,
         c.role == t.role,
@@ -142,7 +154,7 @@ pub(crate) fn merge(current: &User, last: &RosterValues, theirs: &RosterValues) 
         m.after.role = t.role;
     }
     if three_way(
-        &mut m,
+        m,
         Field::Place,
         c.place == l.place,
         c.place == t.place,
@@ -152,7 +164,7 @@ pub(crate) fn merge(current: &User, last: &RosterValues, theirs: &RosterValues) 
         m.after.place = t.place;
     }
     if three_way(
-        &mut m,
+        m,
         Field::Grade,
         c.grade == l.grade,
         c.grade == t.grade,
@@ -165,7 +177,7 @@ pub(crate) fn merge(current: &User, last: &RosterValues, theirs: &RosterValues) 
     // Disabling always applies; enabling is an ordinary field.
     let roster_changed = l.disabled != t.disabled || (t.disabled && !c.disabled);
     if three_way(
-        &mut m,
+        m,
         Field::Disabled,
         c.disabled == l.disabled,
         c.disabled == t.disabled,
@@ -174,8 +186,6 @@ pub(crate) fn merge(current: &User, last: &RosterValues, theirs: &RosterValues) 
     ) {
         m.after.disabled = t.disabled;
     }
-    keep_the_shape(&mut m, current, theirs);
-    m
 }
 
 /// One field: returns whether the roster's value is to be applied.

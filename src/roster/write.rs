@@ -171,8 +171,16 @@ mod tests {
     use crate::directory::{Login, PersonName, Place, Role, TenantName, User, UserId};
     use crate::store::NewUser;
 
-    #[tokio::test]
-    async fn every_batch_is_written_and_a_row_the_database_refuses_costs_only_itself() {
+    /// A district with one school, its audit template, and a user holding
+    /// `user5` behind the planner's back (so only the database can refuse it).
+    async fn a_school_with_user5_taken() -> (
+        tempfile::TempDir,
+        Store,
+        AuditEntry,
+        Place,
+        crate::directory::TenantId,
+        chrono::DateTime<Utc>,
+    ) {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::connect(&format!("sqlite://{}", dir.path().join("t.db").display()))
             .await
@@ -202,7 +210,6 @@ mod tests {
             Action::RosterImport,
             Origin::api("test"),
         );
-        // Taken behind the planner's back, so only the database can refuse it.
         let taken = NewUser {
             login: Login::parse("user5").unwrap(),
             first_name: PersonName::parse("Already").unwrap(),
@@ -218,33 +225,48 @@ mod tests {
             .insert_user(tenant, &taken, template.clone())
             .await
             .unwrap();
+        (dir, store, template, place, tenant, now)
+    }
+
+    fn student(
+        n: u64,
+        tenant: crate::directory::TenantId,
+        place: Place,
+        now: chrono::DateTime<Utc>,
+    ) -> RosterWrite {
+        RosterWrite {
+            before: None,
+            after: User {
+                id: UserId::new(),
+                tenant_id: tenant,
+                login: Login::parse(&format!("user{n}")).unwrap(),
+                first_name: PersonName::parse("User").unwrap(),
+                last_name: PersonName::parse(&format!("Number {n}")).unwrap(),
+                role: Role::Student,
+                place,
+                grade: None,
+                title: None,
+                must_change_password: false,
+                disabled: false,
+                discord_user_id: None,
+                source_id: Some(format!("u{n}")),
+                version: 1,
+                updated_at: now,
+            },
+            action: Action::UserCreate,
+            remember: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn every_batch_is_written_and_a_row_the_database_refuses_costs_only_itself() {
+        let (_dir, store, template, place, tenant, now) = a_school_with_user5_taken().await;
         let mut report = ImportReport::default();
         let mut batches = BatchWriter::with_batch_size(&store, &template, 3)
             .await
             .unwrap();
         for n in 0..10 {
-            let write = RosterWrite {
-                before: None,
-                after: User {
-                    id: UserId::new(),
-                    tenant_id: tenant,
-                    login: Login::parse(&format!("user{n}")).unwrap(),
-                    first_name: PersonName::parse("User").unwrap(),
-                    last_name: PersonName::parse(&format!("Number {n}")).unwrap(),
-                    role: Role::Student,
-                    place,
-                    grade: None,
-                    title: None,
-                    must_change_password: false,
-                    disabled: false,
-                    discord_user_id: None,
-                    source_id: Some(format!("u{n}")),
-                    version: 1,
-                    updated_at: now,
-                },
-                action: Action::UserCreate,
-                remember: None,
-            };
+            let write = student(n, tenant, place, now);
             batches.push(n + 2, write, &mut report).await.unwrap();
         }
         batches.finish(&mut report).await.unwrap();

@@ -37,7 +37,7 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use url::Url;
 
-use crate::discord::standin::BOT_USER_ID;
+use crate::standins::discord::BOT_USER_ID;
 
 /// Discord's default heartbeat interval, in milliseconds.
 pub const DISCORD_HEARTBEAT_INTERVAL_MS: u64 = 41_250;

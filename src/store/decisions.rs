@@ -28,6 +28,7 @@ use super::users::diff;
 use super::{Store, StoreError, audit, time};
 use crate::audit::{Action, AuditActor, AuditEntry, Origin};
 use crate::directory::{PromotionId, Role, User};
+use crate::policy::approval_obstacle;
 
 /// How long an invocation id is remembered. Zendesk retries within minutes and
 /// a signature more than five minutes old is refused, so a day is ample.
@@ -103,28 +104,6 @@ fn ticket_mismatch(request: &PromotionRequest, input: &DecisionInput) -> Option<
             "the decision came on {named}, but hallpass has not opened a ticket for this request yet"
         )),
     }
-}
-
-/// Why an approval cannot apply to the teacher as they are now.
-fn approval_obstacle(teacher: Option<&User>, request: &PromotionRequest) -> Option<String> {
-    let Some(teacher) = teacher else {
-        return Some("the teacher's record no longer exists".into());
-    };
-    let name = teacher.display_name();
-    if teacher.disabled {
-        return Some(format!("{name}'s account is disabled"));
-    }
-    match teacher.role {
-        Role::Teacher => {}
-        Role::SchoolAdmin => return Some(format!("{name} is already a school admin")),
-        role => return Some(format!("{name} is now a {}, not a teacher", role.label())),
-    }
-    if teacher.place.school() != Some(request.school_id) {
-        return Some(format!(
-            "{name} has moved to another school since the request was made"
-        ));
-    }
-    None
 }
 
 enum Attempt {
@@ -296,7 +275,7 @@ async fn approve(
     let label = teacher
         .as_ref()
         .map_or_else(|| request.teacher_id.to_string(), User::display_name);
-    if let Some(reason) = approval_obstacle(teacher.as_ref(), &request) {
+    if let Some(reason) = approval_obstacle(teacher.as_ref(), request.school_id) {
         let settled = settle(conn, &request, "failed", Some(&reason), input).await?;
         let entry = decision_audit(&request, input, Action::PromotionFail)
             .target(request.teacher_id, label)

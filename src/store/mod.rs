@@ -17,18 +17,22 @@ mod bot;
 mod credentials;
 mod decisions;
 mod error;
+mod handoffs;
 mod hierarchy;
 mod links;
 mod moves;
 mod outbox;
+mod promotion_listing;
 mod promotions;
 mod replay;
 mod reset_tokens;
 mod roster;
 mod roster_values;
 mod rows;
+mod search;
 mod signins;
 mod time;
+mod user_rows;
 mod users;
 
 use std::str::FromStr;
@@ -38,17 +42,18 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Executor};
 
-pub use bot::{HandoffId, NewPassword, QuotaDecision, RedeemError, RollBack};
+pub use bot::{QuotaDecision, RedeemError};
 pub use credentials::StoredPassword;
 pub use decisions::{DecisionInput, DecisionOutcome, PromotionDecision};
 pub use error::StoreError;
+pub use handoffs::{HandoffId, NewPassword, RollBack};
 pub use hierarchy::OrgTable;
 pub use outbox::{ClaimedDelivery, RetryPlan};
-pub use promotions::{
-    NewPromotion, PromotionError, PromotionListing, PromotionRequest, PromotionState,
-};
+pub use promotion_listing::PromotionListing;
+pub use promotions::{NewPromotion, PromotionError, PromotionRequest, PromotionState};
 pub use reset_tokens::ResetTokenError;
-pub use users::{NewUser, SearchScope, UserChanges, UserRecord};
+pub use search::SearchScope;
+pub use users::{NewUser, UserChanges, UserRecord};
 
 pub(crate) use roster::{RosterWrite, RosterWriter};
 pub(crate) use roster_values::RosterValues;

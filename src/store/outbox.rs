@@ -266,6 +266,22 @@ impl Store {
         Ok(())
     }
 
+    /// Makes every claimed entry due at `now`, keeping its lease so the next
+    /// claim counts it as uncertain (its ticket is looked up before one is
+    /// created). Only for a start-up where no other instance can hold a claim
+    /// (SQLite): entries of a process killed mid-delivery do not wait out
+    /// the lease. Answers how many entries were due again.
+    pub async fn reclaim_abandoned_claims(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
+        let done = sqlx::query(
+            "UPDATE support_outbox SET next_attempt_at = $1 \
+             WHERE lease_token IS NOT NULL AND next_attempt_at > $1",
+        )
+        .bind(time::encode(now))
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
     /// When the next entry falls due (claimed entries count at their lease's
     /// end); `None` when nothing waits.
     pub async fn next_delivery_due(&self) -> Result<Option<DateTime<Utc>>, StoreError> {

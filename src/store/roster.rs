@@ -253,7 +253,7 @@ async fn insert_user_rows(
     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
     for user in users {
         // created_at and updated_at are the same moment for a new row.
-        query = super::users::bind_new_user(query, user).bind(time::encode(user.updated_at));
+        query = super::user_rows::bind_new_user(query, user).bind(time::encode(user.updated_at));
     }
     match query.execute(&mut *conn).await {
         Err(e) if StoreError::is_unique_violation_on(&e, "login_key") => match users {
@@ -274,7 +274,7 @@ async fn update_user_row(
 ) -> Result<(), StoreError> {
     // Nothing written means someone changed the record since the import read
     // it, or the place left the tenant: both mean "read it again", never "overwrite".
-    match super::users::write_user_row(conn, before, after).await? {
+    match super::user_rows::write_user_row(conn, before, after).await? {
         true => Ok(()),
         false => Err(StoreError::Conflict),
     }

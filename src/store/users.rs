@@ -1,16 +1,16 @@
-//! Users: create, read, change with optimistic concurrency, count, search.
+//! Users: create, read, change with optimistic concurrency, count. (Search is in `search.rs`.)
 
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 use sqlx::Row;
 
-use super::hierarchy::{prefix_range, search_key};
 use super::rows::{USER_COLUMNS, USER_FROM, user_from_row};
-use super::{Store, StoreError, audit, time};
+use super::user_rows::{insert_user_row, write_user_row};
+use super::{Store, StoreError, audit};
 use crate::audit::AuditEntry;
 use crate::directory::{
-    DiscordGuildId, DiscordUserId, DistrictId, Grade, Login, PersonName, Place, Role, SchoolId,
-    Tenant, TenantId, TenantName, Title, User, UserId,
+    DiscordGuildId, DiscordUserId, DistrictId, Grade, Login, PersonName, Place, Role, Tenant,
+    TenantId, TenantName, Title, User, UserId,
 };
 
 /// A user to create.
@@ -322,80 +322,6 @@ impl Store {
         Ok(u32::try_from(n).unwrap_or(u32::MAX))
     }
 
-    /// Users of `roles` in `scope` whose last name, first name or login starts
-    /// with `prefix`, in name order, at most `limit`.
-    pub async fn search_users(
-        &self,
-        tenant: TenantId,
-        scope: SearchScope,
-        roles: &[Role],
-        prefix: &str,
-        limit: u32,
-    ) -> Result<Vec<User>, StoreError> {
-        let found = self
-            .search_users_with_school(tenant, scope, roles, prefix, limit)
-            .await?;
-        Ok(found.into_iter().map(|(user, _)| user).collect())
-    }
-
-    /// [`Store::search_users`], each user with the name of their school (none
-    /// for a district admin), read in the same statement: autocomplete labels
-    /// its choices with it, and one query per keystroke is the budget.
-    pub async fn search_users_with_school(
-        &self,
-        tenant: TenantId,
-        scope: SearchScope,
-        roles: &[Role],
-        prefix: &str,
-        limit: u32,
-    ) -> Result<Vec<(User, Option<String>)>, StoreError> {
-        let (low, high) = prefix_range(prefix);
-        let (scope_sql, scope_id) = match scope {
-            SearchScope::School(s) => ("u.school_id = $2", s.to_string()),
-            SearchScope::District(d) => ("u.district_id = $2", d.to_string()),
-        };
-        let role_list = roles
-            .iter()
-            .map(|r| format!("'{}'", r.as_str()))
-            .collect::<Vec<_>>()
-            .join(", ");
-        if role_list.is_empty() {
-            return Ok(Vec::new());
-        }
-        // Three prefix ranges, each one range of a covering index
-        // (users_search_*: scope, key, role, id), each capped at `limit`,
-        // merged. The tenant is checked once, on the rows returned, through
-        // an expression no index serves (`|| ''`): as a plain `tenant_id = $1`
-        // SQLite drove the outer statement by the tenant's whole UNIQUE
-        // (tenant_id, login_key) index, probing the IN list per row
-        // (measured: 1.3 s a keystroke at 100,000 users).
-        let branch = |key: &str| {
-            format!(
-                "SELECT id FROM (SELECT u.id FROM users u WHERE {scope_sql} AND u.role IN ({role_list}) \
-                 AND u.{key} >= $3 AND u.{key} < $4 ORDER BY u.{key} LIMIT $5)"
-            )
-        };
-        let sql = format!(
-            "SELECT {USER_COLUMNS}, s.name AS school_name FROM {USER_FROM} LEFT JOIN schools s ON s.id = u.school_id \
-             WHERE u.tenant_id || '' = $1 AND u.id IN ({} a UNION {} b UNION {} c) \
-             ORDER BY u.last_key, u.first_key, u.login_key LIMIT $5",
-            branch("last_key"),
-            branch("first_key"),
-            branch("login_key"),
-        );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(tenant.to_string())
-            .bind(scope_id)
-            .bind(low)
-            .bind(high)
-            .bind(i64::from(limit))
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter()
-            .map(|row| Ok((user_from_row(row)?, row.try_get("school_name")?)))
-            .collect()
-    }
-
     /// The record with the names of its school, district and tenant, for display.
     pub async fn user_record(
         &self,
@@ -431,111 +357,5 @@ impl Store {
             discord_user_id: user.discord_user_id.map(|d| d.to_string()),
             disabled: user.disabled,
         }))
-    }
-}
-
-/// Where a search looks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SearchScope {
-    School(SchoolId),
-    District(DistrictId),
-}
-
-/// Rewrites the record read at `before.version` as `after`. `Ok(false)` when
-/// nothing was written: the record changed since it was read, or the place is
-/// not a school of the district in the tenant (a school named with the wrong
-/// district, or a district of another tenant).
-pub(crate) async fn write_user_row(
-    conn: &mut sqlx::AnyConnection,
-    before: &User,
-    after: &User,
-) -> Result<bool, StoreError> {
-    let result = sqlx::query(
-        "UPDATE users SET login = $1, login_key = $2, first_name = $3, last_name = $4, first_key = $5, \
-         last_key = $6, role = $7, school_id = $8, district_id = $9, grade = $10, title = $11, disabled = $12, \
-         version = version + 1, updated_at = $13 \
-         WHERE id = $14 AND tenant_id = $15 AND version = $16 \
-         AND EXISTS (SELECT 1 FROM districts d WHERE d.id = $9 AND d.tenant_id = $15) \
-         AND ($8 IS NULL OR EXISTS (SELECT 1 FROM schools s WHERE s.id = $8 AND s.district_id = $9))",
-    )
-    .bind(after.login.as_str().to_owned())
-    .bind(after.login.key())
-    .bind(after.first_name.as_str().to_owned())
-    .bind(after.last_name.as_str().to_owned())
-    .bind(search_key(after.first_name.as_str()))
-    .bind(search_key(after.last_name.as_str()))
-    .bind(after.role.as_str())
-    .bind(after.place.school().map(|s| s.to_string()))
-    .bind(after.place.district().to_string())
-    .bind(after.grade.map(|g| g.code()))
-    .bind(after.title.as_ref().map(|t| t.as_str().to_owned()))
-    .bind(i64::from(after.disabled))
-    .bind(time::encode(after.updated_at))
-    .bind(before.id.to_string())
-    .bind(before.tenant_id.to_string())
-    .bind(before.version)
-    .execute(&mut *conn)
-    .await;
-    match result {
-        Err(e) if StoreError::is_unique_violation_on(&e, "login_key") => {
-            Err(StoreError::LoginTaken(after.login.to_string()))
-        }
-        Err(e) => Err(e.into()),
-        Ok(r) if r.rows_affected() == 0 => Ok(false),
-        Ok(_) => {
-            // Reset links went to the old address: a new login ends them.
-            if before.login != after.login {
-                super::reset_tokens::end_links_of(conn, before.id, after.updated_at, None).await?;
-            }
-            Ok(true)
-        }
-    }
-}
-
-type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
-
-/// Binds the 18 values of a new user row, in the column order of the INSERTs
-/// (`id` … `version`, then `updated_at`, which is also the creation time).
-pub(crate) fn bind_new_user<'q>(query: AnyQuery<'q>, user: &User) -> AnyQuery<'q> {
-    query
-        .bind(user.id.to_string())
-        .bind(user.tenant_id.to_string())
-        .bind(user.login.as_str().to_owned())
-        .bind(user.login.key())
-        .bind(user.first_name.as_str().to_owned())
-        .bind(user.last_name.as_str().to_owned())
-        .bind(search_key(user.first_name.as_str()))
-        .bind(search_key(user.last_name.as_str()))
-        .bind(user.role.as_str())
-        .bind(user.place.school().map(|s| s.to_string()))
-        .bind(user.place.district().to_string())
-        .bind(user.grade.map(|g| g.code()))
-        .bind(user.title.as_ref().map(|t| t.as_str().to_owned()))
-        .bind(i64::from(user.must_change_password))
-        .bind(i64::from(user.disabled))
-        .bind(user.source_id.clone())
-        .bind(user.version)
-        .bind(time::encode(user.updated_at))
-}
-
-pub(crate) async fn insert_user_row(
-    conn: &mut sqlx::AnyConnection,
-    user: &User,
-) -> Result<(), StoreError> {
-    let query = sqlx::query(
-        "INSERT INTO users (id, tenant_id, login, login_key, first_name, last_name, first_key, last_key, role, \
-         school_id, district_id, grade, title, must_change_password, disabled, source_id, version, created_at, updated_at) \
-         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18 \
-         WHERE EXISTS (SELECT 1 FROM districts d WHERE d.id = $11 AND d.tenant_id = $2) \
-         AND ($10 IS NULL OR EXISTS (SELECT 1 FROM schools s WHERE s.id = $10 AND s.district_id = $11))",
-    );
-    let result = bind_new_user(query, user).execute(&mut *conn).await;
-    match result {
-        Err(e) if StoreError::is_unique_violation_on(&e, "login_key") => {
-            Err(StoreError::LoginTaken(user.login.to_string()))
-        }
-        Err(e) => Err(e.into()),
-        Ok(r) if r.rows_affected() == 0 => Err(StoreError::NotFound),
-        Ok(_) => Ok(()),
     }
 }

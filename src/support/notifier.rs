@@ -10,23 +10,14 @@
 use async_trait::async_trait;
 
 use crate::app::App;
-use crate::commands::markdown;
+use crate::commands::{DeliveryError, markdown};
 use crate::directory::{DiscordUserId, User};
 use crate::store::PromotionRequest;
-
-/// Why a message did not arrive.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum NotifyError {
-    #[error("the recipient does not accept direct messages")]
-    Closed,
-    #[error("the message could not be delivered: {0}")]
-    Failed(String),
-}
 
 /// A private message to one chat account.
 #[async_trait]
 pub trait Notifier: Send + Sync {
-    async fn notify(&self, to: DiscordUserId, text: &str) -> Result<(), NotifyError>;
+    async fn notify(&self, to: DiscordUserId, text: &str) -> Result<(), DeliveryError>;
 }
 
 /// For a process with no chat transport: the news goes to the log.
@@ -35,7 +26,7 @@ pub struct LogNotifier;
 
 #[async_trait]
 impl Notifier for LogNotifier {
-    async fn notify(&self, to: DiscordUserId, text: &str) -> Result<(), NotifyError> {
+    async fn notify(&self, to: DiscordUserId, text: &str) -> Result<(), DeliveryError> {
         tracing::info!(%to, text, "No chat transport: this direct message was not sent");
         Ok(())
     }

@@ -127,7 +127,7 @@ impl OutboxWorker {
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
         tracing::info!("Support outbox worker started");
         while !*shutdown.borrow() {
-            let wait = match self.run_once().await {
+            let wait = match self.pass(Some(&shutdown)).await {
                 Ok(_) => self.idle_wait().await,
                 Err(e) => {
                     tracing::error!(error = %e, "Support outbox pass failed");
@@ -145,8 +145,19 @@ impl OutboxWorker {
     /// One pass: delivers every entry due now, until none is left or Zendesk
     /// asks us to wait. Answers how many tickets were opened (or adopted).
     pub async fn run_once(&self) -> Result<usize, OutboxError> {
+        self.pass(None).await
+    }
+
+    /// [`Self::run_once`]; once `shutdown` turns true, the entry in hand is
+    /// finished, the rest of the claim is handed back (due at once, for the
+    /// next instance or start) and nothing more is claimed.
+    async fn pass(&self, shutdown: Option<&watch::Receiver<bool>>) -> Result<usize, OutboxError> {
+        let stopping = || shutdown.is_some_and(|s| *s.borrow());
         let mut opened = 0;
         loop {
+            if stopping() {
+                return Ok(opened);
+            }
             let now = self.app.now();
             if self.paused_until().is_some_and(|until| until > now) {
                 return Ok(opened);
@@ -165,7 +176,7 @@ impl OutboxWorker {
             // its claim while another instance takes it over.
             let fresh_until = later(now, self.settings.lease / 2);
             for (index, claim) in claimed.iter().enumerate() {
-                if index > 0 && self.app.now() >= fresh_until {
+                if (index > 0 && self.app.now() >= fresh_until) || stopping() {
                     self.app
                         .store
                         .release_claim(&claim.lease_token, self.app.now())
@@ -380,49 +391,4 @@ fn words(span: Duration) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-    use super::*;
-
-    fn settings() -> OutboxSettings {
-        OutboxSettings {
-            base_backoff: Duration::from_secs(10),
-            max_backoff: Duration::from_secs(300),
-            ..OutboxSettings::default()
-        }
-    }
-
-    #[test]
-    fn backoff_doubles_from_the_base_and_stops_at_the_maximum() {
-        let s = settings();
-        let full: Vec<u64> = (1..=7).map(|n| backoff(&s, n, 1.0).as_secs()).collect();
-        assert_eq!(full, [10, 20, 40, 80, 160, 300, 300]);
-        assert_eq!(backoff(&s, 1000, 1.0), Duration::from_secs(300));
-    }
-
-    #[test]
-    fn jitter_moves_a_wait_within_its_upper_half_only() {
-        let s = settings();
-        assert_eq!(backoff(&s, 3, 0.0), Duration::from_secs(20));
-        assert_eq!(backoff(&s, 3, 0.5), Duration::from_secs(30));
-        assert_eq!(backoff(&s, 3, 7.0), Duration::from_secs(40));
-    }
-
-    #[test]
-    fn a_time_too_far_ahead_saturates_instead_of_overflowing() {
-        let now = Utc::now();
-        assert_eq!(later(now, Duration::MAX), DateTime::<Utc>::MAX_UTC);
-        assert_eq!(
-            later(now, Duration::from_secs(5)),
-            now + TimeDelta::seconds(5)
-        );
-    }
-
-    #[test]
-    fn horizons_read_in_the_largest_whole_unit() {
-        assert_eq!(words(Duration::from_secs(86_400)), "24 h");
-        assert_eq!(words(Duration::from_secs(5_400)), "90 min");
-        assert_eq!(words(Duration::from_secs(45)), "45 s");
-    }
-}
+mod tests;

@@ -7,7 +7,7 @@
 //!   comparison takes the same time whatever is presented (SHA-256 of both,
 //!   compared in constant time), so the token cannot be found byte by byte.
 //! * Sign-in attempts (both routes) are limited per source address (the TCP
-//!   peer: serve the router with `into_make_service_with_connect_info`; a
+//!   peer, which `web::listen` serves the router with; a
 //!   request whose peer is unknown shares one budget with every other such
 //!   request). A limited attempt gets 429 with `Retry-After`, never silence.
 //! * The JSON bodies carry passwords; they are read into `SecretString`s and

@@ -32,37 +32,46 @@ pub async fn interactions(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    match accept(&state, &headers, &body).await {
+        Ok(envelope) => answer(state, envelope).await,
+        Err(refused) => refused,
+    }
+}
+
+/// Checks the signature, parses the body and refuses a replay: the envelope
+/// to answer, or the response that ends the request here (a PONG included).
+async fn accept(state: &WebState, headers: &HeaderMap, body: &Bytes) -> Result<Envelope, Response> {
     let Some(verifier) = &state.verifier else {
         state.metrics.rejected("not_configured");
-        return (
+        return Err((
             StatusCode::SERVICE_UNAVAILABLE,
             "DISCORD_PUBLIC_KEY is not set on this hallpass server.",
         )
-            .into_response();
+            .into_response());
     };
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let verified = verifier.verify(
         header("x-signature-ed25519"),
         header("x-signature-timestamp"),
-        &body,
+        body,
         state.app.now(),
     );
     if let Err(e) = verified {
         state.metrics.rejected("bad_signature");
         tracing::warn!(error = %e, "refused an interaction");
-        return (StatusCode::UNAUTHORIZED, "invalid request signature").into_response();
+        return Err((StatusCode::UNAUTHORIZED, "invalid request signature").into_response());
     }
-    let envelope = match parse(&body) {
-        Ok(Incoming::Ping) => return Json(pong()).into_response(),
+    let envelope = match parse(body) {
+        Ok(Incoming::Ping) => return Err(Json(pong()).into_response()),
         Ok(Incoming::Request(envelope)) => *envelope,
         Ok(Incoming::Unsupported) => {
             state.metrics.rejected("unsupported");
-            return (StatusCode::BAD_REQUEST, "unsupported interaction type").into_response();
+            return Err((StatusCode::BAD_REQUEST, "unsupported interaction type").into_response());
         }
         Err(e) => {
             state.metrics.rejected("malformed");
             tracing::warn!(error = %e, "malformed interaction");
-            return (StatusCode::BAD_REQUEST, "malformed interaction").into_response();
+            return Err((StatusCode::BAD_REQUEST, "malformed interaction").into_response());
         }
     };
     match state
@@ -71,18 +80,18 @@ pub async fn interactions(
         .first_sighting(envelope.interaction_id, state.app.now(), REPLAY_MEMORY)
         .await
     {
-        Ok(true) => {}
+        Ok(true) => Ok(envelope),
         Ok(false) => {
             state.metrics.rejected("replayed");
             tracing::warn!(
                 interaction = envelope.interaction_id,
                 "refused a replayed interaction"
             );
-            return (
+            Err((
                 StatusCode::CONFLICT,
                 "this interaction was already received",
             )
-                .into_response();
+                .into_response())
         }
         Err(e) => {
             // The database is unreachable: the person is told privately, the
@@ -94,21 +103,26 @@ pub async fn interactions(
                 Request::Autocomplete { .. } => crate::commands::Reply::choices(Vec::new()),
                 _ => crate::commands::trouble(e),
             };
-            return Json(render(&reply.body)).into_response();
+            Err(Json(render(&reply.body)).into_response())
         }
     }
+}
+
+/// Answers an accepted interaction: deferred when slow, else at once, with
+/// what the answer leaves (a DM, notices) delivered in the background.
+async fn answer(state: WebState, envelope: Envelope) -> Response {
     if envelope.request.is_slow() {
         // Tracked, so shutdown waits for the password on its way (see `cli::run`).
         state.tasks.spawn(finish_later(state.clone(), envelope));
         return Json(deferred_ephemeral()).into_response();
     }
     let started = Instant::now();
-    let (kind, command) = labels(&envelope.request);
+    let (kind, command) = crate::commands::labels(&envelope.request);
     let reply = handle(&state.app, &envelope.invocation, envelope.request).await;
-    state.metrics.interaction(kind, &command, started.elapsed());
+    state.metrics.interaction(kind, command, started.elapsed());
     count_refusal_by_rate(&state, kind, &reply);
     if kind != "autocomplete" {
-        count_outcome(&state, &command, &envelope.invocation).await;
+        count_outcome(&state, command, &envelope.invocation).await;
     }
     let rendered = render(&reply.body);
     if let Some(rest) = state.discord.clone() {
@@ -126,7 +140,7 @@ pub async fn interactions(
 /// a listener wired without it (tests) still logs why nothing followed.
 async fn finish_later(state: WebState, envelope: Envelope) {
     let started = Instant::now();
-    let (kind, command) = labels(&envelope.request);
+    let (kind, command) = crate::commands::labels(&envelope.request);
     let Some(rest) = state.discord.as_ref() else {
         tracing::error!(
             "DISCORD_APPLICATION_ID is not set, so a deferred answer cannot be delivered"
@@ -135,9 +149,9 @@ async fn finish_later(state: WebState, envelope: Envelope) {
     };
     let invocation = envelope.invocation.clone();
     let route = finish_deferred(&state.app, rest, envelope).await;
-    state.metrics.interaction(kind, &command, started.elapsed());
+    state.metrics.interaction(kind, command, started.elapsed());
     count_route(&state, route);
-    count_outcome(&state, &command, &invocation).await;
+    count_outcome(&state, command, &invocation).await;
 }
 
 /// The per-account limit answers before any handler, in these words
@@ -174,37 +188,4 @@ async fn count_outcome(state: &WebState, command: &str, invocation: &Invocation)
         Err(_) => Outcome::Failed,
     };
     state.metrics.outcome(command, outcome);
-}
-
-fn labels(request: &Request) -> (&'static str, String) {
-    match request {
-        Request::Command { name, .. } => ("command", name.clone()),
-        Request::Autocomplete { name, .. } => ("autocomplete", name.clone()),
-        // A form's custom id starts with the command it belongs to ("edit-user:…", "reset-email:…").
-        Request::ModalSubmit { custom_id, .. } => {
-            let form = custom_id.split(':').next().unwrap_or_default();
-            let command = if form == "reset-email" {
-                "reset-password"
-            } else {
-                "edit-user"
-            };
-            ("modal_submit", command.to_owned())
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_form_submit_is_counted_under_the_command_that_opened_it() {
-        let edit = Request::modal_submit("edit-user:0193:4", &[]);
-        let email = Request::modal_submit("reset-email:0193:4", &[]);
-        assert_eq!(labels(&edit), ("modal_submit", "edit-user".to_owned()));
-        assert_eq!(
-            labels(&email),
-            ("modal_submit", "reset-password".to_owned())
-        );
-    }
 }

@@ -19,17 +19,6 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
-/// The commands hallpass registers; any other name becomes `other`.
-pub const COMMANDS: &[&str] = &[
-    "audit",
-    "edit-user",
-    "link",
-    "link-code",
-    "promote-request",
-    "reset-password",
-    "whois",
-];
-
 /// The content type of [`Metrics::render`].
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
@@ -167,11 +156,7 @@ impl Default for Metrics {
 
 /// `name` if hallpass has such a command, else `other`.
 fn command_label(name: &str) -> &'static str {
-    COMMANDS
-        .iter()
-        .find(|c| **c == name)
-        .copied()
-        .unwrap_or("other")
+    crate::commands::command(name).map_or("other", |c| c.name)
 }
 
 fn kind_label(kind: &str) -> &'static str {

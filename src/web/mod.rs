@@ -1,16 +1,18 @@
 //! The HTTP listener (axum): Discord's interactions endpoint, the Zendesk
-//! webhook, the email reset page, the platform API (`/api/v1/*`, see `api`),
+//! webhook, the email reset page, the sign-in page, the platform API (`/api/v1/*`, see `api`),
 //! health and metrics. No request logging: a reset path carries its token.
 //!
-//! Serve [`router`] with `into_make_service_with_connect_info::<SocketAddr>()`
-//! (as [`serve`] does): the per-address sign-in limit reads the peer address.
+//! Start a listener with [`listen`]: it serves [`router`] with each request's
+//! peer address, which the per-address sign-in limit reads.
 
 mod api;
 mod health;
+mod html;
 mod interactions;
 mod limits;
 mod metrics;
 mod reset;
+mod signin_page;
 mod zendesk;
 
 use std::net::SocketAddr;
@@ -19,7 +21,9 @@ use std::sync::Arc;
 use axum::Router;
 use axum::routing::{get, post};
 use secrecy::SecretString;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, ToSocketAddrs};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 pub use limits::ListenerLimits;
@@ -102,6 +106,7 @@ pub fn router(state: WebState) -> Router {
         .route("/interactions", post(interactions::interactions))
         .route("/webhooks/zendesk", post(zendesk::zendesk_webhook))
         .route("/reset/{token}", get(reset::show).post(reset::submit))
+        .route("/signin", get(signin_page::show).post(signin_page::submit))
         .route("/healthz", get(health::healthz));
     if state.metrics_here {
         routes = routes.route("/metrics", get(health::metrics));
@@ -119,17 +124,105 @@ pub fn metrics_router(state: WebState) -> Router {
     )
 }
 
-/// Serves [`router`] on `listener` with each request's peer address (which the
-/// per-address sign-in limit needs) until `shutdown` resolves.
-pub async fn serve(
+/// A listener bound and serving: where it listens, and the way to stop it.
+/// Dropping it leaves it serving until the runtime ends (as the tests and
+/// the demo want); [`Listening::shutdown`] stops it gracefully.
+pub struct Listening {
+    addr: SocketAddr,
+    stop: CancellationToken,
+    served: JoinHandle<std::io::Result<()>>,
+}
+
+/// Binds `addr` (port 0 takes a free one) and serves [`router`] there: the
+/// one way `serve`, the demo, the bench and the tests start a listener.
+pub async fn listen(addr: impl ToSocketAddrs, state: WebState) -> std::io::Result<Listening> {
+    Ok(bind(addr).await?.serve(state))
+}
+
+/// A port bound and not yet serving, for a caller whose state needs the
+/// address first (the public URL in reset links).
+pub struct Bound {
     listener: TcpListener,
-    state: WebState,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        router(state).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+    addr: SocketAddr,
+}
+
+/// Binds `addr` (port 0 takes a free one); [`Bound::serve`] starts serving.
+pub async fn bind(addr: impl ToSocketAddrs) -> std::io::Result<Bound> {
+    let listener = TcpListener::bind(addr).await?;
+    let addr = listener.local_addr()?;
+    Ok(Bound { listener, addr })
+}
+
+impl Bound {
+    /// The bound address (the real port when 0 was asked for).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://<addr><path>`; `path` is empty or starts with `/`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// Serves [`router`] with each request's peer address, which the
+    /// per-address sign-in limit reads.
+    pub fn serve(self, state: WebState) -> Listening {
+        self.serve_routes(router(state))
+    }
+
+    /// Serves [`metrics_router`] alone (HALLPASS_METRICS_LISTEN).
+    pub fn serve_metrics(self, state: WebState) -> Listening {
+        self.serve_routes(metrics_router(state))
+    }
+
+    fn serve_routes(self, routes: Router) -> Listening {
+        let stop = CancellationToken::new();
+        let stopped = stop.clone();
+        let served = tokio::spawn(async move {
+            axum::serve(
+                self.listener,
+                routes.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(async move { stopped.cancelled().await })
+            .await
+        });
+        Listening {
+            addr: self.addr,
+            stop,
+            served,
+        }
+    }
+}
+
+impl Listening {
+    /// The bound address (the real port when 0 was asked for).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://<addr><path>`; `path` is empty or starts with `/`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// Stops accepting connections, lets the requests in flight finish, and
+    /// says how serving ended.
+    pub async fn shutdown(self) -> std::io::Result<()> {
+        self.stop.cancel();
+        joined(self.served.await)
+    }
+
+    /// Serves until `signal` resolves, then shuts down as [`Self::shutdown`]
+    /// does. A listener that fails before the signal ends this with its error.
+    pub async fn shutdown_on(mut self, signal: impl Future<Output = ()>) -> std::io::Result<()> {
+        tokio::select! {
+            served = &mut self.served => return joined(served),
+            () = signal => {}
+        }
+        self.shutdown().await
+    }
+}
+
+fn joined(served: Result<std::io::Result<()>, tokio::task::JoinError>) -> std::io::Result<()> {
+    served.unwrap_or_else(|e| Err(std::io::Error::other(e)))
 }

@@ -11,12 +11,13 @@
 
 use axum::Form;
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 use super::WebState;
+use super::html::{self, escape};
 use crate::audit::{Action, AuditActor, AuditEntry, Origin};
 use crate::credentials::OneTimeToken;
 use crate::directory::User;
@@ -157,9 +158,7 @@ fn broken(error: impl std::fmt::Display) -> Response {
 
 fn form_html(state: &WebState, user: &User, problem: Option<&str>) -> String {
     let min = state.app.settings.password_rules.min_length(user.role);
-    let problem = problem
-        .map(|p| format!("<p class=\"problem\" role=\"alert\">{}</p>\n", escape(p)))
-        .unwrap_or_default();
+    let problem = html::problem(problem);
     format!(
         "<h1>Choose a new password</h1>\n\
          <p>For {login}. Use at least {min} characters; a few words you'll remember work well.</p>\n\
@@ -176,53 +175,5 @@ fn form_html(state: &WebState, user: &User, problem: Option<&str>) -> String {
 }
 
 fn page(status: StatusCode, main: &str) -> Response {
-    let html = format!(
-        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <meta name=\"referrer\" content=\"no-referrer\">\n\
-         <title>Reset your password · hallpass</title>\n\
-         <style>body{{font:1.1rem/1.5 system-ui,sans-serif;max-width:32rem;margin:2rem auto;padding:0 1rem;color:#111}}\
-         label{{display:block;margin-top:1rem;font-weight:600}}\
-         input{{width:100%;font:inherit;padding:.5rem;box-sizing:border-box}}\
-         button{{margin-top:1.5rem;font:inherit;padding:.5rem 1rem}}\
-         .problem{{border-left:4px solid #b00020;padding-left:.75rem;color:#b00020}}</style>\n\
-         </head>\n<body>\n<main>\n{main}\n</main>\n</body>\n</html>\n"
-    );
-    let mut response = (status, Html(html)).into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    // The page loads nothing but its own inline style and posts only to itself;
-    // no other site may frame it (a framed form invites clickjacking).
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; \
-             frame-ancestors 'none'; base-uri 'none'",
-        ),
-    );
-    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    response
-}
-
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            other => out.push(other),
-        }
-    }
-    out
+    html::page(status, "Reset your password", main)
 }

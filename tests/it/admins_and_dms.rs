@@ -8,9 +8,9 @@ use std::time::Duration;
 use hallpass::app::Clock;
 use hallpass::commands::{Body, Request};
 use hallpass::credentials::PasswordHash;
-use hallpass::discord::simulate::{Member, SimulatedDiscord};
-use hallpass::discord::standin;
 use hallpass::discord::{DiscordRest, InteractionVerifier};
+use hallpass::standins::discord as standin;
+use hallpass::standins::simulate::{Member, SimulatedDiscord};
 use hallpass::web::WebState;
 use secrecy::SecretString;
 use url::Url;
@@ -85,17 +85,8 @@ async fn without_a_bot_token_a_reset_says_so_and_the_password_comes_in_the_ephem
         discord: Some(Arc::new(rest)),
         ..WebState::new(bot.app.clone())
     };
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let endpoint = Url::parse(&format!(
-        "http://{}/interactions",
-        listener.local_addr().unwrap()
-    ))
-    .unwrap();
-    tokio::spawn(hallpass::web::serve(
-        listener,
-        state,
-        std::future::pending(),
-    ));
+    let listening = hallpass::web::listen("127.0.0.1:0", state).await.unwrap();
+    let endpoint = Url::parse(&listening.url("/interactions")).unwrap();
     let member = Member {
         guild: GUILD,
         user: bot.tess.discord_user_id.unwrap().get(),

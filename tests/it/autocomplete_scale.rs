@@ -14,20 +14,9 @@ use hallpass::policy::{Subject, can_see};
 use hallpass::store::{Store, UserChanges};
 
 use crate::bot::Bot;
-use crate::helpers::{TestDb, World, cli_audit, t0};
+use crate::helpers::{TestDb, World, cli_audit, on_both_backends, t0};
 
-macro_rules! both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test] async fn $name() { super::$name(crate::helpers::TestDb::sqlite().await).await })*
-        }
-        mod postgres {
-            $(#[tokio::test] async fn $name() { super::$name(crate::helpers::TestDb::postgres().await).await })*
-        }
-    };
-}
-
-both_backends!(autocomplete_offers_exactly_the_people_can_see_allows_in_every_school_and_role,);
+on_both_backends!(autocomplete_offers_exactly_the_people_can_see_allows_in_every_school_and_role,);
 
 fn choices(reply: &Reply) -> Vec<(String, String)> {
     match &reply.body {

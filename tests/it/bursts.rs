@@ -9,7 +9,7 @@ use chrono::Duration;
 use hallpass::audit::{Action, AuditEvent, AuditQuery};
 use hallpass::directory::DiscordChannelId;
 use hallpass::discord::DiscordRest;
-use hallpass::discord::standin::{self, DiscordStandIn};
+use hallpass::standins::discord::{self as standin, DiscordStandIn};
 use secrecy::SecretString;
 use serde_json::json;
 

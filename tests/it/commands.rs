@@ -7,24 +7,13 @@ use hallpass::directory::{DiscordGuildId, DiscordUserId, Role};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::bot::Bot;
-use crate::helpers::TestDb;
+use crate::helpers::{TestDb, on_both_backends};
 use crate::unchanged::Snapshot;
 
-/// Every test here runs twice: on a fresh SQLite file and on a fresh
-/// PostgreSQL database (as the store conformance suite does), so quotas,
-/// link codes and restores are exercised on the backend that makes them hard.
-macro_rules! both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test] async fn $name() { super::$name(crate::helpers::TestDb::sqlite().await).await })*
-        }
-        mod postgres {
-            $(#[tokio::test] async fn $name() { super::$name(crate::helpers::TestDb::postgres().await).await })*
-        }
-    };
-}
-
-both_backends!(
+// Every test here runs twice: on a fresh SQLite file and on a fresh
+// PostgreSQL database (as the store conformance suite does), so quotas,
+// link codes and restores are exercised on the backend that makes them hard.
+on_both_backends!(
     a_teacher_resets_a_student_of_their_school_and_only_the_teacher_receives_the_password,
     a_student_of_another_school_is_answered_exactly_like_a_user_that_does_not_exist,
     self_service_reset_is_limited_to_three_a_day_and_says_how_many_are_left,

@@ -11,17 +11,15 @@ use hallpass::app::Settings;
 use hallpass::audit::{Action, AuditActor, AuditEntry, AuditQuery, Origin};
 use hallpass::directory::{PromotionId, User};
 use hallpass::discord::DiscordRest;
-use hallpass::discord::standin::{self as discord_standin, DiscordStandIn};
+use hallpass::standins::discord::{self as discord_standin, DiscordStandIn};
+use hallpass::standins::zendesk::{RecordedRequest, StandInOptions, ZendeskStandIn};
 use hallpass::store::{NewPromotion, PromotionRequest, Store};
-use hallpass::support::standin::RecordedRequest;
 use hallpass::support::ticket::{TicketFacts, encode, promotion_ticket};
 use hallpass::support::{
-    NewTicket, OutboxSettings, OutboxWorker, StandInOptions, TriggerPayload, ZendeskClient,
-    ZendeskConfig, ZendeskStandIn, sign,
+    NewTicket, OutboxSettings, OutboxWorker, TriggerPayload, ZendeskClient, ZendeskConfig, sign,
 };
-use hallpass::web::{ListenerLimits, Metrics, WebState, router};
+use hallpass::web::{ListenerLimits, Listening, Metrics, WebState};
 use secrecy::SecretString;
-use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use url::Url;
 
@@ -227,15 +225,11 @@ impl Desk {
             },
             ..WebState::new(self.bot.app.clone())
         };
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let address: SocketAddr = listener.local_addr().unwrap();
-        let server = tokio::spawn(async move {
-            axum::serve(listener, router(state)).await.unwrap();
-        });
+        let listening = hallpass::web::listen("127.0.0.1:0", state).await.unwrap();
         Listener {
-            url: format!("http://{address}/webhooks/zendesk"),
+            url: listening.url("/webhooks/zendesk"),
             http: reqwest::Client::new(),
-            _server: ServerTask(server),
+            _server: listening,
         }
     }
 }
@@ -251,7 +245,7 @@ impl Drop for ServerTask {
 pub struct Listener {
     pub url: String,
     http: reqwest::Client,
-    _server: ServerTask,
+    _server: Listening,
 }
 
 /// What the webhook answered.

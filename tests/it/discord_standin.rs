@@ -6,10 +6,10 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use hallpass::discord::standin::{self, DiscordStandIn, RecordedRequest};
 use hallpass::discord::{
-    COMMAND_NAMES, DiscordRest, DmError, MAX_RETRIES, RestError, command_definitions,
+    DiscordRest, DmError, MAX_RETRIES, RestError, command_definitions, command_names,
 };
+use hallpass::standins::discord::{self as standin, DiscordStandIn, RecordedRequest};
 use secrecy::SecretString;
 use serde_json::json;
 
@@ -248,7 +248,7 @@ async fn register_commands_overwrites_the_global_set_with_all_seven() {
         .iter()
         .map(|c| c["name"].as_str().unwrap().to_owned())
         .collect();
-    assert_eq!(names, COMMAND_NAMES);
+    assert_eq!(names, command_names());
 }
 
 #[tokio::test]

@@ -9,9 +9,9 @@ use hallpass::commands::{Body, Reply, Request};
 use hallpass::credentials::{OneTimeToken, PasswordHash};
 use hallpass::directory::{Grade, Login, PersonName, Role, User};
 use hallpass::mail::Mailer;
-use hallpass::mail::standin::SmtpStandIn;
+use hallpass::standins::smtp::SmtpStandIn;
 use hallpass::store::NewUser;
-use hallpass::web::{WebState, router};
+use hallpass::web::WebState;
 use secrecy::SecretString;
 use sqlx::Row;
 use url::Url;
@@ -77,8 +77,8 @@ impl Setup {
             )
             .await
             .unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
+        let bound = hallpass::web::bind("127.0.0.1:0").await.unwrap();
+        let base = bound.url("");
         let mailer = mailer(&smtp, &Url::parse(&base).unwrap());
         let mut settings = (*bot.app.settings).clone();
         settings.public_url = base.clone();
@@ -86,7 +86,7 @@ impl Setup {
         bot.app.settings = Arc::new(settings);
         bot.app.mailer = mailer.map(Arc::new);
         let state = WebState::new(bot.app.clone());
-        tokio::spawn(async move { axum::serve(listener, router(state)).await });
+        bound.serve(state);
         Self {
             bot,
             smtp,

@@ -4,8 +4,8 @@
 
 use hallpass::discord::DiscordRest;
 use hallpass::discord::gateway::answer_interaction;
-use hallpass::discord::simulate::SimulatedDiscord;
-use hallpass::discord::standin;
+use hallpass::standins::discord as standin;
+use hallpass::standins::simulate::SimulatedDiscord;
 use secrecy::SecretString;
 use serenity::all::Interaction;
 

@@ -8,9 +8,9 @@
 use std::process::Stdio;
 use std::time::Duration;
 
-use hallpass::discord::simulate::SimulatedDiscord;
-use hallpass::discord::standin::{self, DiscordStandIn};
+use hallpass::standins::discord::{self as standin, DiscordStandIn};
 use hallpass::standins::gateway::{self, GatewayRecord, GatewayStandIn};
+use hallpass::standins::simulate::SimulatedDiscord;
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};

@@ -8,18 +8,7 @@ use hallpass::audit::{Action, AuditQuery};
 use hallpass::directory::{Role, User};
 use hallpass::store::{HandoffId, NewPassword, RollBack, Store};
 
-use crate::helpers::{TestDb, World, cli_audit, t0};
-
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test] async fn $name() { super::$name(crate::helpers::TestDb::sqlite().await).await })*
-        }
-        mod postgres {
-            $(#[tokio::test] async fn $name() { super::$name(crate::helpers::TestDb::postgres().await).await })*
-        }
-    };
-}
+use crate::helpers::{TestDb, World, cli_audit, on_both_backends, t0};
 
 on_both_backends!(
     a_roll_back_restores_the_previous_password_while_the_reset_s_hash_is_still_stored,

@@ -204,3 +204,32 @@ impl World {
             .unwrap()
     }
 }
+
+/// Each named `async fn(TestDb)` of the calling module as two tests,
+/// `sqlite::<name>` and `postgres::<name>`, each on a fresh database of its
+/// backend. An attribute first, as in
+/// `on_both_backends!(#[tokio::test(flavor = "multi_thread")] a, b)`, sets the
+/// runtime the tests run on.
+macro_rules! on_both_backends {
+    (#[tokio::test $how:tt] $($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test $how]
+              async fn $name() { super::$name($crate::helpers::TestDb::sqlite().await).await })*
+        }
+        mod postgres {
+            $(#[tokio::test $how]
+              async fn $name() { super::$name($crate::helpers::TestDb::postgres().await).await })*
+        }
+    };
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test]
+              async fn $name() { super::$name($crate::helpers::TestDb::sqlite().await).await })*
+        }
+        mod postgres {
+            $(#[tokio::test]
+              async fn $name() { super::$name($crate::helpers::TestDb::postgres().await).await })*
+        }
+    };
+}
+pub(crate) use on_both_backends;

@@ -12,23 +12,12 @@ use hallpass::directory::{Login, User};
 use hallpass::roster::{ImportOptions, import_oneroster};
 use unicode_normalization::UnicodeNormalization;
 
-use crate::helpers::{TestDb, t0};
+use crate::helpers::{TestDb, on_both_backends, t0};
 use crate::import::{fixture, tenant};
 use crate::interactions::Server;
 use crate::load::{letters, server_with_limits, unlimited};
 
-macro_rules! both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test] async fn $name() { super::$name(crate::helpers::TestDb::sqlite().await).await })*
-        }
-        mod postgres {
-            $(#[tokio::test] async fn $name() { super::$name(crate::helpers::TestDb::postgres().await).await })*
-        }
-    };
-}
-
-both_backends!(
+on_both_backends!(
     every_hostile_value_in_every_edit_user_field_is_refused_with_a_reason_or_stored_exactly,
     a_lone_surrogate_in_a_json_escape_is_refused_as_malformed_and_changes_nothing,
     every_hostile_value_in_every_imported_name_field_is_refused_with_a_reason_or_stored_exactly,

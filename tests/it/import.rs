@@ -11,18 +11,7 @@ use hallpass::roster::{
 };
 use hallpass::store::{Backend, NewUser, Store};
 
-use crate::helpers::{TestDb, cli_audit, t0};
-
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test] async fn $name() { super::$name(crate::helpers::TestDb::sqlite().await).await })*
-        }
-        mod postgres {
-            $(#[tokio::test] async fn $name() { super::$name(crate::helpers::TestDb::postgres().await).await })*
-        }
-    };
-}
+use crate::helpers::{TestDb, cli_audit, on_both_backends, t0};
 
 on_both_backends!(
     the_sample_bundle_imports_every_org_and_user_into_their_places,

@@ -3,20 +3,9 @@
 
 use std::process::{Command, Output};
 
-use crate::helpers::TestDb;
+use crate::helpers::{TestDb, on_both_backends};
 use crate::import::fixture;
 use crate::roster_snapshot::audit_count;
-
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test] async fn $name() { super::$name(crate::helpers::TestDb::sqlite().await).await })*
-        }
-        mod postgres {
-            $(#[tokio::test] async fn $name() { super::$name(crate::helpers::TestDb::postgres().await).await })*
-        }
-    };
-}
 
 on_both_backends!(
     an_import_that_refused_rows_exits_with_status_3_and_a_clean_one_with_0,

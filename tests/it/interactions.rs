@@ -7,33 +7,22 @@ use std::time::Duration;
 
 use hallpass::app::Clock;
 use hallpass::directory::User;
-use hallpass::discord::simulate::{Member, SimulatedDiscord};
-use hallpass::discord::standin::{self, DiscordStandIn};
 use hallpass::discord::{DiscordRest, InteractionVerifier};
-use hallpass::web::{WebState, router};
+use hallpass::standins::discord::{self as standin, DiscordStandIn};
+use hallpass::standins::simulate::{Member, SimulatedDiscord};
+use hallpass::web::WebState;
 use secrecy::SecretString;
 use serde_json::{Value, json};
 use url::Url;
 
 use crate::bot::{Bot, GUILD};
-use crate::helpers::TestDb;
+use crate::helpers::{TestDb, on_both_backends};
 use sqlx::Row;
 
-/// The endpoint tests run twice: on a fresh SQLite file and on a fresh
-/// PostgreSQL database, so the restore after a failed delivery and the quota
-/// refund are exercised on both.
-macro_rules! both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test] async fn $name() { super::$name(crate::helpers::TestDb::sqlite().await).await })*
-        }
-        mod postgres {
-            $(#[tokio::test] async fn $name() { super::$name(crate::helpers::TestDb::postgres().await).await })*
-        }
-    };
-}
-
-both_backends!(
+// The endpoint tests run twice: on a fresh SQLite file and on a fresh
+// PostgreSQL database, so the restore after a failed delivery and the quota
+// refund are exercised on both.
+on_both_backends!(
     a_ping_is_answered_with_a_pong,
     forged_stale_and_unsigned_requests_are_refused_and_change_nothing,
     reset_password_is_deferred_then_the_password_arrives_by_dm_and_the_answer_is_edited_in,
@@ -80,13 +69,8 @@ impl Server {
             discord: Some(Arc::new(rest)),
             ..WebState::new(bot.app.clone())
         };
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let endpoint = Url::parse(&format!(
-            "http://{}/interactions",
-            listener.local_addr().unwrap()
-        ))
-        .unwrap();
-        tokio::spawn(async move { axum::serve(listener, router(state)).await });
+        let listening = hallpass::web::listen("127.0.0.1:0", state).await.unwrap();
+        let endpoint = Url::parse(&listening.url("/interactions")).unwrap();
         Self {
             bot,
             discord,
@@ -260,11 +244,10 @@ async fn forged_stale_and_unsigned_requests_are_refused_and_change_nothing(db: T
 #[tokio::test]
 async fn without_a_public_key_the_endpoint_answers_503() {
     let bot = Bot::new().await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/interactions", listener.local_addr().unwrap());
-    tokio::spawn(
-        async move { axum::serve(listener, router(WebState::new(bot.app.clone()))).await },
-    );
+    let listening = hallpass::web::listen("127.0.0.1:0", WebState::new(bot.app.clone()))
+        .await
+        .unwrap();
+    let url = listening.url("/interactions");
     let status = reqwest::Client::new()
         .post(url)
         .body("{}")

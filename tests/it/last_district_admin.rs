@@ -9,25 +9,13 @@ use hallpass::directory::{Place, Role, User};
 use hallpass::store::{StoreError, UserChanges};
 
 use crate::bot::Bot;
-use crate::helpers::{TestDb, cli_audit, t0};
+use crate::helpers::{TestDb, cli_audit, on_both_backends, t0};
 
 const NO_SUCH_USER: &str = "No user you can manage matches that.";
 const LAST: &str = "That is the last district admin of the district. Make someone else a district admin there first.";
 
-macro_rules! both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-              async fn $name() { super::$name(crate::helpers::TestDb::sqlite().await).await })*
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-              async fn $name() { super::$name(crate::helpers::TestDb::postgres().await).await })*
-        }
-    };
-}
-
-both_backends!(
+on_both_backends!(
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     two_district_admins_demoting_each_other_at_the_same_moment_exactly_one_succeeds,
     two_district_admins_moving_each_other_away_at_the_same_moment_exactly_one_succeeds,
     the_store_refuses_to_demote_the_last_district_admin_whoever_read_the_record_first,

@@ -13,45 +13,13 @@
 //! The capture proves it caught the work: it must hold the handlers' and the
 //! stores' spans, not just be empty.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
-use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::fmt::format::FmtSpan;
 
+use crate::capture::Captured;
 use crate::email_reset;
 use crate::helpers::TestDb;
 use crate::interactions::Server;
 use crate::signin::code_span;
-
-/// Everything written, shared between the subscriber and the test.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Captured {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
-}
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> MakeWriter<'a> for Captured {
-    type Writer = Captured;
-
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
 
 #[tokio::test(flavor = "current_thread")]
 async fn no_password_token_or_link_code_appears_in_any_log_line_at_trace_level() {
@@ -98,7 +66,7 @@ async fn no_password_token_or_link_code_appears_in_any_log_line_at_trace_level()
             .contains("link code for Diaz, Cara")
     );
     let code = code_span(&server.standin.dms().last().unwrap().1);
-    let stranger = hallpass::discord::simulate::Member {
+    let stranger = hallpass::standins::simulate::Member {
         guild: crate::bot::GUILD,
         user: 777_000,
         username: "cara",

@@ -14,29 +14,21 @@ use hallpass::audit::AuditQuery;
 use hallpass::directory::{Role, SchoolId, User, UserId};
 use hallpass::discord::DiscordRest;
 use hallpass::discord::InteractionVerifier;
-use hallpass::discord::simulate::SimulatedDiscord;
-use hallpass::discord::standin;
 use hallpass::limits::Limits;
-use hallpass::web::{WebState, router};
+use hallpass::standins::discord as standin;
+use hallpass::standins::simulate::SimulatedDiscord;
+use hallpass::web::WebState;
 use secrecy::SecretString;
 use url::Url;
 
 use crate::bot::Bot;
-use crate::helpers::{TestDb, World};
+use crate::helpers::{TestDb, World, on_both_backends};
 use crate::interactions::{APPLICATION_ID, Server};
 
-macro_rules! both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 4)] async fn $name() { super::$name(crate::helpers::TestDb::sqlite().await).await })*
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 4)] async fn $name() { super::$name(crate::helpers::TestDb::postgres().await).await })*
-        }
-    };
-}
-
-both_backends!(two_thousand_interactions_from_64_clients_lose_nothing_and_every_acknowledged_edit_is_stored_and_audited);
+on_both_backends!(
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    two_thousand_interactions_from_64_clients_lose_nothing_and_every_acknowledged_edit_is_stored_and_audited,
+);
 
 const CLIENTS: usize = 64;
 const INTERACTIONS: usize = 2_000;
@@ -61,13 +53,8 @@ pub async fn server_with_limits(db: TestDb, limits: Limits) -> Server {
         discord: Some(Arc::new(rest)),
         ..WebState::new(bot.app.clone())
     };
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let endpoint = Url::parse(&format!(
-        "http://{}/interactions",
-        listener.local_addr().unwrap()
-    ))
-    .unwrap();
-    tokio::spawn(async move { axum::serve(listener, router(state)).await });
+    let listening = hallpass::web::listen("127.0.0.1:0", state).await.unwrap();
+    let endpoint = Url::parse(&listening.url("/interactions")).unwrap();
     Server {
         bot,
         discord,

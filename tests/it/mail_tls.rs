@@ -5,8 +5,8 @@
 //! otherwise unchanged.
 
 use hallpass::commands::Reply;
-use hallpass::mail::standin::{Security, SmtpStandIn, StandInOptions};
 use hallpass::mail::{Mailer, OutgoingEmail};
+use hallpass::standins::smtp::{Security, SmtpStandIn, StandInOptions};
 use secrecy::SecretString;
 use url::Url;
 

@@ -7,9 +7,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hallpass::directory::Role;
+use hallpass::standins::drain_benchmark;
+use hallpass::standins::zendesk::CreationFault;
 use hallpass::store::{PromotionState, Store};
-use hallpass::support::standin::CreationFault;
-use hallpass::support::{OutboxSettings, OutboxWorker, ZendeskClient, drain_benchmark};
+use hallpass::support::{OutboxSettings, OutboxWorker, ZendeskClient};
 use serde_json::json;
 
 use crate::desk::{Desk, Gate, TIMEOUT, eventually};

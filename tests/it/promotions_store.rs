@@ -11,20 +11,9 @@ use hallpass::store::{
 
 use crate::bot::Bot;
 use crate::desk::{AGENT, Desk};
-use crate::helpers::{TestDb, World, cli_audit};
+use crate::helpers::{TestDb, World, cli_audit, on_both_backends};
 
-macro_rules! conformance {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test] async fn $name() { super::$name(crate::helpers::TestDb::sqlite().await).await })*
-        }
-        mod postgres {
-            $(#[tokio::test] async fn $name() { super::$name(crate::helpers::TestDb::postgres().await).await })*
-        }
-    };
-}
-
-conformance!(
+on_both_backends!(
     a_request_its_outbox_entry_and_its_audit_entry_are_written_together,
     a_second_open_request_for_a_teacher_is_refused_with_the_first,
     a_claim_hands_an_entry_to_one_worker_until_its_lease_runs_out,

@@ -3,7 +3,7 @@
 
 use std::process::Output;
 
-use hallpass::discord::standin;
+use hallpass::standins::discord as standin;
 
 async fn hallpass(dir: &std::path::Path, env: &[(&str, &str)], args: &[&str]) -> Output {
     // tokio's Command, so the stand-in keeps answering while we wait.
@@ -59,7 +59,7 @@ async fn register_commands_for_a_guild_uploads_all_seven_and_opens_no_database()
         .iter()
         .map(|c| c["name"].as_str().unwrap().to_owned())
         .collect();
-    assert_eq!(names, hallpass::discord::COMMAND_NAMES);
+    assert_eq!(names, hallpass::discord::command_names());
     assert!(
         !dir.path().join("hallpass.db").exists(),
         "register-commands must not open the database"

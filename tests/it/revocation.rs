@@ -10,9 +10,9 @@ use hallpass::audit::Action;
 use hallpass::commands::{Body, Reply, Request};
 use hallpass::directory::{DiscordUserId, Grade, Login, PersonName, Role, User};
 use hallpass::mail::Mailer;
-use hallpass::mail::standin::SmtpStandIn;
+use hallpass::standins::smtp::SmtpStandIn;
 use hallpass::store::{NewUser, UserChanges};
-use hallpass::web::{WebState, router};
+use hallpass::web::WebState;
 use secrecy::SecretString;
 use url::Url;
 
@@ -60,8 +60,8 @@ impl Mailroom {
             .await
             .unwrap();
         let smtp = SmtpStandIn::start().await.unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
+        let bound = hallpass::web::bind("127.0.0.1:0").await.unwrap();
+        let base = bound.url("");
         let mut settings = (*bot.app.settings).clone();
         settings.public_url = base.clone();
         settings.email_configured = true;
@@ -70,7 +70,7 @@ impl Mailroom {
             Mailer::new(&SecretString::from(smtp.url()), &Url::parse(&base).unwrap()).unwrap();
         bot.app.mailer = Some(Arc::new(mailer));
         let state = WebState::new(bot.app.clone());
-        tokio::spawn(async move { axum::serve(listener, router(state)).await });
+        bound.serve(state);
         Self {
             bot,
             smtp,

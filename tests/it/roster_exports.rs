@@ -4,19 +4,8 @@
 
 use hallpass::directory::{Place, Role};
 
-use crate::helpers::TestDb;
+use crate::helpers::{TestDb, on_both_backends};
 use crate::import::{fixture, import, tenant, user};
-
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test] async fn $name() { super::$name(crate::helpers::TestDb::sqlite().await).await })*
-        }
-        mod postgres {
-            $(#[tokio::test] async fn $name() { super::$name(crate::helpers::TestDb::postgres().await).await })*
-        }
-    };
-}
 
 on_both_backends!(
     schools_that_name_no_district_go_into_an_implicit_district_named_after_the_school_reported_once,

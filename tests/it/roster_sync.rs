@@ -14,19 +14,8 @@ use hallpass::support::Decision;
 
 use crate::bot::Bot;
 use crate::desk::{AGENT, Desk, WEBHOOK_SECRET};
-use crate::helpers::{TestDb, World, t0};
+use crate::helpers::{TestDb, World, on_both_backends, t0};
 use crate::roster_snapshot::{audit_count, snapshot};
-
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test] async fn $name() { super::$name(crate::helpers::TestDb::sqlite().await).await })*
-        }
-        mod postgres {
-            $(#[tokio::test] async fn $name() { super::$name(crate::helpers::TestDb::postgres().await).await })*
-        }
-    };
-}
 
 on_both_backends!(
     a_promotion_approved_through_the_signed_webhook_survives_a_reimport_of_the_unchanged_bundle,

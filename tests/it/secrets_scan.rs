@@ -5,32 +5,10 @@
 //! database, its -wal and its -shm. None may appear. In the transcript of what
 //! people saw, each password appears only inside its DM.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use hallpass::audit::AuditQuery;
 use hallpass::store::Store;
-use tracing_subscriber::fmt::MakeWriter;
 
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> MakeWriter<'a> for Captured {
-    type Writer = Captured;
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
+use crate::capture::Captured;
 
 /// The inline code spans of every DM in the transcript: the secrets issued.
 fn secrets_in_dms(transcript: &str) -> Vec<String> {
@@ -74,7 +52,7 @@ async fn no_password_or_link_code_the_demo_issues_is_in_the_logs_the_audit_log_o
         hallpass::demo::run(dir.path(), &mut out).await.unwrap();
     }
     let transcript = String::from_utf8(out).unwrap();
-    let logs = String::from_utf8_lossy(&logs.0.lock().unwrap()).into_owned();
+    let logs = logs.text();
     assert!(logs.contains("the capture is on"), "the capture works");
     assert!(logs.contains("TRACE"), "captured at TRACE");
 

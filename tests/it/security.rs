@@ -10,24 +10,13 @@ use hallpass::commands::{Body, Request};
 use hallpass::credentials::{HashParams, PasswordHasher};
 use hallpass::directory::{Grade, Login, PersonName, Role, User};
 use hallpass::store::NewUser;
-use hallpass::web::{ListenerLimits, WebState, router};
+use hallpass::web::{ListenerLimits, WebState};
 use secrecy::{ExposeSecret, SecretString};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::bot::Bot;
-use crate::helpers::{TestDb, World, cli_audit, t0};
+use crate::helpers::{TestDb, World, cli_audit, on_both_backends, t0};
 use crate::interactions::Server;
-
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test] async fn $name() { super::$name(crate::helpers::TestDb::sqlite().await).await })*
-        }
-        mod postgres {
-            $(#[tokio::test] async fn $name() { super::$name(crate::helpers::TestDb::postgres().await).await })*
-        }
-    };
-}
 
 on_both_backends!(the_same_signed_interaction_sent_twice_runs_once_and_burns_no_quota,);
 
@@ -40,7 +29,7 @@ async fn the_same_signed_interaction_sent_twice_runs_once_and_burns_no_quota(db:
     let (status, _) = server.send(&own_reset).await;
     assert_eq!(status, 200);
     let first = server
-        .edited(&hallpass::discord::simulate::SimulatedDiscord::token_of(
+        .edited(&hallpass::standins::simulate::SimulatedDiscord::token_of(
             &own_reset,
         ))
         .await;
@@ -326,10 +315,8 @@ const GOOD: &str = "marble kettle orbit";
 
 /// The listener on a port of its own; the server stops with the test.
 async fn listen(state: WebState) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, router(state)).await });
-    base
+    let listening = hallpass::web::listen("127.0.0.1:0", state).await.unwrap();
+    listening.url("")
 }
 
 /// A reset link for `user`, straight in the store, as `/reset-password method:email` stores it.

@@ -12,11 +12,11 @@ use hallpass::app::Clock;
 use hallpass::audit::{Action, AuditQuery};
 use hallpass::credentials::{HashParams, PasswordHash, PasswordHasher};
 use hallpass::directory::User;
-use hallpass::discord::simulate::{Member, SimulatedDiscord};
-use hallpass::discord::standin::{self, DiscordStandIn};
 use hallpass::discord::{DiscordRest, InteractionVerifier};
 use hallpass::limits::Limits;
 use hallpass::signin::{EXPIRED, GENERIC, SAME_AS_CURRENT};
+use hallpass::standins::discord::{self as standin, DiscordStandIn};
+use hallpass::standins::simulate::{Member, SimulatedDiscord};
 use hallpass::store::UserChanges;
 use hallpass::web::WebState;
 use secrecy::{ExposeSecret, SecretString};
@@ -68,8 +68,8 @@ impl Api {
         if let Some(n) = options.lockout_threshold {
             settings.lockout_threshold = n;
         }
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
+        let bound = hallpass::web::bind("127.0.0.1:0").await.unwrap();
+        let base = bound.url("");
         settings.public_url = base.clone();
         bot.app.settings = Arc::new(settings);
         if let Some(n) = options.signins_per_minute {
@@ -96,11 +96,7 @@ impl Api {
                 .map(|t| Arc::new(SecretString::from(t.to_owned()))),
             ..WebState::new(bot.app.clone())
         };
-        tokio::spawn(hallpass::web::serve(
-            listener,
-            state,
-            std::future::pending(),
-        ));
+        bound.serve(state);
         Self {
             bot,
             discord,

@@ -14,7 +14,7 @@ use hallpass::audit::Action;
 use hallpass::commands::{Body, Request};
 use hallpass::directory::{Grade, Login, PersonName, Role, User};
 use hallpass::mail::Mailer;
-use hallpass::mail::standin::SmtpStandIn;
+use hallpass::standins::smtp::SmtpStandIn;
 use hallpass::store::NewUser;
 use headless_chrome::{Browser, LaunchOptions, Tab};
 use secrecy::SecretString;
@@ -29,13 +29,13 @@ const CHROMIUM: &str = "/usr/bin/chromium";
 const EVE: &str = "eve.stone@lincoln.example";
 const CHOSEN: &str = "marble kettle orbit";
 
-struct Chromium {
+pub struct Chromium {
     _browser: Browser,
-    tab: Arc<Tab>,
+    pub tab: Arc<Tab>,
 }
 
 impl Chromium {
-    fn launch() -> Self {
+    pub fn launch() -> Self {
         let options = LaunchOptions::default_builder()
             .path(Some(PathBuf::from(CHROMIUM)))
             .headless(true)
@@ -59,7 +59,7 @@ impl Chromium {
     }
 
     /// Opens `url` and answers the text of its `<main>`.
-    fn open(&self, url: &str) -> String {
+    pub fn open(&self, url: &str) -> String {
         self.tab.navigate_to(url).unwrap();
         self.tab.wait_until_navigated().unwrap();
         self.main_text()
@@ -90,7 +90,7 @@ impl Chromium {
         self.main_text()
     }
 
-    fn main_text(&self) -> String {
+    pub fn main_text(&self) -> String {
         self.tab
             .wait_for_element("main")
             .unwrap()
@@ -100,7 +100,7 @@ impl Chromium {
 }
 
 /// Runs a browser step off the async runtime, so the listener keeps serving.
-async fn in_browser<T: Send + 'static>(
+pub async fn in_browser<T: Send + 'static>(
     browser: &Arc<Chromium>,
     step: impl FnOnce(&Chromium) -> T + Send + 'static,
 ) -> T {

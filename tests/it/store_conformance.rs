@@ -6,20 +6,9 @@ use hallpass::audit::{Action, AuditActor, AuditEntry, AuditQuery, Origin, Outcom
 use hallpass::directory::{DiscordGuildId, DiscordUserId, Login, PersonName, Place, Role, Title};
 use hallpass::store::{SearchScope, StoreError, UserChanges};
 
-use crate::helpers::{TestDb, World, cli_audit, t0};
+use crate::helpers::{TestDb, World, cli_audit, on_both_backends, t0};
 
-macro_rules! conformance {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test] async fn $name() { super::$name(crate::helpers::TestDb::sqlite().await).await })*
-        }
-        mod postgres {
-            $(#[tokio::test] async fn $name() { super::$name(crate::helpers::TestDb::postgres().await).await })*
-        }
-    };
-}
-
-conformance!(
+on_both_backends!(
     migrations_apply_again_without_changing_anything,
     a_user_round_trips_with_every_field,
     logins_are_unique_per_tenant_case_insensitively,

@@ -6,12 +6,10 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use hallpass::support::standin::{CreationFault, StoredComment};
+use hallpass::app::ManualClock;
+use hallpass::standins::zendesk::{CreationFault, StandInOptions, StoredComment, ZendeskStandIn};
 use hallpass::support::zendesk::{OAUTH_SCOPE, TOKEN_REFRESH_MARGIN};
-use hallpass::support::{
-    ManualClock, NewTicket, StandInOptions, ZendeskAuth, ZendeskClient, ZendeskConfig,
-    ZendeskError, ZendeskStandIn,
-};
+use hallpass::support::{NewTicket, ZendeskAuth, ZendeskClient, ZendeskConfig, ZendeskError};
 use secrecy::SecretString;
 use serde_json::json;
 
@@ -157,18 +155,17 @@ async fn the_token_is_replaced_shortly_before_it_expires_and_not_earlier() {
         ..StandInOptions::default()
     })
     .await;
-    let clock = ManualClock::new();
-    let client =
-        ZendeskClient::with_clock(zendesk.client_config(TIMEOUT), Arc::new(clock.clone())).unwrap();
+    let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
+    let client = ZendeskClient::with_clock(zendesk.client_config(TIMEOUT), clock.clone()).unwrap();
 
     client.find_by_external_id("x").await.unwrap();
     let just_before_refresh =
         Duration::from_secs(3600) - TOKEN_REFRESH_MARGIN - Duration::from_secs(1);
-    clock.advance(just_before_refresh);
+    clock.advance(chrono::Duration::from_std(just_before_refresh).unwrap());
     client.find_by_external_id("x").await.unwrap();
     assert_eq!(zendesk.token_issues().len(), 1, "refreshed too early");
 
-    clock.advance(Duration::from_secs(2));
+    clock.advance(chrono::Duration::seconds(2));
     client.find_by_external_id("x").await.unwrap();
     assert_eq!(zendesk.token_issues().len(), 2, "not refreshed near expiry");
     let last = zendesk.requests().pop().unwrap();

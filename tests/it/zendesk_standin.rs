@@ -5,11 +5,8 @@
 use std::time::Duration;
 
 use chrono::Utc;
-use hallpass::support::standin::RateLimit;
-use hallpass::support::{
-    Decision, NewTicket, StandInOptions, ZendeskClient, ZendeskError, ZendeskStandIn, sign,
-    verify_signature,
-};
+use hallpass::standins::zendesk::{RateLimit, StandInOptions, ZendeskStandIn};
+use hallpass::support::{Decision, NewTicket, ZendeskClient, ZendeskError, sign, verify_signature};
 use secrecy::SecretString;
 use serde_json::{Value, json};
 

@@ -20,7 +20,7 @@ use url::Url;
 
 use super::ZendeskError;
 use super::error::{from_status, from_transport};
-use crate::support::clock::Clock;
+use crate::app::Clock;
 
 /// The scopes the client asks for: create and update tickets, and read them
 /// back by external id.
@@ -101,7 +101,7 @@ impl OAuthTokens {
         // Held across the fetch on purpose: concurrent callers wait for the
         // one fetch instead of each starting their own.
         let mut cache = self.cache.lock().await;
-        let now = self.clock.now();
+        let now = self.clock.monotonic();
         if let Some(token) = &cache.token {
             if token.refresh_at.is_none_or(|at| now < at) {
                 return Ok(token.bearer());
@@ -133,7 +133,7 @@ impl OAuthTokens {
         http: &reqwest::Client,
         timeout: Duration,
     ) -> Result<BearerToken, ZendeskError> {
-        let fetched_at = self.clock.now();
+        let fetched_at = self.clock.monotonic();
         let response = self
             .request(http, timeout)
             .await

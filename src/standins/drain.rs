@@ -25,10 +25,10 @@ use crate::app::{App, Settings};
 use crate::audit::{Action, AuditActor, AuditEntry, Origin};
 use crate::credentials::{HashParams, PasswordHasher};
 use crate::directory::{Login, PersonName, Place, PromotionId, Role, TenantName, User};
+use crate::standins::zendesk::{RateLimit, StandInOptions, ZendeskStandIn};
 use crate::store::{NewPromotion, NewUser, Store};
 use crate::support::notifier::LogNotifier;
 use crate::support::outbox::{OutboxSettings, OutboxWorker};
-use crate::support::standin::{RateLimit, StandInOptions, ZendeskStandIn};
 use crate::support::ticket::{TicketFacts, encode, promotion_ticket};
 use crate::support::zendesk::ZendeskClient;
 
