@@ -130,7 +130,7 @@ async fn serve_killed_mid_delivery_and_started_again_opens_exactly_one_ticket_pe
     );
     let mut first = Serve::start(&desk, &[]).await;
     // The Zendesk stand-in has no change signal: `eventually` polls it.
-    eventually(|| desk.zendesk.tickets().len() >= 4).await;
+    eventually(&desk.zendesk, |z| z.tickets().len() >= 4).await;
     first.child.start_kill().unwrap();
     let status = first.child.wait().await.unwrap();
     assert!(!status.success(), "killed, not stopped: {status:?}");

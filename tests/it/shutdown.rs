@@ -75,7 +75,7 @@ async fn on_sigterm_a_reset_in_flight_is_delivered_the_outbox_claim_is_handed_ba
         REQUESTS,
     );
     queue_requests(&desk, REQUESTS, "term").await;
-    eventually(|| !desk.zendesk.tickets().is_empty()).await;
+    eventually(&desk.zendesk, |z| !z.tickets().is_empty()).await;
 
     let pid = serve.child.id().unwrap();
     let sent = std::process::Command::new("kill")
