@@ -90,6 +90,19 @@ pub fn labels(request: &Request) -> (&'static str, &'static str) {
 /// or a place it matches nothing.
 pub const RATE_LIMITED_CHOICE: &str = "rate-limited";
 
+/// How an answer to a request over the per-account limit begins.
+const RATE_LIMITED: &str = "You're going a little fast.";
+
+/// Whether `reply` is the answer to a request over the per-account limit
+/// (for metrics: the limit answers before any handler runs).
+pub fn is_rate_limited(reply: &Reply) -> bool {
+    match &reply.body {
+        Body::Choices(choices) => choices.iter().any(|c| c.value == RATE_LIMITED_CHOICE),
+        Body::Text { content, .. } => content.starts_with(RATE_LIMITED),
+        Body::Modal(_) => false,
+    }
+}
+
 /// Answers one request.
 #[tracing::instrument(skip(app, request), fields(user = ?inv.user, guild = ?inv.guild))]
 pub async fn handle(app: &App, inv: &Invocation, request: Request) -> Reply {
@@ -99,10 +112,7 @@ pub async fn handle(app: &App, inv: &Invocation, request: Request) -> Reply {
         (_, Some(account)) => app.limits.check_command(account),
     };
     if let Err(retry) = limited {
-        let text = format!(
-            "You're going a little fast. Please try again {}.",
-            retry.in_words()
-        );
+        let text = format!("{RATE_LIMITED} Please try again {}.", retry.in_words());
         return match request {
             // An autocomplete answer can only hold choices: the one choice
             // says when to try again, and picking it names nobody.
@@ -179,6 +189,21 @@ mod tests {
             labels(&Request::modal_submit("nope:1:2", &[])),
             ("modal_submit", "other")
         );
+    }
+
+    #[test]
+    fn the_limits_answers_are_recognised_as_rate_limited_and_nothing_else_is() {
+        let text = Reply::private(format!("{RATE_LIMITED} Please try again in 3 seconds."));
+        let choice = Reply::choices(vec![Choice {
+            name: "You're going a little fast.".into(),
+            value: RATE_LIMITED_CHOICE.into(),
+        }]);
+        assert!(is_rate_limited(&text));
+        assert!(is_rate_limited(&choice));
+        assert!(!is_rate_limited(&Reply::private(
+            "Done: Ana has a new password."
+        )));
+        assert!(!is_rate_limited(&Reply::choices(Vec::new())));
     }
 
     #[test]

@@ -53,7 +53,9 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
 }
 
 impl ClientAddr {
-    fn ip(&self) -> IpAddr {
+    /// The address the per-address sign-in limit counts (unspecified when the
+    /// listener was wired without connect info).
+    pub(super) fn ip(&self) -> IpAddr {
         self.0
             .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |addr| addr.ip())
     }
@@ -194,14 +196,20 @@ fn error(status: StatusCode, message: &str) -> Response {
 }
 
 fn too_many(retry: RetryAfter) -> Response {
-    let seconds = retry.0.as_secs_f64().ceil().max(1.0) as u64;
-    let mut response = error(
+    let response = error(
         StatusCode::TOO_MANY_REQUESTS,
         &format!(
             "Too many sign-in attempts from your network; try again {}.",
             retry.in_words()
         ),
     );
+    with_retry_after(response, &retry)
+}
+
+/// Adds `Retry-After` in whole seconds (at least 1) to a 429: the API and
+/// the sign-in page answer a spent budget alike.
+pub(super) fn with_retry_after(mut response: Response, retry: &RetryAfter) -> Response {
+    let seconds = retry.0.as_secs_f64().ceil().max(1.0) as u64;
     if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
         response.headers_mut().insert(header::RETRY_AFTER, value);
     }

@@ -16,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::WebState;
 use super::metrics::Outcome;
-use crate::commands::{Body, Invocation, RATE_LIMITED_CHOICE, Reply, Request, Route, handle};
+use crate::commands::{Invocation, Reply, Request, Route, handle};
 use crate::discord::MAX_SKEW_SECONDS;
 use crate::discord::{
     Envelope, Incoming, deferred_ephemeral, deliver_rest, finish_deferred, parse, pong, render,
@@ -157,12 +157,7 @@ async fn finish_later(state: WebState, envelope: Envelope) {
 /// The per-account limit answers before any handler, in these words
 /// (`commands::handle`); an autocomplete gets the one rate-limited choice.
 fn count_refusal_by_rate(state: &WebState, kind: &str, reply: &Reply) {
-    let limited = match &reply.body {
-        Body::Choices(choices) => choices.iter().any(|c| c.value == RATE_LIMITED_CHOICE),
-        Body::Text { content, .. } => content.starts_with("You're going a little fast."),
-        Body::Modal(_) => false,
-    };
-    if limited {
+    if crate::commands::is_rate_limited(reply) {
         state.metrics.rate_limited(kind);
     }
 }

@@ -15,18 +15,16 @@
 //! * Plain HTML with one inline style ([`super::html`]): no JavaScript, no
 //!   external assets, never cached, referred or framed.
 
-use std::net::{IpAddr, Ipv4Addr};
-
 use axum::Form;
 use axum::extract::rejection::{FormRejection, QueryRejection};
 use axum::extract::{Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::Response;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 use super::WebState;
-use super::api::ClientAddr;
+use super::api::{ClientAddr, with_retry_after};
 use super::html::{self, escape};
 use crate::limits::RetryAfter;
 use crate::signin::{self, Attempt, Change, SignIn, SignInError};
@@ -74,10 +72,7 @@ pub async fn submit(
     from: ClientAddr,
     form: Result<Form<SignInForm>, FormRejection>,
 ) -> Response {
-    let ip = from
-        .0
-        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |addr| addr.ip());
-    if let Err(retry) = state.app.limits.check_signin(ip) {
+    if let Err(retry) = state.app.limits.check_signin(from.ip()) {
         return too_many(&retry);
     }
     let Ok(Form(form)) = form else {
@@ -86,7 +81,7 @@ pub async fn submit(
             &sign_in_form("", "", Some(INCOMPLETE)),
         );
     };
-    let caller = format!("sign-in page {ip}");
+    let caller = format!("sign-in page {}", from.ip());
     let attempt = Attempt {
         tenant: &form.tenant,
         login: &form.login,
@@ -213,18 +208,14 @@ fn change_form(tenant: &str, login: &str, min: Option<usize>, problem: Option<&s
 }
 
 fn too_many(retry: &RetryAfter) -> Response {
-    let seconds = retry.0.as_secs_f64().ceil().max(1.0) as u64;
-    let mut response = page(
+    let response = page(
         StatusCode::TOO_MANY_REQUESTS,
         &format!(
             "<h1>Too many attempts</h1>\n<p>Too many sign-in attempts from your network; try again {}.</p>",
             retry.in_words()
         ),
     );
-    if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
-        response.headers_mut().insert(header::RETRY_AFTER, value);
-    }
-    response
+    with_retry_after(response, retry)
 }
 
 fn broken(e: &SignInError) -> Response {
