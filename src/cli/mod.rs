@@ -4,6 +4,7 @@
 mod output;
 mod promotions;
 mod run;
+mod serve;
 
 use std::path::PathBuf;
 

@@ -17,14 +17,11 @@ use crate::credentials::{HashParams, PasswordHasher, SecretKey, resolve_secret_k
 use crate::directory::{
     DiscordChannelId, DiscordGuildId, DiscordUserId, Login, Tenant, TenantName, UserId,
 };
-use crate::discord::{DiscordRest, InteractionVerifier, command_definitions, gateway};
+use crate::discord::{DiscordRest, command_definitions};
 use crate::limits::Limits;
 use crate::mail::{Mailer, plaintext_warning};
 use crate::roster::{ImportOptions, import_oneroster};
 use crate::store::Store;
-use crate::support::{
-    LogNotifier, Notifier, OutboxSettings, OutboxWorker, ZendeskClient, ZendeskConfig,
-};
 
 /// An import that ran but refused rows: `main` exits with [`RowsRefused::EXIT_STATUS`].
 #[derive(Debug, thiserror::Error)]
@@ -38,9 +35,6 @@ impl RowsRefused {
     pub const EXIT_STATUS: u8 = 3;
 }
 
-/// How long one call to Zendesk may take.
-const ZENDESK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
-use crate::web::WebState;
 use std::sync::Arc;
 
 pub async fn run(cli: Cli) -> Result<()> {
@@ -57,38 +51,13 @@ pub async fn run(cli: Cli) -> Result<()> {
     let config = Config::load(cli.config.as_deref()).context("Failed to read the configuration")?;
     let now = Utc::now();
     match cli.command {
-        Command::Serve => serve(&config).await,
+        Command::Serve => super::serve::serve(&config).await,
         Command::Import(ImportCommand::Oneroster {
             dir,
             tenant,
             dry_run,
             json,
-        }) => {
-            let store = open(&config).await?;
-            let tenant = TenantName::parse(&tenant)?;
-            let options = ImportOptions {
-                show_progress: std::io::IsTerminal::is_terminal(&std::io::stderr()),
-                dry_run,
-                limits: crate::roster::CsvLimits {
-                    max_rows: u64::from(config.import_max_rows),
-                    ..Default::default()
-                },
-            };
-            let report = import_oneroster(&store, &tenant, &dir, &options, now)
-                .await
-                .with_context(|| format!("Failed to import {}", dir.display()))?;
-            if json {
-                for line in report.json_lines() {
-                    println!("{line}");
-                }
-            } else {
-                print!("{report}");
-            }
-            match report.refused.len() {
-                0 => Ok(()),
-                rows => Err(RowsRefused { rows }.into()),
-            }
-        }
+        }) => import(&config, &dir, &tenant, dry_run, json).await,
         Command::Demo => demo().await,
         Command::Migrate => {
             open(&config).await?;
@@ -128,6 +97,40 @@ pub async fn run(cli: Cli) -> Result<()> {
         } => bench(json, &postgres_url, quick, users).await,
     }
 }
+/// `hallpass import oneroster DIR --tenant NAME [--dry-run] [--json]`.
+async fn import(
+    config: &Config,
+    dir: &std::path::Path,
+    tenant: &str,
+    dry_run: bool,
+    json: bool,
+) -> Result<()> {
+    let store = open(config).await?;
+    let tenant = TenantName::parse(tenant)?;
+    let options = ImportOptions {
+        show_progress: std::io::IsTerminal::is_terminal(&std::io::stderr()),
+        dry_run,
+        limits: crate::roster::CsvLimits {
+            max_rows: u64::from(config.import_max_rows),
+            ..Default::default()
+        },
+    };
+    let report = import_oneroster(&store, &tenant, dir, &options, Utc::now())
+        .await
+        .with_context(|| format!("Failed to import {}", dir.display()))?;
+    if json {
+        for line in report.json_lines() {
+            println!("{line}");
+        }
+    } else {
+        print!("{report}");
+    }
+    match report.refused.len() {
+        0 => Ok(()),
+        rows => Err(RowsRefused { rows }.into()),
+    }
+}
+
 /// `hallpass bench [--json] [--quick] [--users N]`: the human lines, then
 /// (with --json) the summary.
 async fn bench(json: bool, postgres_url: &str, quick: bool, users: Option<usize>) -> Result<()> {
@@ -154,255 +157,17 @@ async fn demo() -> Result<()> {
     crate::demo::run(dir.path(), &mut out).await
 }
 
-/// `hallpass serve`: the listener, and the gateway client when a token is set.
-async fn serve(config: &Config) -> Result<()> {
-    let key = secret_key(config)?;
-    // Over HTTP, slow commands are deferred and finished with the application
-    // id; without it the educator would watch "thinking…" forever.
-    if config.discord_public_key.is_some() && config.discord_application_id.is_none() {
-        bail!(
-            "DISCORD_PUBLIC_KEY is set but DISCORD_APPLICATION_ID is not: /interactions could acknowledge a slow command but never deliver its answer. Set DISCORD_APPLICATION_ID (Developer Portal → General Information), or unset DISCORD_PUBLIC_KEY"
-        )
-    }
-    let mut app = app(config, key, open(config).await?)?;
-    roll_back_stale_handoffs(&app, config).await?;
-    let discord = match (&config.discord_token, config.discord_application_id) {
-        (None, None) => None,
-        (token, id) => Some(Arc::new(
-            DiscordRest::new(&config.discord_api_url, token.as_ref(), id)
-                .context("Failed to set up the Discord REST client")?,
-        )),
-    };
-    if let (Some(_), Some(rest)) = (&config.discord_token, &discord) {
-        app.alerts = Some(rest.clone());
-    }
-    let verifier = match &config.discord_public_key {
-        Some(key) => Some(Arc::new(
-            InteractionVerifier::from_hex(key).context("DISCORD_PUBLIC_KEY is invalid")?,
-        )),
-        None => {
-            tracing::warn!("DISCORD_PUBLIC_KEY is not set: /interactions answers 503");
-            None
-        }
-    };
-    let zendesk = ZendeskConfig::from_app_config(config, ZENDESK_TIMEOUT)
-        .context("The Zendesk settings are incomplete")?
-        .map(ZendeskClient::new)
-        .transpose()
-        .context("Failed to set up the Zendesk client")?
-        .map(Arc::new);
-    let state = WebState {
-        verifier,
-        discord: discord.clone(),
-        zendesk: zendesk.clone(),
-        zendesk_webhook_secret: config.zendesk_webhook_secret.clone().map(Arc::new),
-        metrics_token: config.metrics_token.clone().map(Arc::new),
-        metrics_here: config.metrics_listen.is_none(),
-        api_token: config.api_token.clone().map(Arc::new),
-        gateway: config
-            .discord_token
-            .as_ref()
-            .map(|_| gateway::GatewayHealth::default()),
-        ..WebState::new(app.clone())
-    };
-    if state.metrics_token.is_none() {
-        tracing::info!("HALLPASS_METRICS_TOKEN is not set: /metrics is open");
-    }
-    if let Some(address) = config.metrics_listen {
-        serve_metrics(address, state.clone()).await?;
-    }
-    if state.api_token.is_none() {
-        tracing::warn!(
-            "HALLPASS_API_TOKEN is not set: /api/v1 is open to anyone who reaches the listener; set it in production"
-        );
-    }
-    app.hasher
-        .prepare_dummy()
-        .await
-        .context("Failed to prepare password hashing for sign-ins")?;
-    if state.zendesk_webhook_secret.is_none() {
-        tracing::warn!("ZENDESK_WEBHOOK_SECRET is not set: /webhooks/zendesk answers 503");
-    }
-    let listening = crate::web::listen(config.listen, state.clone())
-        .await
-        .with_context(|| format!("Failed to listen on {}", config.listen))?;
-    // The bound address (HALLPASS_LISTEN may ask for port 0).
-    let address = listening.addr();
-    tracing::info!(%address, "listening");
-    let (stop, stopped) = tokio::sync::watch::channel(false);
-    // The outbox worker and the hand-off sweep: shutdown waits for them to end
-    // their pass (so the worker's claim is settled or released).
-    let background = tokio_util::task::TaskTracker::new();
-    let tasks = state.tasks.clone();
-    match zendesk {
-        Some(client) => {
-            let notifier: Arc<dyn Notifier> = match (&config.discord_token, &discord) {
-                (Some(_), Some(rest)) => rest.clone(),
-                _ => Arc::new(LogNotifier),
-            };
-            let worker =
-                OutboxWorker::new(app.clone(), client, notifier, OutboxSettings::default());
-            background.spawn(worker.run(stopped.clone()));
-        }
-        None => tracing::info!("ZENDESK_URL is not set: promotion requests queue until it is"),
-    }
-    background.spawn(sweep_handoffs(app.clone(), stopped));
-    match (&config.discord_token, discord) {
-        (Some(token), Some(rest)) => {
-            let (token, app) = (token.clone(), app.clone());
-            let (api_base, health) = (config.discord_api_url.clone(), state.gateway.clone());
-            let health = health.unwrap_or_default();
-            tokio::spawn(async move {
-                // `run` has logged why it stopped, and /healthz reports it.
-                let _ = gateway::run(&api_base, &token, app, rest, health).await;
-            });
-        }
-        _ => tracing::warn!(
-            "DISCORD_TOKEN is not set: the gateway client does not start, and no DM can be sent (temporary passwords and link codes arrive in a reply only the invoker sees)"
-        ),
-    }
-    let served = listening
-        .shutdown_on(async move {
-            stop_signal().await;
-            tracing::info!("stopping: finishing the interactions in flight");
-            let _ = stop.send(true);
-        })
-        .await
-        .context("The HTTP listener failed");
-    tasks.close();
-    background.close();
-    let drained = tokio::time::timeout(SHUTDOWN_BOUND, async {
-        tasks.wait().await;
-        background.wait().await;
-    })
-    .await;
-    match drained {
-        Ok(()) => tracing::info!("stopped: every delivery in flight finished"),
-        Err(_) => tracing::warn!(
-            in_flight = tasks.len(),
-            "stopped with deliveries still in flight; the next start rolls their hand-offs back"
-        ),
-    }
-    served
-}
-
-/// How long shutdown waits for deliveries and the outbox worker's pass. Under
-/// the 10 s an orchestrator gives between SIGTERM and SIGKILL.
-const SHUTDOWN_BOUND: std::time::Duration = std::time::Duration::from_secs(8);
-
-/// A hand-off still open this long after it started will not finish: its
-/// interaction token (15 minutes) is dead, and delivery retries stop sooner.
-const HANDOFF_LIFE: chrono::Duration = chrono::Duration::minutes(15);
-
-/// SIGTERM (what an orchestrator sends) or Ctrl-C.
-async fn stop_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = term.recv() => {}
-                    _ = tokio::signal::ctrl_c() => {}
-                }
-                return;
-            }
-            Err(e) => tracing::warn!(error = %e, "cannot listen for SIGTERM; Ctrl-C still stops"),
-        }
-    }
-    let _ = tokio::signal::ctrl_c().await;
-}
-
-/// On start-up, rolls back the hand-offs that never finished (a process
-/// stopped while delivering). On SQLite this process is the only one, so all
-/// of them; on PostgreSQL other instances may be delivering theirs, so only
-/// those older than [`HANDOFF_LIFE`] (the sweep catches the rest later).
-async fn roll_back_stale_handoffs(app: &App, config: &Config) -> Result<()> {
-    let now = app.now();
-    let before = if config.database_url.starts_with("sqlite:") {
-        now + chrono::Duration::seconds(1)
-    } else {
-        now - HANDOFF_LIFE
-    };
-    let rolled = app
-        .store
-        .roll_back_unfinished_handoffs(before, now)
-        .await
-        .context("Failed to roll back unfinished password hand-offs")?;
-    if rolled > 0 {
-        tracing::warn!(
-            rolled,
-            "rolled back password resets that were never delivered"
-        );
-    }
-    // The same for the outbox: on SQLite no one else can be delivering.
-    if config.database_url.starts_with("sqlite:") {
-        let due = app
-            .store
-            .reclaim_abandoned_claims(now)
-            .await
-            .context("Failed to take back the outbox entries of a stopped process")?;
-        if due > 0 {
-            tracing::warn!(
-                due,
-                "outbox entries claimed by a process that stopped are due again (each is looked up in Zendesk before it is created)"
-            );
-        }
-    }
-    Ok(())
-}
-
-/// Every minute, rolls back hand-offs older than [`HANDOFF_LIFE`] that never
-/// finished (another instance stopped while delivering them).
-async fn sweep_handoffs(app: App, mut stopped: tokio::sync::watch::Receiver<bool>) {
-    while !*stopped.borrow() {
-        tokio::select! {
-            () = tokio::time::sleep(std::time::Duration::from_secs(60)) => {}
-            changed = stopped.changed() => if changed.is_err() { break } else { continue },
-        }
-        let now = app.now();
-        match app
-            .store
-            .roll_back_unfinished_handoffs(now - HANDOFF_LIFE, now)
-            .await
-        {
-            Ok(0) => {}
-            Ok(rolled) => tracing::warn!(
-                rolled,
-                "rolled back password resets that were never delivered"
-            ),
-            Err(e) => tracing::warn!(error = %e, "could not sweep unfinished hand-offs"),
-        }
-    }
-}
-
 /// The key one-time secrets are hashed under. Asked for before the database
 /// is opened, so a PostgreSQL server without HALLPASS_SECRET_KEY is refused
 /// with that one reason.
-fn secret_key(config: &Config) -> Result<SecretKey> {
+pub(super) fn secret_key(config: &Config) -> Result<SecretKey> {
     let (key, source) = resolve_secret_key(config.secret_key.as_ref(), &config.database_url)?;
     tracing::info!(from = %source, "link codes and reset tokens are hashed under the server key");
     Ok(key)
 }
 
-/// `GET /metrics` on a listener of its own (HALLPASS_METRICS_LISTEN).
-async fn serve_metrics(address: std::net::SocketAddr, state: WebState) -> Result<()> {
-    let listening = crate::web::bind(address)
-        .await
-        .with_context(|| format!("Failed to listen on {address} for /metrics"))?
-        .serve_metrics(state);
-    // The bound address (HALLPASS_METRICS_LISTEN may ask for port 0).
-    tracing::info!(address = %listening.addr(), "serving /metrics");
-    tokio::spawn(async move {
-        if let Err(e) = listening.shutdown_on(std::future::pending()).await {
-            tracing::error!(error = %e, "the /metrics listener stopped");
-        }
-    });
-    Ok(())
-}
-
 /// The application core with production settings.
-fn app(config: &Config, secret_key: SecretKey, store: Store) -> Result<App> {
+pub(super) fn app(config: &Config, secret_key: SecretKey, store: Store) -> Result<App> {
     let hasher =
         PasswordHasher::new(HashParams::owasp()).context("Failed to set up password hashing")?;
     let mailer = config
@@ -444,7 +209,7 @@ async fn console(app: App, tenant: &str, login: &str) -> Result<()> {
 
 /// Connects and brings the schema up to date (every command that touches the
 /// directory needs it; `register-commands` does not).
-async fn open(config: &Config) -> Result<Store> {
+pub(super) async fn open(config: &Config) -> Result<Store> {
     let shown = redact_url(&config.database_url);
     let store = Store::connect(&config.database_url)
         .await

@@ -20,6 +20,9 @@ use csv::{ByteRecord, Reader, ReaderBuilder, Trim};
 
 use super::ImportError;
 
+mod scan;
+use scan::Scanner;
+
 /// The bounds on one CSV file of a bundle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CsvLimits {
@@ -40,17 +43,6 @@ impl Default for CsvLimits {
             max_rows: DEFAULT_MAX_ROWS,
         }
     }
-}
-
-/// Where a byte leaves the RFC 4180 scanner of [`read_bounded`]: the same
-/// states csv-core goes through, enough to tell a row's end from a quoted
-/// line break.
-#[derive(Clone, Copy)]
-enum Scan {
-    FieldStart,
-    Unquoted,
-    Quoted,
-    QuoteInQuoted,
 }
 
 /// How many line ends `bytes` holds: a CRLF, a lone LF and a lone CR are one
@@ -77,11 +69,7 @@ fn read_bounded(
 ) -> Result<Vec<u8>, ImportError> {
     let mut bytes = Vec::new();
     let mut chunk = vec![0u8; 64 * 1024];
-    let mut state = Scan::FieldStart;
-    let (mut line, mut row_line, mut row_len, mut row_blank) = (1u64, 1u64, 0usize, true);
-    let mut rows = 0u64;
-    let mut header_seen = false;
-    let mut after_cr = false;
+    let mut scanner = Scanner::new(name, limits);
     loop {
         let n = match source.read(&mut chunk) {
             Ok(0) => break,
@@ -94,71 +82,13 @@ fn read_bounded(
                 });
             }
         };
-        for &b in chunk.get(..n).unwrap_or_default() {
-            row_len += 1;
-            if row_len > limits.max_line_bytes {
-                return Err(ImportError::LineTooLong {
-                    file: name.to_owned(),
-                    line: row_line,
-                    limit: limits.max_line_bytes,
-                });
-            }
-            let ends_row = match (state, b) {
-                (Scan::Quoted, b'"') => {
-                    state = Scan::QuoteInQuoted;
-                    false
-                }
-                (Scan::Quoted, _) => false,
-                (_, b'\n' | b'\r') => true,
-                (Scan::FieldStart | Scan::QuoteInQuoted, b',') => {
-                    state = Scan::FieldStart;
-                    false
-                }
-                (Scan::FieldStart, b'"') | (Scan::QuoteInQuoted, b'"') => {
-                    state = Scan::Quoted;
-                    false
-                }
-                (Scan::Unquoted, b',') => {
-                    state = Scan::FieldStart;
-                    false
-                }
-                _ => {
-                    state = Scan::Unquoted;
-                    false
-                }
-            };
-            if !matches!(b, b'\r' | b'\n') {
-                row_blank = false;
-            }
-            if b == b'\r' || (b == b'\n' && !after_cr) {
-                line += 1;
-            }
-            after_cr = b == b'\r';
-            if ends_row {
-                if !row_blank {
-                    if header_seen {
-                        rows += 1;
-                    }
-                    header_seen = true;
-                }
-                if rows > limits.max_rows {
-                    return Err(ImportError::TooManyRows {
-                        file: name.to_owned(),
-                        limit: limits.max_rows,
-                    });
-                }
-                state = Scan::FieldStart;
-                (row_line, row_len, row_blank) = (line, 0, true);
-            }
+        let read = chunk.get(..n).unwrap_or_default();
+        for &b in read {
+            scanner.step(b)?;
         }
-        bytes.extend_from_slice(chunk.get(..n).unwrap_or_default());
+        bytes.extend_from_slice(read);
     }
-    if !row_blank && header_seen && rows + 1 > limits.max_rows {
-        return Err(ImportError::TooManyRows {
-            file: name.to_owned(),
-            limit: limits.max_rows,
-        });
-    }
+    scanner.finish()?;
     Ok(bytes)
 }
 

@@ -112,6 +112,11 @@ async fn drain_in(
     let seconds = started.elapsed().as_secs_f64();
     store.close().await;
 
+    Ok(tally(&zendesk, requests, per_second, seconds))
+}
+
+/// What the stand-in saw of one drain.
+fn tally(zendesk: &ZendeskStandIn, requests: usize, per_second: u32, seconds: f64) -> DrainReport {
     let tickets = zendesk.tickets();
     let mut ids: Vec<_> = tickets
         .iter()
@@ -139,7 +144,7 @@ async fn drain_in(
             None => false,
         })
         .count();
-    Ok(DrainReport {
+    DrainReport {
         requests,
         allowed_per_second: per_second,
         tickets_created: tickets.len(),
@@ -149,7 +154,7 @@ async fn drain_in(
         early_requests,
         seconds,
         tickets_per_second: tickets.len() as f64 / seconds.max(f64::EPSILON),
-    })
+    }
 }
 
 /// A tenant with one school and `requests` teachers, each asking for their

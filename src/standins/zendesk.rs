@@ -18,9 +18,11 @@
 //! Its promise: state changes only through HTTP requests or the methods
 //! below, and every switch affects only the requests it names.
 
+mod auth;
 mod rate;
 mod routes;
 mod state;
+mod tickets;
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;

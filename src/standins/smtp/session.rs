@@ -94,21 +94,7 @@ pub async fn converse<S: AsyncRead + AsyncWrite + Unpin>(
             "DATA" if state.from.is_empty() || state.recipients.is_empty() => {
                 "503 5.5.1 MAIL and RCPT first\r\n".into()
             }
-            "DATA" => {
-                io.write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n")
-                    .await?;
-                let data = read_data(&mut io).await?;
-                if let Ok(mut received) = shared.received.lock() {
-                    received.push(ReceivedMail {
-                        from: std::mem::take(&mut state.from),
-                        recipients: std::mem::take(&mut state.recipients),
-                        data,
-                        over_tls: phase == Phase::Secure,
-                        authenticated_as: state.authenticated_as.clone(),
-                    });
-                }
-                "250 OK: queued\r\n".into()
-            }
+            "DATA" => receive(&mut io, shared, phase, &mut state).await?,
             "RSET" => {
                 state.from.clear();
                 state.recipients.clear();
@@ -123,6 +109,28 @@ pub async fn converse<S: AsyncRead + AsyncWrite + Unpin>(
         };
         io.write_all(answer.as_bytes()).await?;
     }
+}
+
+/// `DATA`: reads the message up to the lone dot and keeps it.
+async fn receive<S: AsyncRead + AsyncWrite + Unpin>(
+    io: &mut BufReader<S>,
+    shared: &Shared,
+    phase: Phase,
+    state: &mut State,
+) -> std::io::Result<String> {
+    io.write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n")
+        .await?;
+    let data = read_data(io).await?;
+    if let Ok(mut received) = shared.received.lock() {
+        received.push(ReceivedMail {
+            from: std::mem::take(&mut state.from),
+            recipients: std::mem::take(&mut state.recipients),
+            data,
+            over_tls: phase == Phase::Secure,
+            authenticated_as: state.authenticated_as.clone(),
+        });
+    }
+    Ok("250 OK: queued\r\n".into())
 }
 
 fn ehlo(shared: &Shared, phase: Phase) -> String {
