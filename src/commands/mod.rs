@@ -28,7 +28,8 @@ pub use definition::{Command, Form, OptionDef, RawOptions, UserForm};
 pub use delivery::{Courier, DeliveryError, Route, deliver};
 pub use promote_request::{MAX_REASON_CHARS, PromotionReason};
 pub use reply::{
-    Body, Choice, Invocation, Modal, Notice, Reply, Request, SecretDelivery, TextInput, Undo,
+    Attachment, Body, Button, ButtonStyle, Choice, Invocation, Modal, Notice, Reply, Request,
+    SecretDelivery, TextInput, Undo,
 };
 
 use crate::app::App;
@@ -48,7 +49,8 @@ pub const COMMANDS: &[&Command] = &[
     &audit_log::AUDIT,
 ];
 
-/// Every form a command opens.
+/// Every form a command opens, and every prompt's buttons (a button is a
+/// form with no fields: its click is submitted to the form owning its id).
 pub const FORMS: &[&Form] = &[&edit_user::EDIT_FORM, &reset_email::RESET_EMAIL_FORM];
 
 /// The command of that name.
@@ -67,7 +69,9 @@ pub fn form(custom_id: &str) -> Option<&'static Form> {
 pub fn is_slow(request: &Request) -> bool {
     match request {
         Request::Command { name, options } => command(name).is_some_and(|c| (c.slow)(options)),
-        Request::ModalSubmit { custom_id, .. } => form(custom_id).is_some_and(|f| f.slow),
+        Request::ModalSubmit { custom_id, .. } | Request::Button { custom_id } => {
+            form(custom_id).is_some_and(|f| f.slow)
+        }
         Request::Autocomplete { .. } => false,
     }
 }
@@ -83,6 +87,7 @@ pub fn labels(request: &Request) -> (&'static str, &'static str) {
             "modal_submit",
             form(custom_id).map_or("other", |f| f.command),
         ),
+        Request::Button { custom_id } => ("button", form(custom_id).map_or("other", |f| f.command)),
     }
 }
 
@@ -99,7 +104,7 @@ pub fn is_rate_limited(reply: &Reply) -> bool {
     match &reply.body {
         Body::Choices(choices) => choices.iter().any(|c| c.value == RATE_LIMITED_CHOICE),
         Body::Text { content, .. } => content.starts_with(RATE_LIMITED),
-        Body::Modal(_) => false,
+        Body::Modal(_) | Body::Prompt { .. } => false,
     }
 }
 
@@ -163,6 +168,10 @@ pub async fn handle_as(app: &App, actor: &Actor, inv: &Invocation, request: Requ
             Some(form) => (form.submit)(app, actor, inv, &custom_id, &fields).await,
             None => Reply::private("That form is not one hallpass recognises."),
         },
+        Request::Button { custom_id } => match form(&custom_id) {
+            Some(form) => (form.submit)(app, actor, inv, &custom_id, &RawOptions::new()).await,
+            None => Reply::private("That button is not one hallpass recognises."),
+        },
     }
 }
 
@@ -179,6 +188,18 @@ mod tests {
             labels(&email),
             ("modal_submit", reset_password::RESET_PASSWORD.name)
         );
+    }
+
+    #[test]
+    fn a_button_is_counted_under_the_command_of_the_form_that_owns_it() {
+        let owned = Request::button("edit-user:0193:4");
+        assert_eq!(labels(&owned), ("button", edit_user::EDIT_USER.name));
+        assert_eq!(labels(&Request::button("nope:1")), ("button", "other"));
+        assert_eq!(
+            is_slow(&Request::button("reset-email:1:2")),
+            is_slow(&Request::modal_submit("reset-email:1:2", &[]))
+        );
+        assert!(!is_slow(&Request::button("nope:1")));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretSlice, SecretString};
 
 use crate::directory::{DiscordGuildId, DiscordUserId, User};
 use crate::store::HandoffId;
@@ -37,6 +37,8 @@ pub enum Request {
         custom_id: String,
         fields: BTreeMap<String, String>,
     },
+    /// A button clicked on one of hallpass's prompts.
+    Button { custom_id: String },
 }
 
 impl Request {
@@ -59,6 +61,12 @@ impl Request {
         Self::ModalSubmit {
             custom_id: custom_id.to_owned(),
             fields: to_map(fields),
+        }
+    }
+
+    pub fn button(custom_id: &str) -> Self {
+        Self::Button {
+            custom_id: custom_id.to_owned(),
         }
     }
 
@@ -107,6 +115,67 @@ pub enum Body {
     },
     Modal(Modal),
     Choices(Vec<Choice>),
+    /// An ephemeral message with buttons (one action row, up to 5).
+    Prompt {
+        content: String,
+        buttons: Vec<Button>,
+    },
+}
+
+/// How a button looks: Discord's primary (blurple), secondary (grey) and
+/// danger (red) styles.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ButtonStyle {
+    Primary,
+    Secondary,
+    Danger,
+}
+
+/// A button on a [`Body::Prompt`]; clicking it sends [`Request::Button`]
+/// with its `custom_id`, which a [`super::Form`] owns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Button {
+    pub custom_id: String,
+    pub label: String,
+    pub style: ButtonStyle,
+}
+
+/// A file sent with a secret (a class's login cards). Its bytes are as
+/// secret as the text: `Debug` shows only the name, the type and the size.
+#[derive(Clone)]
+pub struct Attachment {
+    pub filename: String,
+    pub content_type: &'static str,
+    pub bytes: SecretSlice<u8>,
+}
+
+impl Attachment {
+    pub fn new(filename: impl Into<String>, content_type: &'static str, bytes: Vec<u8>) -> Self {
+        Self {
+            filename: filename.into(),
+            content_type,
+            bytes: SecretSlice::from(bytes),
+        }
+    }
+
+    /// The size in bytes.
+    pub fn len(&self) -> usize {
+        self.bytes.expose_secret().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl std::fmt::Debug for Attachment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Attachment")
+            .field("filename", &self.filename)
+            .field("content_type", &self.content_type)
+            .field("len", &self.len())
+            .finish_non_exhaustive()
+    }
 }
 
 /// A secret (temporary password, link code) for the invoker's eyes only: by DM,
@@ -116,6 +185,8 @@ pub struct SecretDelivery {
     /// The invoker's chat account; `None` (console): shown privately instead.
     pub to: Option<DiscordUserId>,
     pub text: SecretString,
+    /// A file that goes with the text, by the same route.
+    pub attachment: Option<Attachment>,
     pub undo: Option<Undo>,
 }
 
@@ -124,6 +195,7 @@ impl std::fmt::Debug for SecretDelivery {
         f.debug_struct("SecretDelivery")
             .field("to", &self.to)
             .field("text", &"<redacted>")
+            .field("attachment", &self.attachment)
             .finish_non_exhaustive()
     }
 }
@@ -133,7 +205,12 @@ impl std::fmt::Debug for SecretDelivery {
 /// hand-off's id travels with the reply.
 #[derive(Debug)]
 pub enum Undo {
-    Password { user: Box<User>, handoff: HandoffId },
+    Password {
+        user: Box<User>,
+        handoff: HandoffId,
+    },
+    /// A batch (class cards): every hand-off rolled back / finished together.
+    Passwords(Vec<(User, HandoffId)>),
 }
 
 /// A message to someone other than the invoker (promotion updates).
@@ -171,6 +248,18 @@ impl Reply {
         }
     }
 
+    /// An ephemeral message with buttons.
+    pub fn prompt(content: impl Into<String>, buttons: Vec<Button>) -> Self {
+        Self {
+            body: Body::Prompt {
+                content: content.into(),
+                buttons,
+            },
+            secret: None,
+            notices: Vec::new(),
+        }
+    }
+
     pub fn choices(choices: Vec<Choice>) -> Self {
         Self {
             body: Body::Choices(choices),
@@ -184,10 +273,10 @@ impl Reply {
         self
     }
 
-    /// The text of a message reply (empty for modals and choices).
+    /// The text of a message reply or a prompt (empty for modals and choices).
     pub fn text(&self) -> &str {
         match &self.body {
-            Body::Text { content, .. } => content,
+            Body::Text { content, .. } | Body::Prompt { content, .. } => content,
             _ => "",
         }
     }
