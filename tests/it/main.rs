@@ -7,6 +7,8 @@ mod bench;
 mod bot;
 mod bursts;
 mod capture;
+mod class_store;
+mod classes_import;
 mod cli;
 mod commands;
 mod console;
