@@ -343,7 +343,7 @@ async fn flush(
     dry_run: bool,
     now: DateTime<Utc>,
 ) -> Result<(), ImportError> {
-    if !dry_run && !(upserts.is_empty() && ended.is_empty()) {
+    if !dry_run && (!upserts.is_empty() || !ended.is_empty()) {
         store.write_classes(tenant, upserts, ended, now).await?;
     }
     upserts.clear();

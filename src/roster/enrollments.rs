@@ -164,7 +164,7 @@ async fn flush(
     dry_run: bool,
     now: DateTime<Utc>,
 ) -> Result<(), ImportError> {
-    if !dry_run && !(upserts.is_empty() && ended.is_empty()) {
+    if !dry_run && (!upserts.is_empty() || !ended.is_empty()) {
         store.write_enrollments(tenant, upserts, ended, now).await?;
     }
     upserts.clear();
