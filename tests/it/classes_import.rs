@@ -118,17 +118,13 @@ pub(crate) async fn tenant_id(store: &Store, name: &str) -> TenantId {
     store.tenant_by_name(&name).await.unwrap().unwrap().id
 }
 
-/// The tenant's class with `sourced_id`, found through a district admin's scope.
+/// The tenant's class with `sourced_id`.
 pub(crate) async fn class(store: &Store, tenant: TenantId, sourced_id: &str) -> Class {
-    let rows: Vec<(String,)> =
-        sqlx::query_as("SELECT id FROM classes WHERE tenant_id = $1 AND source_id = $2")
-            .bind(tenant.to_string())
-            .bind(sourced_id.to_owned())
-            .fetch_all(store.pool())
-            .await
-            .unwrap();
-    let id = hallpass::directory::ClassId::parse(&rows[0].0).unwrap();
-    store.class_by_id(tenant, id).await.unwrap().unwrap()
+    store
+        .class_by_sourced_id(tenant, sourced_id)
+        .await
+        .unwrap()
+        .unwrap_or_else(|| panic!("no class {sourced_id}"))
 }
 
 /// Every enrolment as (enrolment sourcedId, class sourcedId, login, role), in sourcedId order.
