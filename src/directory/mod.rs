@@ -3,6 +3,7 @@
 //! these types at the edge. Inside the crate a `Login` is always a valid login,
 //! a `PersonName` always a trimmed, NFC-normalised name, and so on.
 
+mod class;
 mod grade;
 mod ids;
 mod login;
@@ -11,10 +12,11 @@ mod role;
 mod tenant;
 mod user;
 
+pub use class::{Class, ClassRole};
 pub use grade::Grade;
 pub use ids::{
-    DiscordChannelId, DiscordGuildId, DiscordUserId, DistrictId, PromotionId, SchoolId, TenantId,
-    UserId,
+    ClassId, DiscordChannelId, DiscordGuildId, DiscordUserId, DistrictId, PromotionId, SchoolId,
+    TenantId, UserId,
 };
 pub use login::Login;
 pub use name::{PersonName, Title, is_bidi_control};

@@ -14,6 +14,8 @@
 mod alerts;
 mod audit;
 mod bot;
+mod class_import;
+mod classes;
 mod credentials;
 mod decisions;
 mod error;
@@ -55,6 +57,7 @@ pub use reset_tokens::ResetTokenError;
 pub use search::SearchScope;
 pub use users::{NewUser, UserChanges, UserRecord};
 
+pub(crate) use class_import::{ClassImport, EnrollmentRow, RosterUserRef};
 pub(crate) use roster::{RosterWrite, RosterWriter};
 pub(crate) use roster_values::RosterValues;
 

@@ -9,6 +9,8 @@ mod bot;
 mod bursts;
 mod buttons;
 mod capture;
+mod class_store;
+mod classes_import;
 mod cli;
 mod commands;
 mod console;
