@@ -1,13 +1,16 @@
 //! `autocomplete_sqlite` / `autocomplete_postgres`: `clients` concurrent load
-//! clients, each its own keep-alive HTTP connection to the real listener
-//! ([`super::listener`]), send signed Discord interactions to
+//! clients, each its own keep-alive HTTP connection to `hallpass serve`
+//! running as a child process on the scenario's database
+//! ([`super::listener`], [`super::server`]), send signed Discord interactions to
 //! `POST /interactions` over loopback TCP: `requests_per_client` `/whois
 //! user:` autocomplete requests each (or fewer if `max_duration` passes), as
 //! one of the chat accounts of [`Directory::client_account`] (district admins,
 //! school admins and teachers), typing a 1-3 letter prefix of a real first or
 //! last name of the directory. Latency is the client's: from before signing
-//! to the whole answer read (an autocomplete result, or the scenario fails).
-//! `rps`: answers per second of the phase's wall time.
+//! to the whole answer read (an autocomplete result, or the scenario fails;
+//! the rate limit's one choice fails it too, as `serve` keeps production
+//! limits). `rps`: answers per second of the phase's wall time.
+//! `server_peak_rss_mib`: the serving process's peak resident memory.
 //!
 //! Floor (`floor_mean_ms`, `floor_p50_ms`, `floor_p99_ms`, `floor_rps`): the
 //! same clients on the same connections, in the same run just before, sending
@@ -22,8 +25,10 @@
 //! listener while `reset_concurrency` tasks run `/reset-password` (OWASP
 //! argon2id) for students without pause, in process (through
 //! `commands::handle`; through the listener a reset is deferred and finished
-//! in the background, so it could not be paced); `alone_p99_ms` is the p99 of
-//! the autocomplete load alone on the same directory, measured just before.
+//! in the background, so it could not be paced), so the listener is the
+//! in-process one with the benchmark's raised limits; `alone_p99_ms` is the
+//! p99 of the same autocomplete load on the same listener, measured just
+//! before the resets start.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -34,7 +39,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
 
-use crate::commands::{Body, Request, handle};
+use crate::commands::{Body, RATE_LIMITED_CHOICE, Request, handle};
 
 use super::BenchScale;
 use super::listener::{Listener, member};
@@ -67,9 +72,10 @@ pub async fn scenario(
     dir: &Arc<Directory>,
     scale: &BenchScale,
     users: usize,
-) -> Result<(Value, Latencies)> {
+    database_url: &str,
+) -> Result<Value> {
     let prefixes = Arc::new(prefixes(dir).await?);
-    let listener = Arc::new(Listener::start(&dir.app).await?);
+    let listener = Arc::new(Listener::spawn(database_url).await?);
     let clients = clients(scale.clients)?;
     let measured = async {
         let floor = run_load(dir, scale, &listener, &clients, &prefixes, Work::Ping).await?;
@@ -85,6 +91,7 @@ pub async fn scenario(
         Ok::<_, anyhow::Error>((floor, load))
     }
     .await;
+    let rss = listener.server_peak_rss_mib();
     stop(listener).await;
     let (floor, load) = measured?;
     let in_process = in_process(dir, scale, &prefixes).await?;
@@ -116,16 +123,33 @@ pub async fn scenario(
         "in_process_p99_ms".into(),
         json!(ms(in_process.percentile(99.0))),
     );
-    Ok((Value::Object(out), load.latencies))
+    if let Some(rss) = rss {
+        out.insert("server_peak_rss_mib".into(), json!(rss?));
+    }
+    Ok(Value::Object(out))
 }
 
-/// The autocomplete load again while resets run; `alone` is its p99 alone.
-pub async fn under_resets(
-    dir: &Arc<Directory>,
-    scale: &BenchScale,
-    alone: &Latencies,
-) -> Result<Value> {
+/// The autocomplete load alone, then again while resets run.
+pub async fn under_resets(dir: &Arc<Directory>, scale: &BenchScale) -> Result<Value> {
     let prefixes = Arc::new(prefixes(dir).await?);
+    let listener = Arc::new(Listener::start(&dir.app).await?);
+    let clients = clients(scale.clients)?;
+    let alone = run_load(
+        dir,
+        scale,
+        &listener,
+        &clients,
+        &prefixes,
+        Work::Autocomplete,
+    )
+    .await;
+    let alone = match alone {
+        Ok(alone) => alone.latencies,
+        Err(e) => {
+            stop(listener).await;
+            return Err(e);
+        }
+    };
     let students = dir.students(scale.reset_concurrency * 16).await?;
     let resetter = dir.district_admins[0].clone();
     let stop_resets = Arc::new(AtomicBool::new(false));
@@ -157,8 +181,6 @@ pub async fn under_resets(
             }
         }));
     }
-    let listener = Arc::new(Listener::start(&dir.app).await?);
-    let clients = clients(scale.clients)?;
     // Let the hashing pool fill before measuring.
     tokio::time::sleep(Duration::from_millis(200)).await;
     let load = run_load(
@@ -243,7 +265,8 @@ async fn run_load(
                 latencies.push(t.elapsed());
                 // PONG is type 1; an autocomplete result is type 8.
                 let expected = if work == Work::Ping { 1 } else { 8 };
-                if status != 200 || answer["type"] != expected {
+                let limited = answer["data"]["choices"][0]["value"] == RATE_LIMITED_CHOICE;
+                if status != 200 || answer["type"] != expected || limited {
                     return Err(anyhow!(
                         "the listener answered {status} {answer} where type {expected} was due"
                     ));

@@ -1,9 +1,12 @@
-//! The real listener for the latency scenarios: `crate::web::listen` on a
-//! loopback port, with the interaction verifier of a [`SimulatedDiscord`], so
-//! every request the load generator sends is a signed Discord interaction that
-//! `POST /interactions` verifies, checks against replays and routes exactly as
-//! in production. Each load client is its own reqwest client holding one
-//! keep-alive connection, so a client's requests all travel one socket.
+//! The real listener for the latency scenarios, trusting the key of a
+//! [`SimulatedDiscord`], so every request the load generator sends is a signed
+//! Discord interaction that `POST /interactions` verifies, checks against
+//! replays and routes exactly as in production: either `hallpass serve` in a
+//! child process ([`Listener::spawn`], see [`super::server`]) or
+//! `crate::web::listen` in this process ([`Listener::start`], for scenarios
+//! that need the benchmark's raised rate limits). Each load client is its own
+//! reqwest client holding one keep-alive connection, so a client's requests
+//! all travel one socket.
 
 use std::sync::{Arc, OnceLock};
 
@@ -18,25 +21,55 @@ use crate::discord::InteractionVerifier;
 use crate::standins::simulate::{Member, SimulatedDiscord};
 use crate::web::{Listening, WebState};
 
+use super::server::Served;
+
 /// The simulated application the listener trusts.
 const APPLICATION_ID: u64 = 9_000_000_100;
 
 pub struct Listener {
     pub endpoint: Url,
     pub discord: Arc<SimulatedDiscord>,
-    listening: Listening,
+    serving: Serving,
+}
+
+enum Serving {
+    InProcess(Listening),
+    Child(Box<Served>),
+}
+
+/// One simulated Discord for the whole run: its interaction ids are unique
+/// only within one instance, and the listeners of one run share a database
+/// that refuses an id seen before (a replay).
+fn discord() -> Arc<SimulatedDiscord> {
+    static DISCORD: OnceLock<Arc<SimulatedDiscord>> = OnceLock::new();
+    DISCORD
+        .get_or_init(|| Arc::new(SimulatedDiscord::new([42; 32], APPLICATION_ID)))
+        .clone()
 }
 
 impl Listener {
+    /// Starts `hallpass serve` on `database_url` until [`Listener::stop`].
+    pub async fn spawn(database_url: &str) -> Result<Self> {
+        let discord = discord();
+        let served = Served::start(database_url, &discord, APPLICATION_ID).await?;
+        Ok(Self {
+            endpoint: served.base.join("interactions")?,
+            discord,
+            serving: Serving::Child(Box::new(served)),
+        })
+    }
+
+    /// The serving child's peak resident memory; `None` when serving in process.
+    pub fn server_peak_rss_mib(&self) -> Option<Result<f64>> {
+        match &self.serving {
+            Serving::Child(served) => Some(served.peak_rss_mib()),
+            Serving::InProcess(_) => None,
+        }
+    }
+
     /// Serves `app` on a fresh loopback port until [`Listener::stop`].
     pub async fn start(app: &App) -> Result<Self> {
-        // One simulated Discord for the whole run: its interaction ids are
-        // unique only within one instance, and the listeners of one run share
-        // a database that refuses an id seen before (a replay).
-        static DISCORD: OnceLock<Arc<SimulatedDiscord>> = OnceLock::new();
-        let discord = DISCORD
-            .get_or_init(|| Arc::new(SimulatedDiscord::new([42; 32], APPLICATION_ID)))
-            .clone();
+        let discord = discord();
         let verifier = InteractionVerifier::from_hex(&discord.public_key_hex())
             .map_err(|e| anyhow!("the simulated Discord key was refused: {e}"))?;
         let state = WebState {
@@ -50,12 +83,17 @@ impl Listener {
         Ok(Self {
             endpoint,
             discord,
-            listening,
+            serving: Serving::InProcess(listening),
         })
     }
 
     pub async fn stop(self) {
-        let _ = self.listening.shutdown().await;
+        match self.serving {
+            Serving::InProcess(listening) => {
+                let _ = listening.shutdown().await;
+            }
+            Serving::Child(served) => served.stop().await,
+        }
     }
 
     /// One load client: one keep-alive connection.

@@ -1,6 +1,7 @@
 //! `machine` (cores and the argon2 parameters the figures were taken with)
-//! and `peak_rss_mib` (the process's peak resident set, `VmHWM` in
-//! `/proc/self/status`; absent on systems without procfs).
+//! and peak resident sets (`VmHWM` in `/proc/PID/status`; absent on systems
+//! without procfs): the serving process's (`peak_rss_mib`, see
+//! [`super::server`]) and the benchmark process's own.
 
 use anyhow::{Result, anyhow};
 use serde_json::{Value, json};
@@ -14,13 +15,18 @@ pub fn machine() -> Value {
     json!({"cores": cores, "argon2": HashParams::owasp().description()})
 }
 
-/// Peak resident memory so far, in MiB.
+/// This process's peak resident memory so far, in MiB.
 pub fn peak_rss_mib() -> Result<f64> {
-    let status = std::fs::read_to_string("/proc/self/status")?;
+    peak_rss_mib_of("/proc/self/status")
+}
+
+/// The peak resident memory of the process whose status file is `status`.
+pub fn peak_rss_mib_of(status: &str) -> Result<f64> {
+    let status = std::fs::read_to_string(status)?;
     let kib: f64 = status
         .lines()
         .find_map(|line| line.strip_prefix("VmHWM:"))
         .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
-        .ok_or_else(|| anyhow!("/proc/self/status has no VmHWM line"))?;
+        .ok_or_else(|| anyhow!("the process status has no VmHWM line"))?;
     Ok((kib / 1024.0 * 10.0).round() / 10.0)
 }

@@ -1,7 +1,9 @@
 //! `hallpass bench`: the benchmark suite behind the performance figures.
 //!
-//! Every scenario drives the code the product runs (the transport-free
-//! [`crate::commands::handle`], the OneRoster import, the outbox worker) on a
+//! Every scenario drives the code the product runs (`hallpass serve` itself
+//! in a child process for the autocomplete load, the real listener in
+//! process where the benchmark's raised rate limits are needed, the
+//! OneRoster import, the outbox worker) on a
 //! generated directory, and sets its figure beside a floor: the cheapest honest
 //! thing the same machine and database can do, so a ratio says how much the
 //! product adds. What each scenario measures and what its floor is are written
@@ -15,7 +17,8 @@
 //! * `signin`: `signin` (sign-ins per second through the listener, and an
 //!   unknown login's time beside a wrong password's);
 //! * `drain`: `outbox_drain`;
-//! * `machine`: `machine` and `peak_rss_mib`.
+//! * `machine`: `machine`, `peak_rss_mib` (the serving child's, from
+//!   `server`) and `bench_peak_rss_mib` (this process's).
 //!
 //! `suite` runs them in order and assembles the one JSON object of
 //! `interfaces.md`; a scenario that cannot run carries `"error": "why"`
@@ -29,6 +32,7 @@ mod listener;
 mod machine;
 mod reset;
 mod scale;
+mod server;
 mod signin;
 mod stats;
 mod suite;

@@ -46,13 +46,7 @@ pub async fn run_suite(scale: &BenchScale, out: &mut dyn Write) -> Value {
     let drained = drain::scenario(scale.drain_requests).await;
     summary.put("outbox_drain", drained);
     summary.put("signin", signin::scenario(scale).await);
-    match machine::peak_rss_mib() {
-        Ok(mib) => {
-            let _ = writeln!(summary.out, "peak_rss_mib: {mib}");
-            summary.fields.insert("peak_rss_mib".into(), json!(mib));
-        }
-        Err(e) => summary.put("peak_rss_mib", Err(e)),
-    }
+    summary.peak_rss();
     Value::Object(summary.fields)
 }
 
@@ -70,6 +64,33 @@ impl Summary<'_> {
         let _ = writeln!(self.out, "{name}: {}", human(&value));
         let _ = self.out.flush();
         self.fields.insert(name.to_owned(), value);
+    }
+
+    /// `peak_rss_mib`: the largest peak of the serving processes (the
+    /// autocomplete scenarios'); `bench_peak_rss_mib`: this process's own,
+    /// which holds the generated roster, the imports and the load generator.
+    fn peak_rss(&mut self) {
+        let served = ["autocomplete_sqlite", "autocomplete_postgres"]
+            .iter()
+            .filter_map(|name| self.fields.get(*name)?.get("server_peak_rss_mib")?.as_f64())
+            .reduce(f64::max);
+        match served {
+            Some(mib) => {
+                let _ = writeln!(self.out, "peak_rss_mib: {mib}");
+                self.fields.insert("peak_rss_mib".into(), json!(mib));
+            }
+            None => self.put(
+                "peak_rss_mib",
+                Err(anyhow::anyhow!("no serving process was measured")),
+            ),
+        }
+        match machine::peak_rss_mib() {
+            Ok(mib) => {
+                let _ = writeln!(self.out, "bench_peak_rss_mib: {mib}");
+                self.fields.insert("bench_peak_rss_mib".into(), json!(mib));
+            }
+            Err(e) => self.put("bench_peak_rss_mib", Err(e)),
+        }
     }
 
     fn fail(&mut self, name: &str, cause: &anyhow::Error) {
@@ -140,24 +161,11 @@ async fn sqlite(scale: &BenchScale, bundle: &Path, summary: &mut Summary<'_>) {
             return;
         }
     };
-    let alone = match autocomplete::scenario(&dir, scale, scale.users).await {
-        Ok((value, latencies)) => {
-            summary.put("autocomplete_sqlite", Ok(value));
-            Some(latencies)
-        }
-        Err(e) => {
-            summary.put("autocomplete_sqlite", Err(e));
-            None
-        }
-    };
+    let alone = autocomplete::scenario(&dir, scale, scale.users, db.url()).await;
+    summary.put("autocomplete_sqlite", alone);
     summary.put("edit_submit_sqlite", edit::scenario(&dir, scale).await);
     summary.put("reset_throughput", reset::scenario(&dir, scale).await);
-    let under = match &alone {
-        Some(alone) => autocomplete::under_resets(&dir, scale, alone).await,
-        None => Err(anyhow::anyhow!(
-            "autocomplete alone could not be measured, so there is nothing to compare with"
-        )),
-    };
+    let under = autocomplete::under_resets(&dir, scale).await;
     summary.put("autocomplete_under_resets", under);
     store.close().await;
 }
@@ -172,8 +180,8 @@ async fn postgres(scale: &BenchScale, bundle: &Path, summary: &mut Summary<'_>) 
     };
     match imported(&db, bundle, scale.users, "import_postgres", summary).await {
         Ok((store, dir)) => {
-            let result = autocomplete::scenario(&dir, scale, scale.users).await;
-            summary.put("autocomplete_postgres", result.map(|(value, _)| value));
+            let result = autocomplete::scenario(&dir, scale, scale.users, db.url()).await;
+            summary.put("autocomplete_postgres", result);
             store.close().await;
         }
         Err(e) => summary.fail("autocomplete_postgres", &e),

@@ -183,14 +183,18 @@ impl Directory {
 
     /// The account client `i` types as. The mix (1 in 16 a district admin,
     /// 4 in 16 school admins, the rest teachers) follows who searches for
-    /// people most: teachers outnumber admins, admins search wider.
+    /// people most: teachers outnumber admins, admins search wider. Clients
+    /// of one role take that role's accounts in turn, so 32 clients are 32
+    /// educators but for the one district admin, and each stays within the
+    /// production autocomplete limit `hallpass serve` keeps.
     pub fn client_account(&self, i: usize) -> &Account {
-        let accounts = match i % 16 {
-            0 => &self.district_admins,
-            1..=4 => &self.school_admins,
-            _ => &self.teachers,
+        let (round, slot) = (i / 16, i % 16);
+        let (accounts, n) = match slot {
+            0 => (&self.district_admins, round),
+            1..=4 => (&self.school_admins, round * 4 + slot - 1),
+            _ => (&self.teachers, round * 11 + slot - 5),
         };
-        &accounts[(i / 16) % accounts.len()]
+        &accounts[n % accounts.len()]
     }
 
     /// Students in roster order (targets for edits and resets).

@@ -2,7 +2,8 @@
 //! verified (Ed25519, recent timestamp) before anything else; a bad one gets
 //! 401 and changes nothing. A verified request whose interaction id was already
 //! received (a captured request sent again) gets 409 and runs nothing; the ids
-//! are held in the database, so this holds across instances. Slow commands (password hashing, secrets to
+//! are held in the database, so this holds across instances (an autocomplete,
+//! read-only, is remembered by the instance that answered it: `store::replay`). Slow commands (password hashing, secrets to
 //! deliver) are acknowledged at once and finished in the background, well
 //! inside Discord's 3-second deadline.
 
@@ -79,12 +80,13 @@ async fn accept(state: &WebState, headers: &HeaderMap, body: &Bytes) -> Result<E
             return Err((StatusCode::BAD_REQUEST, "malformed interaction").into_response());
         }
     };
-    match state
-        .app
-        .store
-        .first_sighting(envelope.interaction_id, state.app.now(), REPLAY_MEMORY)
-        .await
-    {
+    let (id, now, store) = (envelope.interaction_id, state.app.now(), &state.app.store);
+    let sighting = match envelope.request {
+        // Read-only: this instance's memory suffices (see `store::replay`).
+        Request::Autocomplete { .. } => Ok(store.first_sighting_here(id, now, REPLAY_MEMORY)),
+        _ => store.first_sighting(id, now, REPLAY_MEMORY).await,
+    };
+    match sighting {
         Ok(true) => Ok(envelope),
         Ok(false) => {
             state.metrics.rejected("replayed");

@@ -42,6 +42,7 @@ mod promotions_outbox;
 mod promotions_store;
 mod promotions_webhook;
 mod register_commands;
+mod replay_autocomplete;
 mod revocation;
 mod roster_exports;
 mod roster_snapshot;
