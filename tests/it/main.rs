@@ -7,6 +7,7 @@ mod bench;
 mod bot;
 mod bursts;
 mod capture;
+mod cards_pdf;
 mod cli;
 mod commands;
 mod console;
