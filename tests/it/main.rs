@@ -9,6 +9,7 @@ mod bot;
 mod bursts;
 mod buttons;
 mod capture;
+mod cards_pdf;
 mod class_store;
 mod classes_import;
 mod cli;
