@@ -12,6 +12,7 @@
 pub mod app;
 pub mod audit;
 pub mod bench;
+pub mod cards;
 pub mod cli;
 pub mod commands;
 pub mod config;

@@ -125,6 +125,7 @@ async fn delivered(app: &App, undo: Option<&Undo>) {
 
 async fn undo(app: &App, undo: Undo) -> String {
     match undo {
+        Undo::Passwords(_) => "PLACEHOLDER".to_owned(),
         Undo::Password { user, handoff } => {
             match app.store.roll_back_handoff(&handoff, app.now()).await {
                 Ok(RollBack::Restored) => format!(

@@ -95,6 +95,7 @@ async fn link_code(app: &App, actor: &Actor, inv: &Invocation, raw: &str) -> Rep
     .with_secret(SecretDelivery {
         to: inv.user,
         text,
+        attachment: None,
         undo: None,
     })
 }

@@ -28,7 +28,7 @@ pub use definition::{Command, Form, OptionDef, RawOptions, UserForm};
 pub use delivery::{Courier, DeliveryError, Route, deliver};
 pub use promote_request::{MAX_REASON_CHARS, PromotionReason};
 pub use reply::{
-    Body, Choice, Invocation, Modal, Notice, Reply, Request, SecretDelivery, TextInput, Undo,
+    Attachment, Body, Button, ButtonStyle, Choice, Invocation, Modal, Notice, Reply, Request, SecretDelivery, TextInput, Undo,
 };
 
 use crate::app::App;
@@ -69,6 +69,7 @@ pub fn is_slow(request: &Request) -> bool {
         Request::Command { name, options } => command(name).is_some_and(|c| (c.slow)(options)),
         Request::ModalSubmit { custom_id, .. } => form(custom_id).is_some_and(|f| f.slow),
         Request::Autocomplete { .. } => false,
+        Request::Button { custom_id } => form(custom_id).is_some_and(|f| f.slow),
     }
 }
 
@@ -83,6 +84,7 @@ pub fn labels(request: &Request) -> (&'static str, &'static str) {
             "modal_submit",
             form(custom_id).map_or("other", |f| f.command),
         ),
+        Request::Button { custom_id } => ("button", form(custom_id).map_or("other", |f| f.command)),
     }
 }
 
@@ -99,7 +101,7 @@ pub fn is_rate_limited(reply: &Reply) -> bool {
     match &reply.body {
         Body::Choices(choices) => choices.iter().any(|c| c.value == RATE_LIMITED_CHOICE),
         Body::Text { content, .. } => content.starts_with(RATE_LIMITED),
-        Body::Modal(_) => false,
+        Body::Modal(_) | Body::Prompt { .. } => false,
     }
 }
 
@@ -162,6 +164,10 @@ pub async fn handle_as(app: &App, actor: &Actor, inv: &Invocation, request: Requ
         Request::ModalSubmit { custom_id, fields } => match form(&custom_id) {
             Some(form) => (form.submit)(app, actor, inv, &custom_id, &fields).await,
             None => Reply::private("That form is not one hallpass recognises."),
+        },
+        Request::Button { custom_id } => match form(&custom_id) {
+            Some(form) => (form.submit)(app, actor, inv, &custom_id, &RawOptions::new()).await,
+            None => Reply::private("That button is not one hallpass recognises."),
         },
     }
 }

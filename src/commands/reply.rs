@@ -37,6 +37,8 @@ pub enum Request {
         custom_id: String,
         fields: BTreeMap<String, String>,
     },
+    /// PLACEHOLDER: a button clicked on one of hallpass's prompts.
+    Button { custom_id: String },
 }
 
 impl Request {
@@ -59,6 +61,12 @@ impl Request {
         Self::ModalSubmit {
             custom_id: custom_id.to_owned(),
             fields: to_map(fields),
+        }
+    }
+
+    pub fn button(custom_id: &str) -> Self {
+        Self::Button {
+            custom_id: custom_id.to_owned(),
         }
     }
 
@@ -107,6 +115,42 @@ pub enum Body {
     },
     Modal(Modal),
     Choices(Vec<Choice>),
+    /// PLACEHOLDER: an ephemeral message with buttons.
+    Prompt {
+        content: String,
+        buttons: Vec<Button>,
+    },
+}
+
+/// PLACEHOLDER.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ButtonStyle {
+    Primary,
+    Secondary,
+    Danger,
+}
+
+/// PLACEHOLDER.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Button {
+    pub custom_id: String,
+    pub label: String,
+    pub style: ButtonStyle,
+}
+
+/// PLACEHOLDER.
+pub struct Attachment {
+    pub filename: String,
+    pub content_type: &'static str,
+    pub bytes: secrecy::SecretSlice<u8>,
+}
+
+impl std::fmt::Debug for Attachment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Attachment")
+            .field("filename", &self.filename)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A secret (temporary password, link code) for the invoker's eyes only: by DM,
@@ -116,6 +160,7 @@ pub struct SecretDelivery {
     /// The invoker's chat account; `None` (console): shown privately instead.
     pub to: Option<DiscordUserId>,
     pub text: SecretString,
+    pub attachment: Option<Attachment>,
     pub undo: Option<Undo>,
 }
 
@@ -134,6 +179,8 @@ impl std::fmt::Debug for SecretDelivery {
 #[derive(Debug)]
 pub enum Undo {
     Password { user: Box<User>, handoff: HandoffId },
+    /// PLACEHOLDER.
+    Passwords(Vec<(User, HandoffId)>),
 }
 
 /// A message to someone other than the invoker (promotion updates).
@@ -174,6 +221,17 @@ impl Reply {
     pub fn choices(choices: Vec<Choice>) -> Self {
         Self {
             body: Body::Choices(choices),
+            secret: None,
+            notices: Vec::new(),
+        }
+    }
+
+    pub fn prompt(content: impl Into<String>, buttons: Vec<Button>) -> Self {
+        Self {
+            body: Body::Prompt {
+                content: content.into(),
+                buttons,
+            },
             secret: None,
             notices: Vec::new(),
         }

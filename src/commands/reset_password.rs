@@ -143,6 +143,7 @@ async fn temporary(app: &App, actor: &Actor, inv: &Invocation, who: User) -> Rep
             Reply::private(content).with_secret(SecretDelivery {
                 to: inv.user,
                 text,
+                attachment: None,
                 undo: Some(undo),
             })
         }

@@ -195,6 +195,7 @@ impl Console {
             }
             Body::Choices(choices) => lines.extend(choices.into_iter().map(|c| c.name)),
             Body::Modal(_) => {}
+            Body::Prompt { content, .. } => lines.insert(0, content),
         }
         Outcome::Lines(lines)
     }

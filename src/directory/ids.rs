@@ -83,6 +83,11 @@ uuid_id!(
     "user"
 );
 uuid_id!(
+    /// A class (PLACEHOLDER).
+    ClassId,
+    "class"
+);
+uuid_id!(
     /// A promotion request: its Zendesk ticket's `external_id` and the
     /// `Idempotency-Key` of the ticket's creation.
     PromotionId,

@@ -3,6 +3,7 @@
 //! these types at the edge. Inside the crate a `Login` is always a valid login,
 //! a `PersonName` always a trimmed, NFC-normalised name, and so on.
 
+mod class;
 mod grade;
 mod ids;
 mod login;
@@ -11,9 +12,10 @@ mod role;
 mod tenant;
 mod user;
 
+pub use class::Class;
 pub use grade::Grade;
 pub use ids::{
-    DiscordChannelId, DiscordGuildId, DiscordUserId, DistrictId, PromotionId, SchoolId, TenantId,
+    ClassId, DiscordChannelId, DiscordGuildId, DiscordUserId, DistrictId, PromotionId, SchoolId, TenantId,
     UserId,
 };
 pub use login::Login;

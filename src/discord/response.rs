@@ -33,6 +33,9 @@ pub fn render(body: &Body) -> Value {
             json!({ "type": AUTOCOMPLETE_RESULT, "data": { "choices": choices_json(choices) } })
         }
         Body::Modal(modal) => json!({ "type": MODAL, "data": modal_json(modal) }),
+        Body::Prompt { content, .. } => {
+            json!({ "type": CHANNEL_MESSAGE, "data": message(content, true) })
+        }
     }
 }
 

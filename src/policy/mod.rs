@@ -14,6 +14,7 @@
 //! resolves facts (a destination school's district, how many district admins a
 //! district has) and passes them in, so the table-driven tests state every rule.
 
+mod classes;
 mod decision;
 mod edit;
 mod moves;
@@ -21,6 +22,7 @@ mod promotion;
 mod subject;
 mod visibility;
 
+pub use classes::{ClassScope, can_see_class, class_scope};
 pub use decision::{Decision, Denial};
 pub use edit::{
     Field, can_edit, can_edit_field, can_issue_link_code, can_reset_password, editable_fields,
