@@ -17,7 +17,9 @@ pub struct Card {
 
 impl std::fmt::Debug for Card {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Card").field("login", &self.login).finish_non_exhaustive()
+        f.debug_struct("Card")
+            .field("login", &self.login)
+            .finish_non_exhaustive()
     }
 }
 

@@ -11,6 +11,7 @@
 mod audit_log;
 mod autocomplete;
 mod burst;
+pub mod class_cards;
 mod context;
 mod definition;
 mod delivery;
@@ -28,7 +29,8 @@ pub use definition::{Command, Form, OptionDef, RawOptions, UserForm};
 pub use delivery::{Courier, DeliveryError, Route, deliver};
 pub use promote_request::{MAX_REASON_CHARS, PromotionReason};
 pub use reply::{
-    Attachment, Body, Button, ButtonStyle, Choice, Invocation, Modal, Notice, Reply, Request, SecretDelivery, TextInput, Undo,
+    Attachment, Body, Button, ButtonStyle, Choice, Invocation, Modal, Notice, Reply, Request,
+    SecretDelivery, TextInput, Undo,
 };
 
 use crate::app::App;
@@ -46,10 +48,15 @@ pub const COMMANDS: &[&Command] = &[
     &link::LINK_CODE,
     &whois::WHOIS,
     &audit_log::AUDIT,
+    &class_cards::CLASS_CARDS,
 ];
 
 /// Every form a command opens.
-pub const FORMS: &[&Form] = &[&edit_user::EDIT_FORM, &reset_email::RESET_EMAIL_FORM];
+pub const FORMS: &[&Form] = &[
+    &edit_user::EDIT_FORM,
+    &reset_email::RESET_EMAIL_FORM,
+    &class_cards::CLASS_CARDS_FORM,
+];
 
 /// The command of that name.
 pub fn command(name: &str) -> Option<&'static Command> {

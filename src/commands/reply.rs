@@ -178,7 +178,10 @@ impl std::fmt::Debug for SecretDelivery {
 /// hand-off's id travels with the reply.
 #[derive(Debug)]
 pub enum Undo {
-    Password { user: Box<User>, handoff: HandoffId },
+    Password {
+        user: Box<User>,
+        handoff: HandoffId,
+    },
     /// PLACEHOLDER.
     Passwords(Vec<(User, HandoffId)>),
 }

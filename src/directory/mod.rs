@@ -15,8 +15,8 @@ mod user;
 pub use class::Class;
 pub use grade::Grade;
 pub use ids::{
-    ClassId, DiscordChannelId, DiscordGuildId, DiscordUserId, DistrictId, PromotionId, SchoolId, TenantId,
-    UserId,
+    ClassId, DiscordChannelId, DiscordGuildId, DiscordUserId, DistrictId, PromotionId, SchoolId,
+    TenantId, UserId,
 };
 pub use login::Login;
 pub use name::{PersonName, Title, is_bidi_control};

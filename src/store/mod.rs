@@ -14,6 +14,7 @@
 mod alerts;
 mod audit;
 mod bot;
+mod class_lookup;
 mod classes;
 mod credentials;
 mod decisions;
