@@ -1,4 +1,5 @@
-//! Getting secrets and notices to people. A secret goes by direct message; if
+//! Getting secrets and notices to people. A secret (and the file that goes
+//! with it, if any) goes by direct message; if
 //! the invoker's DMs are closed (or the bot has no token to send DMs with), in
 //! a reply only they can see, and the answer says which of the two happened;
 //! if neither can be delivered, the action is undone so no account is left
@@ -8,10 +9,10 @@ use async_trait::async_trait;
 use secrecy::ExposeSecret;
 
 use crate::app::App;
-use crate::directory::DiscordUserId;
-use crate::store::RollBack;
+use crate::directory::{DiscordUserId, User};
+use crate::store::{HandoffId, RollBack};
 
-use super::reply::{Body, Reply, Undo};
+use super::reply::{Attachment, Body, Reply, Undo};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DeliveryError {
@@ -29,9 +30,20 @@ pub enum DeliveryError {
 /// client (gateway and HTTP modes alike), the console and the demo.
 #[async_trait]
 pub trait Courier: Send + Sync {
-    async fn direct_message(&self, to: DiscordUserId, text: &str) -> Result<(), DeliveryError>;
-    /// A message in the current conversation that only the invoker sees.
-    async fn private_reply(&self, text: &str) -> Result<(), DeliveryError>;
+    /// A direct message, with a file when `attachment` is given.
+    async fn direct_message(
+        &self,
+        to: DiscordUserId,
+        text: &str,
+        attachment: Option<&Attachment>,
+    ) -> Result<(), DeliveryError>;
+    /// A message in the current conversation that only the invoker sees,
+    /// with a file when `attachment` is given.
+    async fn private_reply(
+        &self,
+        text: &str,
+        attachment: Option<&Attachment>,
+    ) -> Result<(), DeliveryError>;
 }
 
 /// How the secret reached the invoker.
@@ -47,7 +59,7 @@ pub enum Route {
 /// when the secret took another route) and the route.
 pub async fn deliver(app: &App, courier: &dyn Courier, reply: Reply) -> (Body, Option<Route>) {
     for notice in &reply.notices {
-        if let Err(e) = courier.direct_message(notice.to, &notice.text).await {
+        if let Err(e) = courier.direct_message(notice.to, &notice.text, None).await {
             tracing::warn!(to = %notice.to, error = %e, "could not deliver a notice");
         }
     }
@@ -55,9 +67,10 @@ pub async fn deliver(app: &App, courier: &dyn Courier, reply: Reply) -> (Body, O
         return (reply.body, None);
     };
     let text = secret.text.expose_secret();
+    let file = secret.attachment.as_ref();
     let mut dm_failure = None;
     if let Some(to) = secret.to {
-        match courier.direct_message(to, text).await {
+        match courier.direct_message(to, text, file).await {
             Ok(()) => {
                 delivered(app, secret.undo.as_ref()).await;
                 return (reply.body, Some(Route::DirectMessage));
@@ -68,7 +81,7 @@ pub async fn deliver(app: &App, courier: &dyn Courier, reply: Reply) -> (Body, O
             }
         }
     }
-    if courier.private_reply(text).await.is_ok() {
+    if courier.private_reply(text, file).await.is_ok() {
         delivered(app, secret.undo.as_ref()).await;
         let note = match dm_failure {
             Some(DeliveryError::NoBotToken) => {
@@ -109,43 +122,166 @@ fn amend(body: Body, note: &str) -> Body {
             content: format!("{content}\n{note}"),
             ephemeral,
         },
+        Body::Prompt { content, buttons } => Body::Prompt {
+            content: format!("{content}\n{note}"),
+            buttons,
+        },
         other => other,
     }
 }
 
-/// Closes the hand-off of a delivered secret, so no roll-back (a sweep, the
-/// next start) touches a password its recipient has.
+/// Closes the hand-off(s) of a delivered secret, so no roll-back (a sweep,
+/// the next start) touches a password its recipient has.
 async fn delivered(app: &App, undo: Option<&Undo>) {
-    if let Some(Undo::Password { user, handoff }) = undo
-        && let Err(e) = app.store.finish_handoff(handoff, app.now()).await
-    {
-        tracing::error!(error = %e, user = %user.id, "could not close a delivered hand-off");
+    let handoffs: Vec<(&User, &HandoffId)> = match undo {
+        None => Vec::new(),
+        Some(Undo::Password { user, handoff }) => vec![(&**user, handoff)],
+        Some(Undo::Passwords(batch)) => batch.iter().map(|(u, h)| (u, h)).collect(),
+    };
+    for (user, handoff) in handoffs {
+        if let Err(e) = app.store.finish_handoff(handoff, app.now()).await {
+            tracing::error!(error = %e, user = %user.id, "could not close a delivered hand-off");
+        }
     }
 }
 
 async fn undo(app: &App, undo: Undo) -> String {
     match undo {
-        Undo::Passwords(_) => "PLACEHOLDER".to_owned(),
-        Undo::Password { user, handoff } => {
-            match app.store.roll_back_handoff(&handoff, app.now()).await {
-                Ok(RollBack::Restored) => format!(
-                    "I undid the reset: {}'s password is unchanged",
-                    super::markdown::name(&user)
-                ),
-                Ok(RollBack::Superseded) => format!(
-                    "the reset is void: {}'s password was changed again meanwhile, and that one stands",
-                    super::markdown::name(&user)
-                ),
-                Ok(RollBack::AlreadyFinished) => {
-                    "the reset was already settled; ask an admin to reset the password again"
-                        .to_owned()
-                }
-                Err(e) => {
-                    tracing::error!(error = %e, user = %user.id, "could not undo an undelivered reset");
-                    "the reset could not be undone; ask an admin to reset the password again"
-                        .to_owned()
-                }
+        Undo::Password { user, handoff } => match roll_back(app, &user, &handoff).await {
+            RollBackOutcome::Restored => format!(
+                "I undid the reset: {}'s password is unchanged",
+                super::markdown::name(&user)
+            ),
+            RollBackOutcome::Superseded => format!(
+                "the reset is void: {}'s password was changed again meanwhile, and that one stands",
+                super::markdown::name(&user)
+            ),
+            RollBackOutcome::AlreadyFinished => {
+                "the reset was already settled; ask an admin to reset the password again".to_owned()
             }
+            RollBackOutcome::Failed => {
+                "the reset could not be undone; ask an admin to reset the password again".to_owned()
+            }
+        },
+        Undo::Passwords(batch) => {
+            let mut tally = Tally::default();
+            for (user, handoff) in &batch {
+                tally.count(roll_back(app, user, handoff).await);
+            }
+            tally.sentence()
         }
+    }
+}
+
+/// How the roll-back of one hand-off went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RollBackOutcome {
+    Restored,
+    Superseded,
+    AlreadyFinished,
+    Failed,
+}
+
+/// Rolls back one hand-off by the store's rule: the old hash comes back only
+/// if nobody changed the password since.
+async fn roll_back(app: &App, user: &User, handoff: &HandoffId) -> RollBackOutcome {
+    match app.store.roll_back_handoff(handoff, app.now()).await {
+        Ok(RollBack::Restored) => RollBackOutcome::Restored,
+        Ok(RollBack::Superseded) => RollBackOutcome::Superseded,
+        Ok(RollBack::AlreadyFinished) => RollBackOutcome::AlreadyFinished,
+        Err(e) => {
+            tracing::error!(error = %e, user = %user.id, "could not undo an undelivered reset");
+            RollBackOutcome::Failed
+        }
+    }
+}
+
+/// The roll-backs of a batch, counted for one sentence.
+#[derive(Debug, Default)]
+struct Tally {
+    restored: usize,
+    superseded: usize,
+    unsettled: usize,
+}
+
+impl Tally {
+    fn count(&mut self, outcome: RollBackOutcome) {
+        match outcome {
+            RollBackOutcome::Restored => self.restored += 1,
+            RollBackOutcome::Superseded => self.superseded += 1,
+            RollBackOutcome::AlreadyFinished | RollBackOutcome::Failed => self.unsettled += 1,
+        }
+    }
+
+    /// Follows "…, so": what became of the batch's new passwords.
+    fn sentence(&self) -> String {
+        let mut parts = Vec::new();
+        match self.restored {
+            0 => {}
+            1 => {
+                parts.push("the new password was taken back and the old one works again".to_owned())
+            }
+            n => parts.push(format!(
+                "the {n} new passwords were taken back and the old ones work again"
+            )),
+        }
+        match self.superseded {
+            0 => {}
+            1 => parts.push(
+                "1 password had been changed again meanwhile, and that one stands".to_owned(),
+            ),
+            n => parts.push(format!(
+                "{n} passwords had been changed again meanwhile, and those stand"
+            )),
+        }
+        match self.unsettled {
+            0 => {}
+            1 => parts.push(
+                "1 reset could not be undone; ask an admin to reset that password again".to_owned(),
+            ),
+            n => parts.push(format!(
+                "{n} resets could not be undone; ask an admin to reset those passwords again"
+            )),
+        }
+        if parts.is_empty() {
+            return "nothing was changed".to_owned();
+        }
+        parts.join(", and ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_batch_roll_back_says_how_many_passwords_were_taken_back() {
+        let all = Tally {
+            restored: 28,
+            ..Tally::default()
+        };
+        assert_eq!(
+            all.sentence(),
+            "the 28 new passwords were taken back and the old ones work again"
+        );
+        let mixed = Tally {
+            restored: 26,
+            superseded: 1,
+            unsettled: 1,
+        };
+        let sentence = mixed.sentence();
+        assert!(
+            sentence.starts_with("the 26 new passwords were taken back"),
+            "{sentence}"
+        );
+        assert!(
+            sentence.contains("1 password had been changed again meanwhile"),
+            "{sentence}"
+        );
+        assert!(
+            sentence.contains("1 reset could not be undone"),
+            "{sentence}"
+        );
+        assert_eq!(Tally::default().sentence(), "nothing was changed");
     }
 }

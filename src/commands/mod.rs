@@ -51,7 +51,8 @@ pub const COMMANDS: &[&Command] = &[
     &class_cards::CLASS_CARDS,
 ];
 
-/// Every form a command opens.
+/// Every form a command opens, and every prompt's buttons (a button is a
+/// form with no fields: its click is submitted to the form owning its id).
 pub const FORMS: &[&Form] = &[
     &edit_user::EDIT_FORM,
     &reset_email::RESET_EMAIL_FORM,
@@ -74,9 +75,10 @@ pub fn form(custom_id: &str) -> Option<&'static Form> {
 pub fn is_slow(request: &Request) -> bool {
     match request {
         Request::Command { name, options } => command(name).is_some_and(|c| (c.slow)(options)),
-        Request::ModalSubmit { custom_id, .. } => form(custom_id).is_some_and(|f| f.slow),
+        Request::ModalSubmit { custom_id, .. } | Request::Button { custom_id } => {
+            form(custom_id).is_some_and(|f| f.slow)
+        }
         Request::Autocomplete { .. } => false,
-        Request::Button { custom_id } => form(custom_id).is_some_and(|f| f.slow),
     }
 }
 
@@ -192,6 +194,18 @@ mod tests {
             labels(&email),
             ("modal_submit", reset_password::RESET_PASSWORD.name)
         );
+    }
+
+    #[test]
+    fn a_button_is_counted_under_the_command_of_the_form_that_owns_it() {
+        let owned = Request::button("edit-user:0193:4");
+        assert_eq!(labels(&owned), ("button", edit_user::EDIT_USER.name));
+        assert_eq!(labels(&Request::button("nope:1")), ("button", "other"));
+        assert_eq!(
+            is_slow(&Request::button("reset-email:1:2")),
+            is_slow(&Request::modal_submit("reset-email:1:2", &[]))
+        );
+        assert!(!is_slow(&Request::button("nope:1")));
     }
 
     #[test]

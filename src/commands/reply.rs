@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretSlice, SecretString};
 
 use crate::directory::{DiscordGuildId, DiscordUserId, User};
 use crate::store::HandoffId;
@@ -37,7 +37,7 @@ pub enum Request {
         custom_id: String,
         fields: BTreeMap<String, String>,
     },
-    /// PLACEHOLDER: a button clicked on one of hallpass's prompts.
+    /// A button clicked on one of hallpass's prompts.
     Button { custom_id: String },
 }
 
@@ -115,14 +115,15 @@ pub enum Body {
     },
     Modal(Modal),
     Choices(Vec<Choice>),
-    /// PLACEHOLDER: an ephemeral message with buttons.
+    /// An ephemeral message with buttons (one action row, up to 5).
     Prompt {
         content: String,
         buttons: Vec<Button>,
     },
 }
 
-/// PLACEHOLDER.
+/// How a button looks: Discord's primary (blurple), secondary (grey) and
+/// danger (red) styles.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ButtonStyle {
     Primary,
@@ -130,7 +131,8 @@ pub enum ButtonStyle {
     Danger,
 }
 
-/// PLACEHOLDER.
+/// A button on a [`Body::Prompt`]; clicking it sends [`Request::Button`]
+/// with its `custom_id`, which a [`super::Form`] owns.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Button {
     pub custom_id: String,
@@ -138,17 +140,40 @@ pub struct Button {
     pub style: ButtonStyle,
 }
 
-/// PLACEHOLDER.
+/// A file sent with a secret (a class's login cards). Its bytes are as
+/// secret as the text: `Debug` shows only the name, the type and the size.
+#[derive(Clone)]
 pub struct Attachment {
     pub filename: String,
     pub content_type: &'static str,
-    pub bytes: secrecy::SecretSlice<u8>,
+    pub bytes: SecretSlice<u8>,
+}
+
+impl Attachment {
+    pub fn new(filename: impl Into<String>, content_type: &'static str, bytes: Vec<u8>) -> Self {
+        Self {
+            filename: filename.into(),
+            content_type,
+            bytes: SecretSlice::from(bytes),
+        }
+    }
+
+    /// The size in bytes.
+    pub fn len(&self) -> usize {
+        self.bytes.expose_secret().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 impl std::fmt::Debug for Attachment {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Attachment")
             .field("filename", &self.filename)
+            .field("content_type", &self.content_type)
+            .field("len", &self.len())
             .finish_non_exhaustive()
     }
 }
@@ -160,6 +185,7 @@ pub struct SecretDelivery {
     /// The invoker's chat account; `None` (console): shown privately instead.
     pub to: Option<DiscordUserId>,
     pub text: SecretString,
+    /// A file that goes with the text, by the same route.
     pub attachment: Option<Attachment>,
     pub undo: Option<Undo>,
 }
@@ -169,6 +195,7 @@ impl std::fmt::Debug for SecretDelivery {
         f.debug_struct("SecretDelivery")
             .field("to", &self.to)
             .field("text", &"<redacted>")
+            .field("attachment", &self.attachment)
             .finish_non_exhaustive()
     }
 }
@@ -182,7 +209,7 @@ pub enum Undo {
         user: Box<User>,
         handoff: HandoffId,
     },
-    /// PLACEHOLDER.
+    /// A batch (class cards): every hand-off rolled back / finished together.
     Passwords(Vec<(User, HandoffId)>),
 }
 
@@ -221,14 +248,7 @@ impl Reply {
         }
     }
 
-    pub fn choices(choices: Vec<Choice>) -> Self {
-        Self {
-            body: Body::Choices(choices),
-            secret: None,
-            notices: Vec::new(),
-        }
-    }
-
+    /// An ephemeral message with buttons.
     pub fn prompt(content: impl Into<String>, buttons: Vec<Button>) -> Self {
         Self {
             body: Body::Prompt {
@@ -240,15 +260,23 @@ impl Reply {
         }
     }
 
+    pub fn choices(choices: Vec<Choice>) -> Self {
+        Self {
+            body: Body::Choices(choices),
+            secret: None,
+            notices: Vec::new(),
+        }
+    }
+
     pub fn with_secret(mut self, secret: SecretDelivery) -> Self {
         self.secret = Some(secret);
         self
     }
 
-    /// The text of a message reply (empty for modals and choices).
+    /// The text of a message reply or a prompt (empty for modals and choices).
     pub fn text(&self) -> &str {
         match &self.body {
-            Body::Text { content, .. } => content,
+            Body::Text { content, .. } | Body::Prompt { content, .. } => content,
             _ => "",
         }
     }

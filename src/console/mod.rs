@@ -2,18 +2,25 @@
 //! prompt, answered by the same handlers the bot uses, as that user, with no
 //! Discord account. What the bot would DM or show privately is printed with a
 //! label saying so. Tab completes option values from the same autocomplete.
+//! A prompt prints its buttons' labels, and the next line that is one of
+//! them (in any case) clicks it. A file that would be attached is written
+//! to the attachment folder (the current one unless told otherwise), readable
+//! by its owner only and never over an existing file, and its path printed.
 
+mod files;
 mod line;
 mod prompt;
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::sync::Mutex;
 
 use async_trait::async_trait;
 
 use crate::app::App;
 use crate::commands::{
-    Actor, Body, Choice, Courier, DeliveryError, Invocation, Modal, Request, deliver, handle_as,
+    Actor, Attachment, Body, Button, Choice, Courier, DeliveryError, Invocation, Modal, Request,
+    deliver, handle_as,
 };
 use crate::directory::{DiscordUserId, Login, TenantName};
 
@@ -48,6 +55,10 @@ pub struct Console {
     app: App,
     actor: Actor,
     inv: Invocation,
+    /// The buttons of the last prompt, until the next line.
+    buttons: Mutex<Vec<Button>>,
+    /// Where attachments are written.
+    attachments: PathBuf,
 }
 
 impl Console {
@@ -77,15 +88,29 @@ impl Console {
             app,
             actor: Actor { tenant, user },
             inv,
+            buttons: Mutex::new(Vec::new()),
+            attachments: PathBuf::from("."),
         })
+    }
+
+    /// Writes attachments into `dir` rather than the current folder.
+    pub fn with_attachment_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.attachments = dir.into();
+        self
     }
 
     pub fn actor(&self) -> &Actor {
         &self.actor
     }
 
-    /// Runs one typed line such as `/reset-password user:ana`.
+    /// Runs one typed line such as `/reset-password user:ana`, or the label
+    /// of a button of the prompt just shown.
     pub async fn run_line(&self, line: &str) -> Outcome {
+        let shown = std::mem::take(&mut *self.lock_buttons());
+        let typed = line.trim();
+        if let Some(button) = shown.iter().find(|b| b.label.eq_ignore_ascii_case(typed)) {
+            return self.answer(Request::button(&button.custom_id)).await;
+        }
         let parsed = match parse_line(line) {
             Ok(parsed) => parsed,
             Err(message) => return Outcome::Lines(vec![message]),
@@ -181,7 +206,10 @@ impl Console {
         if let Body::Modal(modal) = reply.body {
             return Outcome::Form(modal);
         }
-        let courier = Transcript::default();
+        let courier = Transcript {
+            lines: Mutex::new(Vec::new()),
+            dir: self.attachments.clone(),
+        };
         let (body, _route) = deliver(&self.app, &courier, reply).await;
         let mut lines = courier.lines();
         match body {
@@ -193,39 +221,82 @@ impl Console {
                 };
                 lines.insert(0, format!("{label}{content}"));
             }
+            Body::Prompt { content, buttons } => {
+                let labels: Vec<String> =
+                    buttons.iter().map(|b| format!("[{}]", b.label)).collect();
+                lines.insert(0, format!("(only you can see this) {content}"));
+                lines.insert(
+                    1,
+                    format!("{}  (type a button's label to click it)", labels.join(" ")),
+                );
+                *self.lock_buttons() = buttons;
+            }
             Body::Choices(choices) => lines.extend(choices.into_iter().map(|c| c.name)),
             Body::Modal(_) => {}
-            Body::Prompt { content, .. } => lines.insert(0, content),
         }
         Outcome::Lines(lines)
     }
+
+    fn lock_buttons(&self) -> std::sync::MutexGuard<'_, Vec<Button>> {
+        self.buttons
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
 }
 
-/// The console's courier: what would be DMed or shown privately, as lines.
-#[derive(Default)]
-struct Transcript(Mutex<Vec<String>>);
+/// The console's courier: what would be DMed or shown privately, as lines;
+/// a file, written into `dir`.
+struct Transcript {
+    lines: Mutex<Vec<String>>,
+    dir: PathBuf,
+}
 
 impl Transcript {
     fn push(&self, line: String) {
-        if let Ok(mut lines) = self.0.lock() {
+        if let Ok(mut lines) = self.lines.lock() {
             lines.push(line);
         }
     }
 
     fn lines(&self) -> Vec<String> {
-        self.0.lock().map(|l| l.clone()).unwrap_or_default()
+        self.lines.lock().map(|l| l.clone()).unwrap_or_default()
+    }
+
+    /// Writes the attachment, if any, and says where.
+    fn attach(&self, label: &str, attachment: Option<&Attachment>) -> Result<(), DeliveryError> {
+        let Some(file) = attachment else {
+            return Ok(());
+        };
+        let path = files::write_new(&self.dir, file)
+            .map_err(|e| DeliveryError::Failed(format!("could not write the file: {e}")))?;
+        self.push(format!(
+            "{label} attached {} ({} bytes), written to {}",
+            file.filename,
+            file.len(),
+            path.display()
+        ));
+        Ok(())
     }
 }
 
 #[async_trait]
 impl Courier for Transcript {
-    async fn direct_message(&self, _to: DiscordUserId, text: &str) -> Result<(), DeliveryError> {
+    async fn direct_message(
+        &self,
+        _to: DiscordUserId,
+        text: &str,
+        attachment: Option<&Attachment>,
+    ) -> Result<(), DeliveryError> {
         self.push(format!("[DM to you] {text}"));
-        Ok(())
+        self.attach("[DM to you]", attachment)
     }
 
-    async fn private_reply(&self, text: &str) -> Result<(), DeliveryError> {
+    async fn private_reply(
+        &self,
+        text: &str,
+        attachment: Option<&Attachment>,
+    ) -> Result<(), DeliveryError> {
         self.push(format!("[only you can see this] {text}"));
-        Ok(())
+        self.attach("[only you can see this]", attachment)
     }
 }

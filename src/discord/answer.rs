@@ -1,28 +1,116 @@
-//! The parts of answering an interaction that the HTTP endpoint and the
-//! gateway share: finishing a deferred answer, and delivering what a quick
-//! answer leaves for later (notices to other people).
+//! The one way an interaction is answered, for the HTTP endpoint and the
+//! gateway alike: a slow request is acknowledged first (a command or a form
+//! with "thinking…", a button silently) and its answer edited in once the
+//! handler and any secret's delivery are done; a quick one is answered at
+//! once, and what the answer leaves (a DM, notices) is delivered after.
+//!
+//! The two transports differ only in how the first response leaves
+//! ([`FirstResponse`]: over HTTP it is the response body, over the gateway a
+//! POST of the interaction callback) and in what they count ([`Hooks`]).
+
+use std::time::Instant;
+
+use async_trait::async_trait;
+use serde_json::Value;
 
 use super::courier::InteractionCourier;
 use super::interaction::Envelope;
+use super::response::{deferral, deferred_edit, render_answer};
 use super::rest::DiscordRest;
 use crate::app::App;
-use crate::commands::{Body, Reply, Route, deliver, handle};
+use crate::commands::{Body, Invocation, Reply, Route, deliver, handle, is_rate_limited, labels};
+
+/// How the first response to an interaction leaves.
+#[async_trait]
+pub trait FirstResponse: Send + Sync {
+    /// Sends `response` (an interaction-response object); `Err` when it could
+    /// not go, which ends a slow request there (Discord shows it failed).
+    async fn send(&self, response: Value) -> Result<(), ()>;
+}
+
+/// What a transport counts about its answers; every hook does nothing unless
+/// the transport says otherwise.
+#[async_trait]
+pub trait Hooks: Send + Sync {
+    /// A request answered (for a slow one, once its answer was edited in).
+    fn answered(&self, _kind: &'static str, _command: &'static str, _took: std::time::Duration) {}
+    /// A request answered by the per-account limit rather than a handler.
+    fn rate_limited(&self, _kind: &'static str) {}
+    /// How a secret went, if there was one.
+    fn route(&self, _route: Option<Route>) {}
+    /// The audited outcome of a request that is not an autocomplete.
+    async fn outcome(&self, _command: &'static str, _invocation: &Invocation) {}
+}
+
+/// Hooks that count nothing (the gateway).
+pub struct NoHooks;
+
+impl Hooks for NoHooks {}
+
+/// Answers one understood interaction: deferred when slow, else at once.
+/// `rest` reaches Discord for edits, follow-ups and DMs; without it (an
+/// endpoint wired with no application id) a deferred answer cannot follow.
+pub async fn answer(
+    app: &App,
+    rest: Option<&DiscordRest>,
+    envelope: Envelope,
+    first: &dyn FirstResponse,
+    hooks: &dyn Hooks,
+) {
+    let (kind, command) = labels(&envelope.request);
+    if envelope.request.is_slow() {
+        if first.send(deferral(&envelope.request)).await.is_err() {
+            return;
+        }
+        let Some(rest) = rest else {
+            tracing::error!(
+                "DISCORD_APPLICATION_ID is not set, so a deferred answer cannot be delivered"
+            );
+            return;
+        };
+        let started = Instant::now();
+        let invocation = envelope.invocation.clone();
+        let route = finish_deferred(app, rest, envelope).await;
+        hooks.answered(kind, command, started.elapsed());
+        hooks.route(route);
+        hooks.outcome(command, &invocation).await;
+        return;
+    }
+    let started = Instant::now();
+    let Envelope {
+        invocation,
+        request,
+        token,
+        ..
+    } = envelope;
+    let reply = handle(app, &invocation, request.clone()).await;
+    hooks.answered(kind, command, started.elapsed());
+    if is_rate_limited(&reply) {
+        hooks.rate_limited(kind);
+    }
+    if kind != "autocomplete" {
+        hooks.outcome(command, &invocation).await;
+    }
+    // An unsent quick answer still delivers its secret: the handler acted.
+    let _ = first.send(render_answer(&request, &reply.body)).await;
+    if let Some(rest) = rest {
+        hooks.route(deliver_rest(app, rest, &token, reply).await);
+    }
+}
 
 /// Runs the handler, delivers any secret (DM, else private follow-up, else
-/// undo), then edits the "thinking…" message into the answer. Answers how the
-/// secret went, if there was one.
+/// undo), then edits the first answer ("thinking…", or the prompt whose
+/// button was clicked) into the answer. Answers how the secret went.
 pub async fn finish_deferred(app: &App, rest: &DiscordRest, envelope: Envelope) -> Option<Route> {
+    let request = envelope.request.clone();
     let reply = handle(app, &envelope.invocation, envelope.request).await;
     let courier = InteractionCourier {
         rest,
         token: &envelope.token,
     };
     let (body, route) = deliver(app, &courier, reply).await;
-    let content = match body {
-        Body::Text { content, .. } => content,
-        _ => String::new(),
-    };
-    if let Err(e) = rest.edit_original(&envelope.token, &content).await {
+    let edit = deferred_edit(&request, &body);
+    if let Err(e) = rest.edit_original_data(&envelope.token, &edit).await {
         tracing::error!(error = %e, "could not edit the deferred answer");
     }
     route

@@ -1,10 +1,11 @@
 //! The Discord way to reach people for one interaction: DMs through the bot,
-//! and private follow-ups on the interaction itself.
+//! and private follow-ups on the interaction itself, each with a file when
+//! the secret has one.
 
 use async_trait::async_trait;
 
 use super::rest::{DiscordRest, DmError, RestError};
-use crate::commands::{Courier, DeliveryError};
+use crate::commands::{Attachment, Courier, DeliveryError};
 use crate::directory::DiscordUserId;
 
 pub struct InteractionCourier<'a> {
@@ -14,13 +15,22 @@ pub struct InteractionCourier<'a> {
 
 #[async_trait]
 impl Courier for InteractionCourier<'_> {
-    async fn direct_message(&self, to: DiscordUserId, text: &str) -> Result<(), DeliveryError> {
-        direct_message(self.rest, to, text).await
+    async fn direct_message(
+        &self,
+        to: DiscordUserId,
+        text: &str,
+        attachment: Option<&Attachment>,
+    ) -> Result<(), DeliveryError> {
+        direct_message(self.rest, to, text, attachment).await
     }
 
-    async fn private_reply(&self, text: &str) -> Result<(), DeliveryError> {
+    async fn private_reply(
+        &self,
+        text: &str,
+        attachment: Option<&Attachment>,
+    ) -> Result<(), DeliveryError> {
         self.rest
-            .followup(self.token, text, true)
+            .followup_with(self.token, text, true, attachment)
             .await
             .map_err(|e| DeliveryError::Failed(e.to_string()))
     }
@@ -32,10 +42,13 @@ pub(super) async fn direct_message(
     rest: &DiscordRest,
     to: DiscordUserId,
     text: &str,
+    attachment: Option<&Attachment>,
 ) -> Result<(), DeliveryError> {
-    rest.send_dm(to.get(), text).await.map_err(|e| match e {
-        DmError::Closed { .. } => DeliveryError::DmsClosed,
-        DmError::Other(RestError::MissingToken(_)) => DeliveryError::NoBotToken,
-        DmError::Other(e) => DeliveryError::Failed(e.to_string()),
-    })
+    rest.send_dm_with(to.get(), text, attachment)
+        .await
+        .map_err(|e| match e {
+            DmError::Closed { .. } => DeliveryError::DmsClosed,
+            DmError::Other(RestError::MissingToken(_)) => DeliveryError::NoBotToken,
+            DmError::Other(e) => DeliveryError::Failed(e.to_string()),
+        })
 }

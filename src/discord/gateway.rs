@@ -27,12 +27,10 @@ use serenity::http::{Http, HttpBuilder};
 use tokio::sync::watch;
 use url::Url;
 
-use super::answer::{deliver_rest, finish_deferred};
+use super::answer::{FirstResponse, NoHooks, answer};
 use super::interaction::{Incoming, understand};
-use super::response::{deferred_ephemeral, render};
 use super::rest::DiscordRest;
 use crate::app::App;
-use crate::commands::handle;
 
 /// The longest wait between two attempts to ask `GET /gateway`.
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
@@ -111,30 +109,36 @@ impl EventHandler for Handler {
     }
 }
 
-/// Answers one interaction received over the gateway: slow requests are
-/// acknowledged first and edited later, quick ones answered at once, both
-/// through the interaction callback over REST.
+/// Answers one interaction received over the gateway, by the same routine
+/// as the HTTP endpoint ([`answer`]), the first response going out as the
+/// interaction callback over REST.
 pub async fn answer_interaction(app: &App, rest: &DiscordRest, interaction: &Interaction) {
     let Incoming::Request(envelope) = understand(interaction) else {
         return;
     };
-    let (id, token) = (envelope.interaction_id, envelope.token.clone());
-    if envelope.request.is_slow() {
-        if let Err(e) = rest
-            .create_response(id, &token, &deferred_ephemeral())
+    let callback = Callback {
+        rest,
+        id: envelope.interaction_id,
+        token: envelope.token.clone(),
+    };
+    answer(app, Some(rest), *envelope, &callback, &NoHooks).await;
+}
+
+/// The gateway's first response: `POST /interactions/{id}/{token}/callback`.
+struct Callback<'a> {
+    rest: &'a DiscordRest,
+    id: u64,
+    token: String,
+}
+
+#[async_trait]
+impl FirstResponse for Callback<'_> {
+    async fn send(&self, response: serde_json::Value) -> Result<(), ()> {
+        self.rest
+            .create_response(self.id, &self.token, &response)
             .await
-        {
-            tracing::error!(error = %e, "could not acknowledge an interaction");
-            return;
-        }
-        finish_deferred(app, rest, *envelope).await;
-        return;
+            .map_err(|e| tracing::error!(error = %e, "could not answer an interaction"))
     }
-    let reply = handle(app, &envelope.invocation, envelope.request).await;
-    if let Err(e) = rest.create_response(id, &token, &render(&reply.body)).await {
-        tracing::error!(error = %e, "could not answer an interaction");
-    }
-    deliver_rest(app, rest, &token, reply).await;
 }
 
 /// Connects to the gateway and answers interactions until the client stops

@@ -5,7 +5,8 @@
 use std::collections::BTreeMap;
 
 use serenity::all::{
-    ActionRowComponent, CommandDataOption, CommandDataOptionValue, CommandInteraction, Interaction,
+    ActionRowComponent, CommandDataOption, CommandDataOptionValue, CommandInteraction,
+    ComponentInteraction, ComponentInteractionDataKind, Interaction,
 };
 
 use crate::commands::{Invocation, Request};
@@ -16,7 +17,7 @@ use crate::directory::{DiscordGuildId, DiscordUserId};
 pub enum Incoming {
     Ping,
     Request(Box<Envelope>),
-    /// A kind hallpass does not use (buttons, select menus).
+    /// A kind hallpass does not use (select menus, say).
     Unsupported,
 }
 
@@ -92,8 +93,32 @@ pub fn understand(interaction: &Interaction) -> Incoming {
                 token: modal.token.clone(),
             }))
         }
+        Interaction::Component(component) => match component.data.kind {
+            ComponentInteractionDataKind::Button => button(component),
+            _ => Incoming::Unsupported,
+        },
         _ => Incoming::Unsupported,
     }
+}
+
+/// A click on a button of one of hallpass's prompts (MESSAGE_COMPONENT,
+/// component type 2).
+fn button(component: &ComponentInteraction) -> Incoming {
+    let invocation = Invocation {
+        guild: component.guild_id.map(|g| DiscordGuildId::new(g.get())),
+        channel: Some(component.channel_id.to_string()),
+        interaction_id: Some(component.id.to_string()),
+        user: Some(DiscordUserId::new(component.user.id.get())),
+        api_caller: None,
+    };
+    Incoming::Request(Box::new(Envelope {
+        invocation,
+        request: Request::Button {
+            custom_id: component.data.custom_id.clone(),
+        },
+        interaction_id: component.id.get(),
+        token: component.token.clone(),
+    }))
 }
 
 fn envelope(command: &CommandInteraction, request: Request) -> Incoming {

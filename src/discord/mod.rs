@@ -15,10 +15,12 @@ mod response;
 mod rest;
 mod verify;
 
-pub use answer::{deliver_rest, finish_deferred};
+pub use answer::{FirstResponse, Hooks, NoHooks, answer, deliver_rest, finish_deferred};
 pub use courier::InteractionCourier;
 pub use definitions::{DefinitionError, command_definitions, command_names};
 pub use interaction::{Envelope, Incoming, parse, understand};
-pub use response::{clip, deferred_ephemeral, message, pong, render};
+pub use response::{
+    clip, deferral, deferred_edit, deferred_ephemeral, message, pong, render, render_answer,
+};
 pub use rest::{DiscordRest, DmError, MAX_RETRIES, MAX_WAIT, RestError, RetryPolicy};
 pub use verify::{InteractionVerifier, MAX_SKEW_SECONDS, VerifyError};

@@ -13,7 +13,7 @@ use crate::support::notifier::Notifier;
 #[async_trait]
 impl Notifier for DiscordRest {
     async fn notify(&self, to: DiscordUserId, text: &str) -> Result<(), DeliveryError> {
-        direct_message(self, to, text).await
+        direct_message(self, to, text, None).await
     }
 }
 

@@ -113,6 +113,45 @@ impl SimulatedDiscord {
         )
     }
 
+    /// A click on the button `custom_id` of a prompt hallpass sent
+    /// (MESSAGE_COMPONENT, component type 2), with the prompt's message as
+    /// Discord includes it.
+    pub fn button(&self, who: Member<'_>, custom_id: &str) -> Value {
+        let mut payload = self.envelope(
+            who,
+            3,
+            json!({ "custom_id": custom_id, "component_type": 2 }),
+        );
+        payload["message"] = self.prompt_message(custom_id);
+        payload
+    }
+
+    /// The ephemeral prompt whose button is clicked, as a message object.
+    fn prompt_message(&self, custom_id: &str) -> Value {
+        json!({
+            "id": self.id().to_string(),
+            "type": 20,
+            "channel_id": "1200000000000000001",
+            "author": { "id": self.application_id.to_string(), "username": "hallpass", "discriminator": "0",
+                        "global_name": null, "avatar": null, "bot": true },
+            "content": "Confirm?",
+            "timestamp": "2026-09-01T08:00:00.000000+00:00",
+            "edited_timestamp": null,
+            "tts": false,
+            "mention_everyone": false,
+            "mentions": [],
+            "mention_roles": [],
+            "attachments": [],
+            "embeds": [],
+            "pinned": false,
+            "flags": 64,
+            "application_id": self.application_id.to_string(),
+            "components": [{ "type": 1, "components": [
+                { "type": 2, "style": 1, "label": "Confirm", "custom_id": custom_id }
+            ]}]
+        })
+    }
+
     fn envelope(&self, who: Member<'_>, kind: u8, data: Value) -> Value {
         let id = self.id();
         json!({
@@ -222,5 +261,19 @@ mod tests {
             parse(&serde_json::to_vec(&ping).unwrap()).unwrap(),
             Incoming::Ping
         ));
+    }
+
+    #[test]
+    fn serenity_reads_a_simulated_button_click_as_a_button_request() {
+        let discord = SimulatedDiscord::new([7; 32], 42);
+        let click = discord.button(ANA, "class-cards:confirm:1");
+        let Incoming::Request(envelope) = parse(&serde_json::to_vec(&click).unwrap()).unwrap()
+        else {
+            unreachable!()
+        };
+        assert_eq!(envelope.request, Request::button("class-cards:confirm:1"));
+        assert_eq!(envelope.invocation.user.map(|u| u.get()), Some(1001));
+        assert!(envelope.token.starts_with("interaction-token-"));
+        assert_eq!(envelope.invocation.guild.map(|g| g.get()), Some(4242));
     }
 }

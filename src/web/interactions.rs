@@ -6,8 +6,10 @@
 //! deliver) are acknowledged at once and finished in the background, well
 //! inside Discord's 3-second deadline.
 
-use std::time::Instant;
+use std::sync::Mutex;
+use std::time::Duration;
 
+use async_trait::async_trait;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -16,10 +18,13 @@ use axum::response::{IntoResponse, Response};
 
 use super::WebState;
 use super::metrics::Outcome;
-use crate::commands::{Invocation, Reply, Request, Route, handle};
+use serde_json::Value;
+use tokio::sync::oneshot;
+
+use crate::commands::{Invocation, Request, Route};
 use crate::discord::MAX_SKEW_SECONDS;
 use crate::discord::{
-    Envelope, Incoming, deferred_ephemeral, deliver_rest, finish_deferred, parse, pong, render,
+    Envelope, FirstResponse, Hooks, Incoming, answer, parse, pong, render_answer,
 };
 
 /// How long an interaction id is remembered: a signed request verifies while
@@ -33,7 +38,7 @@ pub async fn interactions(
     body: Bytes,
 ) -> Response {
     match accept(&state, &headers, &body).await {
-        Ok(envelope) => answer(state, envelope).await,
+        Ok(envelope) => respond(state, envelope).await,
         Err(refused) => refused,
     }
 }
@@ -99,66 +104,68 @@ async fn accept(state: &WebState, headers: &HeaderMap, body: &Bytes) -> Result<E
             // showing "This interaction failed". Nothing ran, nothing is written.
             tracing::error!(error = %e, "could not check an interaction against replays");
             state.metrics.rejected("database_unavailable");
-            let reply = match envelope.request {
+            let reply = match &envelope.request {
                 Request::Autocomplete { .. } => crate::commands::Reply::choices(Vec::new()),
                 _ => crate::commands::trouble(e),
             };
-            Err(Json(render(&reply.body)).into_response())
+            Err(Json(render_answer(&envelope.request, &reply.body)).into_response())
         }
     }
 }
 
-/// Answers an accepted interaction: deferred when slow, else at once, with
-/// what the answer leaves (a DM, notices) delivered in the background.
-async fn answer(state: WebState, envelope: Envelope) -> Response {
-    if envelope.request.is_slow() {
-        // Tracked, so shutdown waits for the password on its way (see `cli::run`).
-        state.tasks.spawn(finish_later(state.clone(), envelope));
-        return Json(deferred_ephemeral()).into_response();
+/// Answers an accepted interaction by the routine the gateway uses too
+/// ([`answer`]); its first response becomes this request's response body,
+/// while what follows (a deferred answer, a DM) goes on in the background,
+/// tracked so shutdown waits for a password on its way (see `cli::run`).
+async fn respond(state: WebState, envelope: Envelope) -> Response {
+    let (sender, first) = oneshot::channel();
+    let task_state = state.clone();
+    state.tasks.spawn(async move {
+        let body = ResponseBody(Mutex::new(Some(sender)));
+        let hooks = Counted(&task_state);
+        let rest = task_state.discord.as_deref();
+        answer(&task_state.app, rest, envelope, &body, &hooks).await;
+    });
+    match first.await {
+        Ok(response) => Json(response).into_response(),
+        Err(_) => {
+            tracing::error!("an interaction ended without a first response");
+            (StatusCode::INTERNAL_SERVER_ERROR, "no answer").into_response()
+        }
     }
-    let started = Instant::now();
-    let (kind, command) = crate::commands::labels(&envelope.request);
-    let reply = handle(&state.app, &envelope.invocation, envelope.request).await;
-    state.metrics.interaction(kind, command, started.elapsed());
-    count_refusal_by_rate(&state, kind, &reply);
-    if kind != "autocomplete" {
-        count_outcome(&state, command, &envelope.invocation).await;
-    }
-    let rendered = render(&reply.body);
-    if let Some(rest) = state.discord.clone() {
-        let (task_state, token) = (state.clone(), envelope.token.clone());
-        state.tasks.spawn(async move {
-            let route = deliver_rest(&task_state.app, &rest, &token, reply).await;
-            count_route(&task_state, route);
-        });
-    }
-    Json(rendered).into_response()
 }
 
-/// The deferred path, in the background. `serve` refuses to start with
-/// DISCORD_PUBLIC_KEY and no DISCORD_APPLICATION_ID, so `discord` is set here;
-/// a listener wired without it (tests) still logs why nothing followed.
-async fn finish_later(state: WebState, envelope: Envelope) {
-    let started = Instant::now();
-    let (kind, command) = crate::commands::labels(&envelope.request);
-    let Some(rest) = state.discord.as_ref() else {
-        tracing::error!(
-            "DISCORD_APPLICATION_ID is not set, so a deferred answer cannot be delivered"
-        );
-        return;
-    };
-    let invocation = envelope.invocation.clone();
-    let route = finish_deferred(&state.app, rest, envelope).await;
-    state.metrics.interaction(kind, command, started.elapsed());
-    count_route(&state, route);
-    count_outcome(&state, command, &invocation).await;
+/// The HTTP endpoint's first response: handed back to [`respond`], which
+/// returns it as the body.
+struct ResponseBody(Mutex<Option<oneshot::Sender<Value>>>);
+
+#[async_trait]
+impl FirstResponse for ResponseBody {
+    async fn send(&self, response: Value) -> Result<(), ()> {
+        let sender = self.0.lock().map_err(|_| ())?.take().ok_or(())?;
+        sender.send(response).map_err(|_| ())
+    }
 }
 
-/// The per-account limit answers before any handler, in these words
-/// (`commands::handle`); an autocomplete gets the one rate-limited choice.
-fn count_refusal_by_rate(state: &WebState, kind: &str, reply: &Reply) {
-    if crate::commands::is_rate_limited(reply) {
-        state.metrics.rate_limited(kind);
+/// What the endpoint counts in `/metrics`.
+struct Counted<'a>(&'a WebState);
+
+#[async_trait]
+impl Hooks for Counted<'_> {
+    fn answered(&self, kind: &'static str, command: &'static str, took: Duration) {
+        self.0.metrics.interaction(kind, command, took);
+    }
+
+    fn rate_limited(&self, kind: &'static str) {
+        self.0.metrics.rate_limited(kind);
+    }
+
+    fn route(&self, route: Option<Route>) {
+        count_route(self.0, route);
+    }
+
+    async fn outcome(&self, command: &'static str, invocation: &Invocation) {
+        count_outcome(self.0, command, invocation).await;
     }
 }
 

@@ -164,6 +164,7 @@ fn kind_label(kind: &str) -> &'static str {
         "command" => "command",
         "autocomplete" => "autocomplete",
         "modal_submit" => "modal_submit",
+        "button" => "button",
         _ => "other",
     }
 }

@@ -1,5 +1,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use std::time::Duration;
+
+use reqwest::header::HeaderMap;
+use serde_json::json;
 use serenity::http::{LightMethod, Request};
 
 use super::*;
