@@ -83,7 +83,7 @@ uuid_id!(
     "user"
 );
 uuid_id!(
-    /// A class (PLACEHOLDER).
+    /// A class (a section) of a school, from the roster's classes.csv.
     ClassId,
     "class"
 );

@@ -12,7 +12,7 @@ mod role;
 mod tenant;
 mod user;
 
-pub use class::Class;
+pub use class::{Class, ClassRole};
 pub use grade::Grade;
 pub use ids::{
     ClassId, DiscordChannelId, DiscordGuildId, DiscordUserId, DistrictId, PromotionId, SchoolId,

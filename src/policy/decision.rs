@@ -39,6 +39,8 @@ impl Decision {
 pub enum Denial {
     /// The target does not exist *or* the actor cannot see it: the two are one answer.
     NoSuchUser,
+    /// The class does not exist *or* the actor may not act on it: one answer, as for users.
+    NoSuchClass,
     ActorDisabled,
     /// The actor can see the record but their role may not edit it.
     RecordNotEditable {
@@ -77,6 +79,7 @@ impl fmt::Display for Denial {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::NoSuchUser => f.write_str("No user you can manage matches that."),
+            Self::NoSuchClass => f.write_str("No class you can manage matches that."),
             Self::ActorDisabled => f.write_str(
                 "Your account is disabled, so hallpass can't act for you. Ask your school admin.",
             ),

@@ -3,7 +3,8 @@
 //! row is valid and imports (unique `sourcedId`s and logins, known orgs, real
 //! grades); and the shape is a plausible district: one district admin, one
 //! admin per school, a teacher for every 25 users, students for the rest, in
-//! schools of about a thousand users.
+//! schools of about a thousand users, each school's students in classes of 28
+//! (the last one smaller), each class taught by one of the school's teachers.
 
 use std::fs::File;
 use std::io::{self, BufWriter};
@@ -92,6 +93,46 @@ const USER_HEADER: &[&str] = &[
     "password",
 ];
 
+/// OneRoster 1.1 classes.csv.
+const CLASS_HEADER: &[&str] = &[
+    "sourcedId",
+    "status",
+    "dateLastModified",
+    "title",
+    "grades",
+    "courseSourcedId",
+    "classCode",
+    "classType",
+    "location",
+    "schoolSourcedId",
+    "termSourcedIds",
+    "subjects",
+    "subjectCodes",
+    "periods",
+];
+/// OneRoster 1.1 enrollments.csv.
+const ENROLLMENT_HEADER: &[&str] = &[
+    "sourcedId",
+    "status",
+    "dateLastModified",
+    "classSourcedId",
+    "schoolSourcedId",
+    "userSourcedId",
+    "role",
+    "primary",
+    "beginDate",
+    "endDate",
+];
+const STUDENTS_PER_CLASS: usize = 28;
+const SUBJECTS: &[&str] = &[
+    "Homeroom",
+    "Science",
+    "Mathematics",
+    "English",
+    "History",
+    "Art",
+];
+
 fn school_id(n: usize) -> String {
     format!("s-{:04}", n + 1)
 }
@@ -104,7 +145,8 @@ fn login_part(name: &str) -> String {
         .collect()
 }
 
-/// Writes `orgs.csv` and `users.csv` with `users` users into `dir` (which must exist).
+/// Writes `orgs.csv`, `users.csv`, `classes.csv` and `enrollments.csv` with
+/// `users` users into `dir` (which must exist).
 pub fn write_sample_bundle(dir: &Path, users: usize, seed: u64) -> io::Result<()> {
     let schools = users.div_ceil(USERS_PER_SCHOOL).max(1);
     let mut orgs = csv::Writer::from_writer(BufWriter::new(File::create(dir.join("orgs.csv"))?));
@@ -151,7 +193,7 @@ pub fn write_sample_bundle(dir: &Path, users: usize, seed: u64) -> io::Result<()
         };
         let username = format!("{}.{}{}", login_part(first), login_part(last), i + 1);
         let email = format!("{username}@maplewood.example");
-        let source = format!("u-{:06}", i + 1);
+        let source = user_source(i);
         let id = format!("{:06}", i + 1);
         out.write_record([
             source.as_str(),
@@ -175,7 +217,89 @@ pub fn write_sample_bundle(dir: &Path, users: usize, seed: u64) -> io::Result<()
         ])?;
     }
     out.flush()?;
+    write_classes(dir, users, schools)?;
     Ok(())
+}
+
+/// The users of each school, as [`write_sample_bundle`] places them:
+/// (teachers, students), by index.
+fn school_rosters(users: usize, schools: usize) -> Vec<(Vec<usize>, Vec<usize>)> {
+    let teachers = users / USERS_PER_TEACHER;
+    let mut rosters = vec![(Vec::new(), Vec::new()); schools];
+    for i in (schools + 1)..users {
+        let Some((taught, students)) = rosters.get_mut(i % schools) else {
+            continue;
+        };
+        if i <= schools + teachers {
+            taught.push(i);
+        } else {
+            students.push(i);
+        }
+    }
+    rosters
+}
+
+fn user_source(i: usize) -> String {
+    format!("u-{:06}", i + 1)
+}
+
+/// Writes `classes.csv` and `enrollments.csv`: each school's students in
+/// classes of [`STUDENTS_PER_CLASS`] (the last one smaller), each class with
+/// one of the school's teachers, in turn.
+fn write_classes(dir: &Path, users: usize, schools: usize) -> io::Result<()> {
+    let file = |name: &str| -> io::Result<_> {
+        Ok(csv::Writer::from_writer(BufWriter::new(File::create(
+            dir.join(name),
+        )?)))
+    };
+    let (mut classes, mut enrollments) = (file("classes.csv")?, file("enrollments.csv")?);
+    classes.write_record(CLASS_HEADER)?;
+    enrollments.write_record(ENROLLMENT_HEADER)?;
+    let mut enrolment = 0_usize;
+    let mut enrol =
+        |out: &mut csv::Writer<_>, class: &str, school: &str, user: usize, role: &str| {
+            enrolment += 1;
+            let id = format!("e-{enrolment:07}");
+            let primary = if role == "teacher" { "true" } else { "false" };
+            let source = user_source(user);
+            out.write_record([
+                &id, "active", "", class, school, &source, role, primary, "", "",
+            ])
+        };
+    for (n, (teachers, students)) in school_rosters(users, schools).iter().enumerate() {
+        let school = school_id(n);
+        for (k, group) in students.chunks(STUDENTS_PER_CLASS).enumerate() {
+            let subject = SUBJECTS[k % SUBJECTS.len()];
+            let class = format!("c-{:04}-{:04}", n + 1, k + 1);
+            let title = format!("{subject} {}", k + 1);
+            let code = format!("MS{}-{:03}", n + 1, k + 1);
+            let course = format!("crs-{}", subject.to_lowercase());
+            classes.write_record([
+                &class,
+                "active",
+                "",
+                &title,
+                "",
+                &course,
+                &code,
+                "scheduled",
+                "",
+                &school,
+                "t-2026",
+                subject,
+                "",
+                "1",
+            ])?;
+            if let Some(&teacher) = teachers.get(k % teachers.len().max(1)) {
+                enrol(&mut enrollments, &class, &school, teacher, "teacher")?;
+            }
+            for &student in group {
+                enrol(&mut enrollments, &class, &school, student, "student")?;
+            }
+        }
+    }
+    classes.flush()?;
+    enrollments.flush()
 }
 
 #[cfg(test)]
@@ -192,6 +316,34 @@ mod tests {
         };
         assert_eq!(read(7), read(7));
         assert_ne!(read(7), read(8));
+    }
+
+    #[test]
+    fn every_student_is_in_one_class_of_at_most_28_and_every_class_has_one_teacher() {
+        let dir = tempfile::tempdir().unwrap();
+        write_sample_bundle(dir.path(), 2_500, 1).unwrap();
+        let mut reader = csv::Reader::from_path(dir.path().join("enrollments.csv")).unwrap();
+        let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+        let mut per_class: std::collections::HashMap<&str, (usize, usize)> = Default::default();
+        let mut students = std::collections::HashSet::new();
+        for row in &rows {
+            let entry = per_class.entry(&row[3]).or_default();
+            match &row[6] {
+                "teacher" => entry.0 += 1,
+                _ => {
+                    entry.1 += 1;
+                    assert!(students.insert(&row[5]), "{} twice", &row[5]);
+                }
+            }
+        }
+        assert_eq!(students.len(), 2_500 - 1 - 3 - 100, "every student, once");
+        assert!(
+            per_class
+                .values()
+                .all(|&(t, s)| t == 1 && (1..=28).contains(&s))
+        );
+        let classes = std::fs::read_to_string(dir.path().join("classes.csv")).unwrap();
+        assert_eq!(classes.lines().count() - 1, per_class.len());
     }
 
     #[test]

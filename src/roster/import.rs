@@ -1,6 +1,7 @@
 //! One import, start to end. Promises: a missing file or a missing required
 //! column stops the import before anything is written; orgs are imported before
-//! users; users are planned in memory against the tenant's records, then
+//! users, and classes and enrolments (when the bundle has them) after users;
+//! users are planned in memory against the tenant's records, then
 //! written in batches; and the import leaves one `roster.import` summary event
 //! in the audit log, also when it stops on a database error. A dry run plans
 //! everything the same way, reports it, and writes nothing at all: no tenant,
@@ -12,6 +13,7 @@ use chrono::{DateTime, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::ImportError;
+use super::classes::{ClassFiles, note_planned};
 use super::conflicts::attribute;
 use super::orgs::{OrgColumns, import_orgs};
 use super::report::{ImportReport, RefusedRow};
@@ -33,7 +35,8 @@ pub struct ImportOptions {
     pub limits: CsvLimits,
 }
 
-/// Imports the OneRoster 1.1 CSV bundle in `dir` (`orgs.csv`, `users.csv`) into
+/// Imports the OneRoster 1.1 CSV bundle in `dir` (`orgs.csv`, `users.csv`, and
+/// `classes.csv`, `enrollments.csv` when there) into
 /// the tenant named `tenant`, which is created if it does not exist yet.
 ///
 /// Rows that cannot be imported are refused one by one and listed in the
@@ -51,6 +54,7 @@ pub async fn import_oneroster(
     let org_cols = OrgColumns::find(&orgs_table)?;
     let users_table = Table::open_within(dir, "users.csv", options.limits)?;
     let user_cols = UserColumns::find(&users_table)?;
+    let class_files = ClassFiles::open(dir, options.limits)?;
 
     let tenant = match (options.dry_run, store.tenant_by_name(tenant).await?) {
         (_, Some(known)) => known.id,
@@ -74,6 +78,7 @@ pub async fn import_oneroster(
         &org_cols,
         users_table,
         &user_cols,
+        class_files,
         &template,
         options,
         &mut report,
@@ -125,6 +130,7 @@ async fn run(
     org_cols: &OrgColumns,
     mut users_table: Table,
     user_cols: &UserColumns,
+    class_files: ClassFiles,
     template: &AuditEntry,
     options: &ImportOptions,
     report: &mut ImportReport,
@@ -139,10 +145,14 @@ async fn run(
     let file = users_table.name();
     let mut batches = BatchWriter::new(store, template, options.dry_run).await?;
     let mut rows = 0_u64;
+    let mut planned = class_files.planned_users(options.dry_run);
     while let Some(record) = users_table.next_record()? {
         rows += 1;
         match planner.plan(&record, user_cols) {
-            Ok(Plan::Write(write)) => batches.push(record.line, write, report).await?,
+            Ok(Plan::Write(write)) => {
+                note_planned(&mut planned, &write);
+                batches.push(record.line, write, report).await?
+            }
             Ok(Plan::Unchanged) => report.users_unchanged += 1,
             Err(reason) => {
                 let source_id = Planner::source_id(&record, user_cols);
@@ -162,7 +172,11 @@ async fn run(
     report.missing = planner.missing();
     let pending = std::mem::take(&mut planner.sync.conflicts);
     report.conflicts = attribute(store, tenant, &template.actor.label, pending).await?;
-    Ok(())
+    drop(planner);
+    let when = (options.dry_run, template.at);
+    class_files
+        .import(store, tenant, &orgs, planned, when, report)
+        .await
 }
 
 fn bar(options: &ImportOptions, len: u64) -> ProgressBar {

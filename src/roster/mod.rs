@@ -17,8 +17,13 @@
 //! into records, `sync` is the three-way merge, `conflicts` finds who made the
 //! local side of a conflict, `write` writes in batches, `import` runs the
 //! whole, and `generate` writes bundles of any size for tests and benchmarks.
+//! `classes` and `enrollments` import classes.csv and enrollments.csv when the
+//! bundle has them (`class_report` counts what they did).
 
+mod class_report;
+mod classes;
 mod conflicts;
+mod enrollments;
 mod error;
 mod generate;
 mod import;
@@ -29,6 +34,7 @@ mod table;
 mod users;
 mod write;
 
+pub use class_report::ClassCounts;
 pub use error::ImportError;
 pub use generate::write_sample_bundle;
 pub use import::{ImportOptions, import_oneroster};

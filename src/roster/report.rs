@@ -9,6 +9,8 @@ use std::fmt;
 
 use serde_json::{Value, json};
 
+use super::class_report::ClassCounts;
+
 /// The outcome of one import.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ImportReport {
@@ -40,6 +42,8 @@ pub struct ImportReport {
     pub implicit_districts: Vec<ImplicitDistrict>,
     /// `--dry-run`: nothing was written.
     pub dry_run: bool,
+    /// What classes.csv and enrollments.csv did; `None` when the bundle has neither.
+    pub classes: Option<ClassCounts>,
 }
 
 /// A field both hallpass and the roster changed since the last import.
@@ -81,7 +85,7 @@ pub struct ImplicitDistrict {
 /// A row that was not imported, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RefusedRow {
-    /// "orgs.csv" or "users.csv".
+    /// "orgs.csv", "users.csv", "classes.csv" or "enrollments.csv".
     pub file: String,
     /// The line the row starts on, 1-based; the header is line 1.
     pub line: u64,
@@ -111,9 +115,15 @@ impl RefusedRow {
 const AUDITED_REFUSALS: usize = 100;
 
 impl ImportReport {
-    /// Puts the refused rows in file order (orgs.csv before users.csv, then by line).
+    /// Puts the refused rows in file order (orgs.csv, users.csv, classes.csv,
+    /// enrollments.csv, in the order they are imported), then by line.
     pub(crate) fn sort(&mut self) {
-        let rank = |file: &str| if file == "orgs.csv" { 0 } else { 1 };
+        let rank = |file: &str| match file {
+            "orgs.csv" => 0,
+            "users.csv" => 1,
+            "classes.csv" => 2,
+            _ => 3,
+        };
         self.refused.sort_by(|a, b| {
             (rank(&a.file), &a.file, a.line).cmp(&(rank(&b.file), &b.file, b.line))
         });
@@ -175,7 +185,7 @@ impl ImportReport {
     }
 
     fn counts_json(&self) -> Value {
-        json!({
+        let mut counts = json!({
             "roster_changes_applied": self.roster_changes_applied,
             "local_changes_kept": self.local_changes_kept,
             "users_baselined": self.users_baselined,
@@ -190,7 +200,11 @@ impl ImportReport {
             "users_unchanged": self.users_unchanged,
             "users_disabled": self.users_disabled,
             "refused": self.refused.len(),
-        })
+        });
+        if let (Value::Object(map), Some(classes)) = (&mut counts, &self.classes) {
+            map.extend(classes.json());
+        }
+        counts
     }
 }
 
@@ -292,6 +306,9 @@ impl fmt::Display for ImportReport {
                     ),
                 },
             )?;
+        }
+        if let Some(classes) = &self.classes {
+            writeln!(f, "{classes}")?;
         }
         writeln!(
             f,

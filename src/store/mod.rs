@@ -14,6 +14,7 @@
 mod alerts;
 mod audit;
 mod bot;
+mod class_import;
 mod class_lookup;
 mod classes;
 mod credentials;
@@ -57,6 +58,7 @@ pub use reset_tokens::ResetTokenError;
 pub use search::SearchScope;
 pub use users::{NewUser, UserChanges, UserRecord};
 
+pub(crate) use class_import::{EnrollmentRow, RosterUserRef};
 pub(crate) use roster::{RosterWrite, RosterWriter};
 pub(crate) use roster_values::RosterValues;
 

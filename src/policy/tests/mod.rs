@@ -33,6 +33,7 @@ macro_rules! cases {
     )*};
 }
 
+mod classes;
 mod edit;
 mod fields;
 mod invisible;
