@@ -2,10 +2,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod admins_and_dms;
+mod attachments;
 mod autocomplete_scale;
 mod bench;
 mod bot;
 mod bursts;
+mod buttons;
 mod capture;
 mod class_cards;
 mod class_cards_browser;
