@@ -145,7 +145,7 @@ pub enum Command {
 
 #[derive(Debug, Subcommand)]
 pub enum ImportCommand {
-    /// Import a OneRoster 1.1 CSV bundle (orgs.csv and users.csv in DIR).
+    /// Import a OneRoster 1.1 CSV bundle (orgs.csv and users.csv in DIR, classes.csv and enrollments.csv when there).
     ///
     /// Columns are found by header name. Re-importing the same bundle changes
     /// nothing. A re-import keeps what was changed in hallpass (an approved
@@ -160,7 +160,7 @@ pub enum ImportCommand {
     /// refused one or more rows (so a nightly job can alert on it), 1 when it
     /// could not run at all, 2 on a usage error.
     Oneroster {
-        /// The folder holding orgs.csv and users.csv.
+        /// The folder holding orgs.csv and users.csv (and classes.csv, enrollments.csv when there).
         dir: PathBuf,
         /// The tenant to import into (created if it does not exist).
         #[arg(long)]

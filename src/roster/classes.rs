@@ -30,7 +30,7 @@ use super::orgs::{OrgMap, OrgRef};
 use super::report::{ImportReport, RefusedRow};
 use super::table::{CsvLimits, Record, Table};
 use crate::directory::{Class, ClassId, TenantId};
-use crate::store::{RosterUserRef, RosterWrite, Store};
+use crate::store::{ClassImport, RosterUserRef, RosterWrite, Store};
 
 /// Classes per transaction.
 const BATCH: usize = 5_000;
@@ -124,7 +124,8 @@ impl ClassFiles {
             enrollments_file: self.enrollments.is_some(),
             ..ClassCounts::default()
         };
-        let mut book: HashMap<String, Class> = store
+        let mut db = store.class_import().await?;
+        let mut book: HashMap<String, Class> = db
             .tenant_classes(tenant)
             .await?
             .into_iter()
@@ -138,14 +139,15 @@ impl ClassFiles {
                 seen: HashMap::new(),
                 counts: &mut counts,
             };
-            step.run(store, table, &cols, dry_run, now, report).await?;
+            step.run(&mut db, table, &cols, dry_run, now, report)
+                .await?;
         }
         if let Some((table, cols)) = self.enrollments {
-            let mut users = store.roster_user_refs(tenant).await?;
+            let mut users = db.roster_user_refs(tenant).await?;
             users.extend(planned.unwrap_or_default());
             let known = (orgs, &book, users);
             import_enrollments(
-                store,
+                &mut db,
                 tenant,
                 known,
                 table,
@@ -208,7 +210,7 @@ struct ClassStep<'a> {
 impl ClassStep<'_> {
     async fn run(
         &mut self,
-        store: &Store,
+        db: &mut ClassImport,
         mut table: Table,
         cols: &ClassColumns,
         dry_run: bool,
@@ -245,10 +247,10 @@ impl ClassStep<'_> {
                 }
             }
             if upserts.len() + ended.len() >= BATCH {
-                flush(store, self.tenant, &mut upserts, &mut ended, dry_run, now).await?;
+                flush(db, self.tenant, &mut upserts, &mut ended, dry_run, now).await?;
             }
         }
-        flush(store, self.tenant, &mut upserts, &mut ended, dry_run, now).await?;
+        flush(db, self.tenant, &mut upserts, &mut ended, dry_run, now).await?;
         self.counts.classes_missing = before
             .iter()
             .filter(|s| !self.seen.contains_key(*s))
@@ -336,15 +338,15 @@ impl ClassStep<'_> {
 }
 
 async fn flush(
-    store: &Store,
+    db: &mut ClassImport,
     tenant: TenantId,
     upserts: &mut Vec<Class>,
     ended: &mut Vec<ClassId>,
     dry_run: bool,
     now: DateTime<Utc>,
 ) -> Result<(), ImportError> {
-    if !dry_run && !(upserts.is_empty() && ended.is_empty()) {
-        store.write_classes(tenant, upserts, ended, now).await?;
+    if !dry_run && (!upserts.is_empty() || !ended.is_empty()) {
+        db.write_classes(tenant, upserts, ended, now).await?;
     }
     upserts.clear();
     ended.clear();

@@ -27,7 +27,7 @@ use super::orgs::{OrgMap, OrgRef};
 use super::report::{ImportReport, RefusedRow};
 use super::table::{Record, Table};
 use crate::directory::{Class, ClassId, ClassRole, Role, TenantId, UserId};
-use crate::store::{EnrollmentRow, RosterUserRef, Store};
+use crate::store::{ClassImport, EnrollmentRow, RosterUserRef};
 
 /// Enrolment writes per transaction.
 const BATCH: usize = 5_000;
@@ -87,7 +87,7 @@ struct Planner<'a> {
 /// the class step left them, and its users by `sourcedId`.
 #[allow(clippy::too_many_arguments)] // one call site; the groups are already tuples
 pub(crate) async fn import_enrollments(
-    store: &Store,
+    db: &mut ClassImport,
     tenant: TenantId,
     known: (
         &OrgMap,
@@ -101,7 +101,7 @@ pub(crate) async fn import_enrollments(
     report: &mut ImportReport,
 ) -> Result<(), ImportError> {
     let (orgs, classes, users) = known;
-    let existing = store.tenant_enrollments(tenant).await?;
+    let existing = db.tenant_enrollments(tenant).await?;
     let pairs = existing
         .iter()
         .map(|e| ((e.class_id, e.user_id), e.source_id.clone()))
@@ -144,10 +144,10 @@ pub(crate) async fn import_enrollments(
             }
         }
         if upserts.len() + ended.len() >= BATCH {
-            flush(store, tenant, &mut upserts, &mut ended, dry_run, now).await?;
+            flush(db, tenant, &mut upserts, &mut ended, dry_run, now).await?;
         }
     }
-    flush(store, tenant, &mut upserts, &mut ended, dry_run, now).await?;
+    flush(db, tenant, &mut upserts, &mut ended, dry_run, now).await?;
     counts.enrollments_missing = planner
         .by_source
         .keys()
@@ -157,15 +157,15 @@ pub(crate) async fn import_enrollments(
 }
 
 async fn flush(
-    store: &Store,
+    db: &mut ClassImport,
     tenant: TenantId,
     upserts: &mut Vec<EnrollmentRow>,
     ended: &mut Vec<String>,
     dry_run: bool,
     now: DateTime<Utc>,
 ) -> Result<(), ImportError> {
-    if !dry_run && !(upserts.is_empty() && ended.is_empty()) {
-        store.write_enrollments(tenant, upserts, ended, now).await?;
+    if !dry_run && (!upserts.is_empty() || !ended.is_empty()) {
+        db.write_enrollments(tenant, upserts, ended, now).await?;
     }
     upserts.clear();
     ended.clear();

@@ -136,6 +136,25 @@ impl Store {
         row.as_ref().map(class_from_row).transpose()
     }
 
+    /// The class of `tenant` the roster calls `sourced_id` (`hallpass cards
+    /// --class` takes either this or the id).
+    #[tracing::instrument(skip(self))]
+    pub async fn class_by_sourced_id(
+        &self,
+        tenant: TenantId,
+        sourced_id: &str,
+    ) -> Result<Option<Class>, StoreError> {
+        let sql = format!(
+            "SELECT {CLASS_COLUMNS} FROM classes c WHERE c.tenant_id = $1 AND c.source_id = $2"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(tenant.to_string())
+            .bind(sourced_id.trim().to_owned())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(class_from_row).transpose()
+    }
+
     /// Whether `teacher` is enrolled in `class` with role teacher.
     #[tracing::instrument(skip(self))]
     pub async fn teaches(&self, teacher: UserId, class: ClassId) -> Result<bool, StoreError> {

@@ -58,7 +58,7 @@ pub use reset_tokens::ResetTokenError;
 pub use search::SearchScope;
 pub use users::{NewUser, UserChanges, UserRecord};
 
-pub(crate) use class_import::{EnrollmentRow, RosterUserRef};
+pub(crate) use class_import::{ClassImport, EnrollmentRow, RosterUserRef};
 pub(crate) use roster::{RosterWrite, RosterWriter};
 pub(crate) use roster_values::RosterValues;
 

@@ -124,6 +124,20 @@ async fn nothing_of_another_tenant_is_found_or_read(db: TestDb) {
         Some(theirs.clone())
     );
     assert_eq!(s.class_by_id(lincoln, ClassId::new()).await.unwrap(), None);
+    let ours = s
+        .class_by_sourced_id(lincoln, "c-sci")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_ne!(ours.id, theirs.id, "one sourcedId, a class in each tenant");
+    assert_eq!(
+        s.class_by_id(lincoln, ours.id).await.unwrap(),
+        Some(ours.clone())
+    );
+    assert_eq!(
+        s.class_by_sourced_id(lincoln, "c-nope").await.unwrap(),
+        None
+    );
     // Their school's and district's scopes, asked in lincoln, find nothing.
     for scope in [
         ClassScope::School(theirs.school_id),
@@ -140,7 +154,6 @@ async fn nothing_of_another_tenant_is_found_or_read(db: TestDb) {
     let their_students = s.class_students(theirs.id).await.unwrap();
     assert_eq!(their_students.len(), 4);
     assert!(their_students.iter().all(|u| u.tenant_id == other));
-    let ours = class(s, lincoln, "c-sci").await;
     let tess = user(s, "tess.harper").await;
     let subject = Subject::from(&tess);
     assert!(

@@ -8,7 +8,9 @@
 use std::path::Path;
 
 use hallpass::directory::{Class, TenantId};
-use hallpass::roster::{ImportError, ImportOptions, ImportReport, import_oneroster};
+use hallpass::roster::{
+    ImportError, ImportOptions, ImportReport, import_oneroster, write_sample_bundle,
+};
 use hallpass::store::Store;
 
 use crate::helpers::{TestDb, on_both_backends, t0};
@@ -23,6 +25,7 @@ on_both_backends!(
     a_dry_run_with_classes_plans_every_row_and_writes_nothing,
     a_class_file_without_a_required_column_stops_the_import_before_anything_is_written,
     enrolments_alone_may_name_classes_imported_before,
+    a_generated_bundle_imports_every_class_and_enrolment_and_again_changes_nothing,
 );
 
 pub(crate) const ORGS: &str = "\
@@ -115,17 +118,13 @@ pub(crate) async fn tenant_id(store: &Store, name: &str) -> TenantId {
     store.tenant_by_name(&name).await.unwrap().unwrap().id
 }
 
-/// The tenant's class with `sourced_id`, found through a district admin's scope.
+/// The tenant's class with `sourced_id`.
 pub(crate) async fn class(store: &Store, tenant: TenantId, sourced_id: &str) -> Class {
-    let rows: Vec<(String,)> =
-        sqlx::query_as("SELECT id FROM classes WHERE tenant_id = $1 AND source_id = $2")
-            .bind(tenant.to_string())
-            .bind(sourced_id.to_owned())
-            .fetch_all(store.pool())
-            .await
-            .unwrap();
-    let id = hallpass::directory::ClassId::parse(&rows[0].0).unwrap();
-    store.class_by_id(tenant, id).await.unwrap().unwrap()
+    store
+        .class_by_sourced_id(tenant, sourced_id)
+        .await
+        .unwrap()
+        .unwrap_or_else(|| panic!("no class {sourced_id}"))
 }
 
 /// Every enrolment as (enrolment sourcedId, class sourcedId, login, role), in sourcedId order.
@@ -579,4 +578,43 @@ async fn enrolments_alone_may_name_classes_imported_before(db: TestDb) {
     );
     assert!(second.to_string().contains("no classes.csv"), "{second}");
     assert_eq!(enrolments(&db.store).await.len(), 11);
+}
+
+async fn a_generated_bundle_imports_every_class_and_enrolment_and_again_changes_nothing(
+    db: TestDb,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    write_sample_bundle(dir.path(), 3_000, 5).unwrap();
+    let rows = |name: &str| {
+        std::fs::read_to_string(dir.path().join(name))
+            .unwrap()
+            .lines()
+            .count()
+            - 1
+    };
+    let report = import(&db, dir.path()).await;
+    assert!(report.refused.is_empty(), "{report}");
+    let counts = report.classes.clone().unwrap();
+    assert_eq!(
+        (counts.classes_created, counts.enrollments_created),
+        (rows("classes.csv"), rows("enrollments.csv")),
+        "{report}"
+    );
+    let students: i64 = sqlx::query_scalar(
+        "SELECT COUNT(DISTINCT user_id) FROM enrollments WHERE role = 'student'",
+    )
+    .fetch_one(db.store.pool())
+    .await
+    .unwrap();
+    assert_eq!(students, 3_000 - 1 - 3 - 120, "every student in a class");
+    let again = import(&db, dir.path()).await;
+    let counts = again.classes.unwrap();
+    assert_eq!(
+        (
+            counts.classes_unchanged,
+            counts.enrollments_unchanged,
+            counts.classes_created + counts.enrollments_created
+        ),
+        (rows("classes.csv"), rows("enrollments.csv"), 0)
+    );
 }
