@@ -165,3 +165,95 @@ impl CardFont {
             .collect()
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    /// An outline's points and contour ends, to tell glyph shapes apart.
+    #[derive(Default, PartialEq, Debug)]
+    struct Shape {
+        contours: usize,
+        points: Vec<(i32, i32)>,
+    }
+
+    impl Shape {
+        fn point(&mut self, x: f32, y: f32) {
+            self.points.push((x as i32, y as i32));
+        }
+    }
+
+    impl ttf_parser::OutlineBuilder for Shape {
+        fn move_to(&mut self, x: f32, y: f32) {
+            self.point(x, y);
+        }
+        fn line_to(&mut self, x: f32, y: f32) {
+            self.point(x, y);
+        }
+        fn quad_to(&mut self, _: f32, _: f32, x: f32, y: f32) {
+            self.point(x, y);
+        }
+        fn curve_to(&mut self, _: f32, _: f32, _: f32, _: f32, x: f32, y: f32) {
+            self.point(x, y);
+        }
+        fn close(&mut self) {
+            self.contours += 1;
+        }
+    }
+
+    fn shape(font: &CardFont, c: char) -> Shape {
+        let mut shape = Shape::default();
+        font.face.outline_glyph(font.glyph(c), &mut shape).unwrap();
+        shape
+    }
+
+    #[test]
+    fn the_embedded_font_is_dejavu_sans_mono() {
+        let font = CardFont::load().unwrap();
+        let names: Vec<String> = font
+            .face
+            .names()
+            .into_iter()
+            .filter(|n| n.name_id == ttf_parser::name_id::POST_SCRIPT_NAME)
+            .filter_map(|n| n.to_string())
+            .collect();
+        assert!(names.iter().any(|n| n == FONT_NAME), "{names:?}");
+        assert!(font.face.is_monospaced());
+    }
+
+    #[test]
+    fn the_zero_carries_a_mark_that_the_letter_o_does_not() {
+        let font = CardFont::load().unwrap();
+        // O is a ring (two contours); the zero adds a third, its dot.
+        assert_eq!(shape(&font, 'O').contours, 2);
+        assert_eq!(shape(&font, 'o').contours, 2);
+        assert!(
+            shape(&font, '0').contours >= 3,
+            "{:?}",
+            shape(&font, '0').contours
+        );
+    }
+
+    #[test]
+    fn l_one_and_capital_i_are_three_different_shapes() {
+        let font = CardFont::load().unwrap();
+        let (l, one, i) = (shape(&font, 'l'), shape(&font, '1'), shape(&font, 'I'));
+        assert!(l != one && one != i && l != i, "{l:?} {one:?} {i:?}");
+        assert_ne!(font.glyph('l'), font.glyph('1'));
+        assert_ne!(font.glyph('1'), font.glyph('I'));
+    }
+
+    #[test]
+    fn every_glyph_is_as_wide_as_every_other() {
+        let font = CardFont::load().unwrap();
+        let widths: Vec<f32> = "lI1O0o-mW"
+            .chars()
+            .map(|c| font.measure(&c.to_string()))
+            .collect();
+        assert!(
+            widths.iter().all(|w| (w - widths[0]).abs() < 1e-6),
+            "{widths:?}"
+        );
+    }
+}

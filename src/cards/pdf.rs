@@ -28,8 +28,8 @@ const CARD_WIDTH: f32 = (PAGE_WIDTH - 2.0 * MARGIN_SIDE) / COLUMNS as f32;
 const CARD_HEIGHT: f32 = (PAGE_HEIGHT - MARGIN_TOP - MARGIN_BOTTOM) / ROWS as f32;
 const PADDING: f32 = 14.0;
 const INNER_WIDTH: f32 = CARD_WIDTH - 2.0 * PADDING;
-/// 76 pt is 2.68 cm: above the 2.5 cm a phone camera needs from arm's length.
-const QR_SIDE: f32 = 76.0;
+/// 84 pt is 2.96 cm: above the 2.5 cm a phone camera needs from arm's length.
+const QR_SIDE: f32 = 84.0;
 /// Between the QR code and the text: at least four modules for any URL that
 /// fits a version 3 code or larger (every sign-in URL with tenant and login).
 const QR_GAP: f32 = 12.0;
@@ -196,8 +196,8 @@ impl Sheet<'_> {
             0.0,
         );
 
-        self.credential(left, top - 90.0, "Login", &card.login);
-        self.credential(left, top - 112.0, "Password", card.password.expose_secret());
+        self.credential(left, top - 97.0, "Login", &card.login);
+        self.credential(left, top - 117.0, "Password", card.password.expose_secret());
 
         let expires = card
             .expires
@@ -209,7 +209,7 @@ impl Sheet<'_> {
             min_size: 6.0,
             rule: Rule::Wrap(1),
         };
-        self.text(left, top - 136.0, &expires, full, 0.15);
+        self.text(left, top - 139.0, &expires, full, 0.15);
     }
 
     /// A small grey label and, on the same baseline, the value: large, emboldened,

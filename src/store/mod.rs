@@ -15,7 +15,6 @@ mod alerts;
 mod audit;
 mod bot;
 mod class_import;
-mod class_lookup;
 mod classes;
 mod credentials;
 mod decisions;

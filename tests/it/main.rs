@@ -9,6 +9,7 @@ mod bot;
 mod bursts;
 mod buttons;
 mod capture;
+mod cards_pdf;
 mod class_cards;
 mod class_cards_browser;
 mod class_cards_cli;
