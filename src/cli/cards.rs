@@ -125,6 +125,8 @@ fn open(path: &Path, force: bool) -> Result<(File, bool)> {
     let file = OpenOptions::new()
         .write(true)
         .create(true)
+        // Not truncated here: an existing file stays as it was until the PDF is ready.
+        .truncate(false)
         .mode(0o600)
         .open(path)
         .with_context(|| format!("Failed to create {}; nothing was changed", path.display()))?;

@@ -66,11 +66,12 @@ pub async fn choices(app: &App, actor: &Actor, typed: &str) -> Result<Vec<Choice
     let mut schools: BTreeMap<SchoolId, String> = BTreeMap::new();
     let mut offered = Vec::with_capacity(classes.len());
     for class in classes {
-        if !schools.contains_key(&class.school_id) {
-            let name = school_name(app, &class).await?;
-            schools.insert(class.school_id, name);
-        }
-        let school = schools.get(&class.school_id).map_or("", String::as_str);
+        let school = match schools.entry(class.school_id) {
+            std::collections::btree_map::Entry::Occupied(known) => known.into_mut(),
+            std::collections::btree_map::Entry::Vacant(new) => {
+                new.insert(school_name(app, &class).await?)
+            }
+        };
         offered.push(Choice {
             name: markdown::clip(
                 &format!("{} · {school}", class.label()),

@@ -260,7 +260,8 @@ async fn class(
         class_code: Some("MATH-7".into()),
     };
     let now = Utc::now();
-    store
+    let mut import = store.class_import().await?;
+    import
         .write_classes(tenant.id, std::slice::from_ref(&math7), &[], now)
         .await?;
     let members = [
@@ -284,6 +285,6 @@ async fn class(
             })
         })
         .collect();
-    store.write_enrollments(tenant.id, &rows, &[], now).await?;
+    import.write_enrollments(tenant.id, &rows, &[], now).await?;
     Ok(math7)
 }

@@ -135,7 +135,7 @@ mod tests {
         let class = ClassId::new();
         for bad in [
             format!("class-cards:launch:{class}:abc:def"),
-            format!("class-cards:confirm:not-a-class:abc:def"),
+            "class-cards:confirm:not-a-class:abc:def".to_owned(),
             format!("class-cards:confirm:{class}:abc"),
             format!("class-cards:confirm:{class}:abc:def:extra"),
             format!("class-cards:confirm:{class}:xyz:def"),
