@@ -42,6 +42,9 @@ pub enum Action {
     BurstAlert,
     /// An account was locked by too many consecutive failed sign-ins.
     SignInLock,
+    /// Login cards for a class: the batch's summary (each student's reset is
+    /// a `password.reset` of its own), or a refused attempt.
+    ClassCards,
 }
 
 impl Action {
@@ -68,6 +71,7 @@ impl Action {
             Self::TenantAuditChannel => "tenant.audit_channel",
             Self::BurstAlert => "password.burst_alert",
             Self::SignInLock => "signin.lock",
+            Self::ClassCards => "class.cards",
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The operator's command line: argument definitions (clap) here, one short
 //! handler per subcommand in `run.rs`.
 
+mod cards;
 mod output;
 mod promotions;
 mod run;
@@ -70,6 +71,24 @@ pub enum Command {
         #[arg(long = "as", value_name = "LOGIN")]
         login: String,
     },
+    /// Print login cards for a class: new temporary passwords for its students, as a PDF.
+    ///
+    /// Does what the /class-cards command's Confirm does, as the user given
+    /// with --as and under the same rules: each student enrolled in the class
+    /// that this user may reset gets a new temporary password (must be
+    /// changed at the first sign-in; it expires after 72 hours); the others
+    /// are skipped and counted. The cards (8 per US Letter page: name, school,
+    /// class, login, temporary password, expiry, sign-in URL and its QR code)
+    /// are written to --out, readable only by you (mode 0600). An existing
+    /// file is never replaced unless --force is given. If the file cannot be
+    /// written, every new password is taken back and the old ones work again.
+    /// Nothing printed on the terminal holds a password; each reset is in the
+    /// audit log, with one summary entry for the class.
+    ///
+    /// Exit status: 0 when the cards were written; 1 (with the reason) for an
+    /// unknown tenant, user or class, a class this user may not act on, a
+    /// class with nobody to reset, or a file that exists or cannot be written.
+    Cards(CardsArgs),
     /// Promotion requests (teacher -> school admin) on their way to the support desk.
     #[command(subcommand)]
     Promotions(PromotionsCommand),
@@ -209,6 +228,24 @@ pub enum UserCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct CardsArgs {
+    /// The class: its OneRoster sourcedId, or its id (as autocomplete offers it).
+    #[arg(long, value_name = "ID")]
+    pub class: String,
+    #[arg(long)]
+    pub tenant: String,
+    /// The login (or id) of the teacher or admin whose authority the batch uses.
+    #[arg(long = "as", value_name = "LOGIN")]
+    pub login: String,
+    /// Where to write the PDF (created with mode 0600).
+    #[arg(long, value_name = "FILE.pdf")]
+    pub out: PathBuf,
+    /// Replace --out if it already exists.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Subcommand)]

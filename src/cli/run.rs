@@ -85,6 +85,11 @@ pub async fn run(cli: Cli) -> Result<()> {
             let store = open(&config).await?;
             super::promotions::run(&store, command, now, config.zendesk_url.is_some()).await
         }
+        Command::Cards(args) => {
+            // The cards need no link-code key: a throwaway one keeps the key file untouched.
+            let key = SecretKey::generate(&mut rand::rngs::OsRng).0;
+            super::cards::run(&app(&config, key, open(&config).await?)?, &args).await
+        }
         Command::Console { tenant, login } => {
             let key = secret_key(&config)?;
             console(app(&config, key, open(&config).await?)?, &tenant, &login).await
@@ -153,8 +158,9 @@ async fn bench(json: bool, postgres_url: &str, quick: bool, users: Option<usize>
 /// `hallpass demo`: in a temporary directory, so every run starts fresh.
 async fn demo() -> Result<()> {
     let dir = tempfile::tempdir().context("Failed to create a directory for the demo database")?;
+    let here = std::env::current_dir().context("Failed to read the current directory")?;
     let mut out = std::io::stdout();
-    crate::demo::run(dir.path(), &mut out).await
+    crate::demo::run_with_cards_in(dir.path(), &here, &mut out).await
 }
 
 /// The key one-time secrets are hashed under. Asked for before the database

@@ -19,6 +19,7 @@ pub async fn autocomplete(app: &App, actor: &Actor, focused: &str, text: &str) -
         "teacher" => people(app, actor, text, Some(Role::Teacher)).await,
         "school" => schools(app, actor, text).await,
         "district" => districts(app, actor, text).await,
+        "class" => super::class_cards::choices(app, actor, text).await,
         _ => Ok(Vec::new()),
     };
     match found {

@@ -11,7 +11,12 @@
 //! * the message names the educator and the count, never a password or a
 //!   link, and pings nobody (the REST client suppresses mentions);
 //! * an alert that cannot be posted (no channel set, no bot token, Discord
-//!   refusing) is still audited, as failed, with the reason.
+//!   refusing) is still audited, as failed, with the reason;
+//! * a class's login cards (`/class-cards`, `hallpass cards`) are one event:
+//!   the threshold still counts passwords (each student's `password.reset`
+//!   entry counts, so a batch of 28 counts 28 and cannot hide a burst), but
+//!   the check runs once, after the whole batch, and its one alert names the
+//!   class and how many passwords the batch reset.
 
 use async_trait::async_trait;
 use chrono::Duration;
@@ -37,6 +42,16 @@ pub trait ChannelPoster: Send + Sync {
 /// Called after `actor` reset a password: raises the alert when this reset
 /// took them past the threshold and no alert went out in the window.
 pub async fn after_reset(app: &App, actor: &Actor) {
+    check(app, actor, None).await;
+}
+
+/// Called once after `actor` printed login cards for a class (`reset`
+/// passwords at once): the batch's one check, and its alert names the class.
+pub async fn after_batch(app: &App, actor: &Actor, class: &str, reset: usize) {
+    check(app, actor, Some((class, reset))).await;
+}
+
+async fn check(app: &App, actor: &Actor, batch: Option<(&str, usize)>) {
     let now = app.now();
     let window = Duration::minutes(BURST_WINDOW_MINUTES);
     let tenant = actor.tenant.id;
@@ -68,8 +83,15 @@ pub async fn after_reset(app: &App, actor: &Actor) {
             return;
         }
     }
+    let cards = match batch {
+        Some((class, reset)) => format!(
+            " printed login cards for {}, {reset} new passwords at once, and",
+            super::markdown::escape(class)
+        ),
+        None => String::new(),
+    };
     let text = format!(
-        "Burst alert: {} ({}) has reset {count} passwords in the last {BURST_WINDOW_MINUTES} minutes (the alert threshold is more than {threshold}). If that was not expected, check the audit log: /audit user:{} or `hallpass audit --tenant {}`.",
+        "Burst alert: {} ({}){cards} has reset {count} passwords in the last {BURST_WINDOW_MINUTES} minutes (the alert threshold is more than {threshold}). If that was not expected, check the audit log: /audit user:{} or `hallpass audit --tenant {}`.",
         super::markdown::name(&actor.user),
         super::markdown::escape(actor.user.login.as_str()),
         super::markdown::escape(actor.user.login.as_str()),
@@ -97,6 +119,8 @@ pub async fn after_reset(app: &App, actor: &Actor) {
             "window_minutes": BURST_WINDOW_MINUTES,
             "threshold": threshold,
             "channel_id": channel.map(|c| c.to_string()),
+            "class": batch.map(|(class, _)| class),
+            "batch_resets": batch.map(|(_, reset)| reset),
         }),
     );
     let entry = match posted {

@@ -11,6 +11,7 @@
 mod audit_log;
 mod autocomplete;
 mod burst;
+pub mod class_cards;
 mod context;
 mod definition;
 mod delivery;
@@ -47,11 +48,16 @@ pub const COMMANDS: &[&Command] = &[
     &link::LINK_CODE,
     &whois::WHOIS,
     &audit_log::AUDIT,
+    &class_cards::CLASS_CARDS,
 ];
 
 /// Every form a command opens, and every prompt's buttons (a button is a
 /// form with no fields: its click is submitted to the form owning its id).
-pub const FORMS: &[&Form] = &[&edit_user::EDIT_FORM, &reset_email::RESET_EMAIL_FORM];
+pub const FORMS: &[&Form] = &[
+    &edit_user::EDIT_FORM,
+    &reset_email::RESET_EMAIL_FORM,
+    &class_cards::CLASS_CARDS_FORM,
+];
 
 /// The command of that name.
 pub fn command(name: &str) -> Option<&'static Command> {

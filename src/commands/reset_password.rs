@@ -7,7 +7,7 @@ use chrono::{DateTime, Duration, Utc};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::app::App;
-use crate::audit::Action;
+use crate::audit::{Action, AuditEntry};
 use crate::directory::User;
 use crate::policy::{Subject, can_reset_password};
 use crate::store::{HandoffId, NewPassword};
@@ -131,7 +131,8 @@ async fn temporary(app: &App, actor: &Actor, inv: &Invocation, who: User) -> Rep
     } else {
         (None, 0)
     };
-    match set_temporary(app, actor, inv, &who, now, quota_use.as_deref()).await {
+    let audit = actor.audit(app, inv, Action::PasswordReset);
+    match issue_temporary(app, audit, &who, now, quota_use.as_deref()).await {
         Ok((password, handoff, expires)) => {
             burst::after_reset(app, actor).await;
             let content = done(&who, yourself, remaining);
@@ -185,14 +186,15 @@ fn handed_over(
     ))
 }
 
-type Issued = (SecretString, HandoffId, DateTime<Utc>);
+pub(super) type Issued = (SecretString, HandoffId, DateTime<Utc>);
 
-/// Sets the temporary password and opens its hand-off (what a roll-back needs
-/// is kept in the store, see `Store::start_handoff`).
-async fn set_temporary(
+/// Sets a new temporary password for `who` and opens its hand-off (what a
+/// roll-back needs is kept in the store, see `Store::start_handoff`), with
+/// `audit` as its entry: every temporary password, alone or in a class's
+/// batch, is issued here.
+pub(super) async fn issue_temporary(
     app: &App,
-    actor: &Actor,
-    inv: &Invocation,
+    audit: AuditEntry,
     who: &User,
     now: DateTime<Utc>,
     quota_use: Option<&str>,
@@ -200,7 +202,6 @@ async fn set_temporary(
     let password = app.random.temporary_password();
     let hash = app.hasher.hash(&password).await?;
     let expires = app.settings.temporary_password.expires_at(now);
-    let audit = actor.audit(app, inv, Action::PasswordReset);
     let new = NewPassword {
         phc: hash.as_str(),
         expires_at: expires,

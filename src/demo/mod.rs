@@ -44,6 +44,8 @@ struct Stage {
     client: reqwest::Client,
     app: App,
     cast: seed::Cast,
+    /// Where the class-cards scene saves the PDF that came by DM.
+    cards_dir: std::path::PathBuf,
 }
 
 impl Stage {
@@ -56,8 +58,19 @@ impl Stage {
     }
 }
 
-/// Runs the demo, printing to `out`. `dir` holds the demo's database.
+/// Runs the demo, printing to `out`. `dir` holds the demo's database and
+/// the login cards its last scene prints.
 pub async fn run(dir: &std::path::Path, out: &mut (dyn Write + Send)) -> Result<()> {
+    run_with_cards_in(dir, dir, out).await
+}
+
+/// [`run`], saving the login cards in `cards_dir` (`hallpass demo`: the
+/// current directory, so they outlive the demo's throwaway database).
+pub async fn run_with_cards_in(
+    dir: &std::path::Path,
+    cards_dir: &std::path::Path,
+    out: &mut (dyn Write + Send),
+) -> Result<()> {
     let url = format!("sqlite://{}", dir.join("hallpass-demo.db").display());
     let store = Store::connect(&url)
         .await
@@ -112,6 +125,7 @@ pub async fn run(dir: &std::path::Path, out: &mut (dyn Write + Send)) -> Result<
         client: reqwest::Client::new(),
         app,
         cast,
+        cards_dir: cards_dir.to_owned(),
     };
     let mut show = Show::new(out);
     show.intro(&url, address, &stage.standin.url(), &stage.zendesk.url())?;
@@ -216,5 +230,25 @@ async fn self_service_and_support(stage: &Stage, show: &mut Show<'_>) -> Result<
     let ticket = show.deliver_tickets(stage).await?;
     show.support_decides(stage, ticket, &c.rivera, &c.lincoln_ms.name)
         .await?;
-    Ok(())
+    class_cards(stage, show).await
+}
+
+/// A teacher prints login cards for a class.
+async fn class_cards(stage: &Stage, show: &mut Show<'_>) -> Result<()> {
+    let c = &stage.cast;
+    show.scene("A teacher prints login cards for a class")?;
+    let math7 = show
+        .pick(stage, &c.okafor, "class-cards", "class", "math")
+        .await?;
+    let shown = format!("class:{}", c.math7.label());
+    let saved = show
+        .class_cards(stage, &c.okafor, &math7, &shown, "Confirm")
+        .await?;
+    match saved {
+        Some(path) => show.narrate(&format!(
+            "Ben moved to Adams Elementary earlier, so his teacher at Lincoln can't reset him: he was skipped. Open {} to see the cards (8 to a US Letter page); each QR code opens the sign-in page with the school and login filled in.",
+            path.display()
+        )),
+        None => Err(anyhow::anyhow!("the login cards never arrived")),
+    }
 }

@@ -5,10 +5,10 @@ use chrono::Utc;
 
 use crate::audit::{Action, AuditActor, AuditEntry, Origin};
 use crate::directory::{
-    DiscordGuildId, DiscordUserId, Grade, Login, PersonName, Place, Role, Tenant, TenantName,
-    Title, User,
+    Class, ClassId, ClassRole, DiscordGuildId, DiscordUserId, Grade, Login, PersonName, Place,
+    Role, Tenant, TenantName, Title, User,
 };
-use crate::store::{NewUser, Store};
+use crate::store::{EnrollmentRow, NewUser, Store};
 
 pub const GUILD: u64 = 900_100_200_300_400_500;
 
@@ -21,6 +21,8 @@ pub struct Cast {
     pub whitfield: User,
     pub lincoln_ms: crate::directory::School,
     pub adams: crate::directory::School,
+    /// Okafor's Math 7, with Ana, Ben and four more Lincoln students.
+    pub math7: Class,
 }
 
 fn audit(action: Action) -> AuditEntry {
@@ -112,6 +114,25 @@ const PEOPLE: &[Person] = &[
     student("ana.lopez", ("Ana", "Lopez"), Where::LincolnMiddle, "07"),
     student("ben.ng", ("Ben", "Ng"), Where::LincolnMiddle, "08"),
     student("andre.lopez", ("André", "López"), Where::Adams, "04"),
+    student("chloe.kim", ("Chloe", "Kim"), Where::LincolnMiddle, "07"),
+    student(
+        "diego.santos",
+        ("Diego", "Santos"),
+        Where::LincolnMiddle,
+        "07",
+    ),
+    student(
+        "emma.wright",
+        ("Emma", "Wright"),
+        Where::LincolnMiddle,
+        "07",
+    ),
+    student(
+        "farah.haddad",
+        ("Farah", "Haddad"),
+        Where::LincolnMiddle,
+        "07",
+    ),
     staff(
         "s.patel@lincoln.example",
         ("Samira", "Patel"),
@@ -200,6 +221,7 @@ pub async fn seed(store: &Store) -> Result<Cast> {
             audit(Action::GuildBind),
         )
         .await?;
+    let math7 = class(store, &tenant, &lincoln_ms, &people).await?;
     let take = |login: &str| {
         people
             .iter()
@@ -216,5 +238,53 @@ pub async fn seed(store: &Store) -> Result<Cast> {
         whitfield: take("d.whitfield@lincoln.example")?,
         lincoln_ms,
         adams,
+        math7,
     })
+}
+
+/// Math 7 at Lincoln Middle School, as a roster import would leave it:
+/// Okafor teaches it; Ana, Ben and the four other Lincoln students take it.
+async fn class(
+    store: &Store,
+    tenant: &Tenant,
+    school: &crate::directory::School,
+    people: &[User],
+) -> Result<Class> {
+    let math7 = Class {
+        id: ClassId::new(),
+        tenant_id: tenant.id,
+        district_id: school.district_id,
+        school_id: school.id,
+        sourced_id: "lms-math-7".into(),
+        title: "Math 7".into(),
+        class_code: Some("MATH-7".into()),
+    };
+    let now = Utc::now();
+    let mut import = store.class_import().await?;
+    import
+        .write_classes(tenant.id, std::slice::from_ref(&math7), &[], now)
+        .await?;
+    let members = [
+        ("j.okafor@lincoln.example", ClassRole::Teacher),
+        ("ana.lopez", ClassRole::Student),
+        ("ben.ng", ClassRole::Student),
+        ("chloe.kim", ClassRole::Student),
+        ("diego.santos", ClassRole::Student),
+        ("emma.wright", ClassRole::Student),
+        ("farah.haddad", ClassRole::Student),
+    ];
+    let rows: Vec<EnrollmentRow> = members
+        .iter()
+        .filter_map(|(login, role)| {
+            let user = people.iter().find(|u| u.login.as_str() == *login)?;
+            Some(EnrollmentRow {
+                source_id: format!("lms-math-7-{login}"),
+                class_id: math7.id,
+                user_id: user.id,
+                role: *role,
+            })
+        })
+        .collect();
+    import.write_enrollments(tenant.id, &rows, &[], now).await?;
+    Ok(math7)
 }

@@ -10,6 +10,7 @@ use super::Stage;
 use crate::directory::User;
 use crate::standins::simulate::Member;
 
+mod cards;
 mod wire;
 
 pub struct Show<'a> {
@@ -48,7 +49,7 @@ impl<'a> Show<'a> {
         writeln!(self.out, "hallpass demo")?;
         writeln!(
             self.out,
-            "  directory:        {database} (Lincoln Unified School District, 2 schools, 8 people)"
+            "  directory:        {database} (Lincoln Unified School District, 2 schools, 12 people, 1 class)"
         )?;
         writeln!(
             self.out,

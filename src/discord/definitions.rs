@@ -251,6 +251,7 @@ mod tests {
             ("link-code", &[("user", true, true, &[])]),
             ("whois", &[("user", true, true, &[])]),
             ("audit", &[("user", true, true, &[])]),
+            ("class-cards", &[("class", true, true, &[])]),
         ];
         let definitions = command_definitions().unwrap();
         assert_eq!(definitions.len(), interface.len());

@@ -107,13 +107,21 @@ pub(super) async fn write_password(
         .bind(expires_at.map(time::encode))
         .execute(&mut **tx)
         .await?;
+    // What the caller noted (a class batch's id) is kept beside the change.
+    let noted = audit.after.clone();
+    let mut after = json!({ "password": "changed", "must_change_password": must_change,
+                            "expires_at": expires_at.map(time::encode) });
+    if let (Some(serde_json::Value::Object(noted)), Some(after)) = (noted, after.as_object_mut()) {
+        for (key, value) in noted {
+            after.entry(key).or_insert(value);
+        }
+    }
     let entry = audit
         .in_tenant(user.tenant_id)
         .target(user.id, user.display_name())
         .change(
             json!({ "password": "previous", "must_change_password": user.must_change_password }),
-            json!({ "password": "changed", "must_change_password": must_change,
-                    "expires_at": expires_at.map(time::encode) }),
+            after,
         );
     audit::insert(tx, &entry).await?;
     Ok(())

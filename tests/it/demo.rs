@@ -23,6 +23,12 @@ async fn the_demo_plays_every_scene_and_shows_what_people_see() {
         "tags: hallpass promotion_request",
         "calls POST /webhooks/zendesk, signed; hallpass answers 200",
         "Maria Rivera is now a school admin at Lincoln Middle School.",
+        "7. A teacher prints login cards for a class",
+        "suggestion: Math 7 (MATH-7) · Lincoln Middle School",
+        "Print login cards for **Math 7 (MATH-7)** at Lincoln Middle School: 5 students will get a new temporary password; their current passwords stop working. (1 student you may not reset will be skipped.)",
+        "[Confirm: print 5 cards]  [Cancel]",
+        "Done: 5 new temporary passwords for **Math 7 (MATH-7)**; the cards are in your DMs. Skipped 1 you may not reset.",
+        "📎 login-cards-math-7-math-7.pdf",
     ] {
         assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
     }
@@ -32,6 +38,17 @@ async fn the_demo_plays_every_scene_and_shows_what_people_see() {
         .nth(1)
         .unwrap();
     let password = dm.split('`').nth(1).unwrap();
+    // The cards were saved where the demo said, as a PDF only their owner reads.
+    let saved = dir.path().join("login-cards-math-7-math-7.pdf");
+    assert!(
+        text.contains(&format!("saved to {}", saved.display())),
+        "{text}"
+    );
+    let pdf = std::fs::read(&saved).unwrap();
+    assert!(pdf.starts_with(b"%PDF-"));
+    let mode =
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&saved).unwrap().permissions());
+    assert_eq!(mode & 0o777, 0o600);
     assert_eq!(
         text.matches(password).count(),
         1,

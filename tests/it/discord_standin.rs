@@ -224,11 +224,11 @@ async fn an_unreachable_discord_is_reported_without_the_interaction_token() {
 }
 
 #[tokio::test]
-async fn register_commands_overwrites_the_global_set_with_all_seven() {
+async fn register_commands_overwrites_the_global_set_with_all_eight() {
     let (standin, rest) = setup().await;
     let commands = command_definitions().unwrap();
     let registered = rest.register_commands(None, &commands).await.unwrap();
-    assert_eq!(registered, 7);
+    assert_eq!(registered, 8);
     let requests = standin.requests();
     assert_eq!(
         calls(&requests),
@@ -256,7 +256,7 @@ async fn register_commands_for_one_server_uses_the_guild_route() {
     let (standin, rest) = setup().await;
     let commands = command_definitions().unwrap();
     let registered = rest.register_commands(Some(123), &commands).await.unwrap();
-    assert_eq!(registered, 7);
+    assert_eq!(registered, 8);
     assert_eq!(
         calls(&standin.requests()),
         [(
@@ -265,7 +265,7 @@ async fn register_commands_for_one_server_uses_the_guild_route() {
             200
         )]
     );
-    assert_eq!(standin.registered_commands(Some(123)).len(), 7);
+    assert_eq!(standin.registered_commands(Some(123)).len(), 8);
     assert!(standin.registered_commands(None).is_empty());
 }
 

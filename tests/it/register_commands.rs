@@ -27,7 +27,7 @@ fn text(bytes: &[u8]) -> String {
 }
 
 #[tokio::test]
-async fn register_commands_for_a_guild_uploads_all_seven_and_opens_no_database() {
+async fn register_commands_for_a_guild_uploads_all_eight_and_opens_no_database() {
     let standin = standin::start().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let url = standin.url();
@@ -44,7 +44,7 @@ async fn register_commands_for_a_guild_uploads_all_seven_and_opens_no_database()
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(
         text(&out.stdout).trim(),
-        "Registered 7 commands in Discord server 123 (application 42)."
+        "Registered 8 commands in Discord server 123 (application 42)."
     );
     let requests = standin.requests();
     assert_eq!(requests.len(), 1, "{requests:?}");
@@ -82,12 +82,12 @@ async fn register_commands_without_guild_registers_globally() {
     )
     .await;
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).contains("Registered 7 commands globally"));
+    assert!(text(&out.stdout).contains("Registered 8 commands globally"));
     assert_eq!(
         standin.requests()[0].path,
         "/api/v10/applications/42/commands"
     );
-    assert_eq!(standin.registered_commands(None).len(), 7);
+    assert_eq!(standin.registered_commands(None).len(), 8);
 }
 
 #[tokio::test]
