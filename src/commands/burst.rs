@@ -12,11 +12,12 @@
 //!   link, and pings nobody (the REST client suppresses mentions);
 //! * an alert that cannot be posted (no channel set, no bot token, Discord
 //!   refusing) is still audited, as failed, with the reason;
-//! * a class's login cards (`/class-cards`, `hallpass cards`) are one event:
-//!   the threshold still counts passwords (each student's `password.reset`
-//!   entry counts, so a batch of 28 counts 28 and cannot hide a burst), but
-//!   the check runs once, after the whole batch, and its one alert names the
-//!   class and how many passwords the batch reset.
+//! * a class's login cards (`/class-cards`, `hallpass cards`) are one event,
+//!   as a single reset is: its students' `password.reset` entries are counted
+//!   once, through the batch's `class.cards` summary, so a teacher printing
+//!   cards for a class of 28 is not a burst by itself; the check runs once,
+//!   after the whole batch, and when the batch is what crosses the threshold
+//!   the alert names the class and how many passwords it reset.
 
 use async_trait::async_trait;
 use chrono::Duration;
@@ -51,17 +52,31 @@ pub async fn after_batch(app: &App, actor: &Actor, class: &str, reset: usize) {
     check(app, actor, Some((class, reset))).await;
 }
 
+/// The resets `actor` made since `since`, a class batch counting as one,
+/// and how many of them were class batches.
+async fn events(
+    app: &App,
+    actor: &Actor,
+    since: chrono::DateTime<chrono::Utc>,
+) -> Result<(u32, u32), crate::store::StoreError> {
+    let (tenant, user) = (actor.tenant.id, actor.user.id);
+    let resets = app.store.count_resets_by(tenant, user, since).await?;
+    let batches = app.store.class_batches_by(tenant, user, since).await?;
+    let in_batches: u32 = batches.iter().sum();
+    let batches = u32::try_from(batches.len()).unwrap_or(u32::MAX);
+    Ok((
+        resets.saturating_sub(in_batches).saturating_add(batches),
+        batches,
+    ))
+}
+
 async fn check(app: &App, actor: &Actor, batch: Option<(&str, usize)>) {
     let now = app.now();
     let window = Duration::minutes(BURST_WINDOW_MINUTES);
     let tenant = actor.tenant.id;
     let threshold = app.settings.burst_alert_resets;
-    let count = match app
-        .store
-        .count_resets_by(tenant, actor.user.id, now - window)
-        .await
-    {
-        Ok(count) => count,
+    let (count, batches) = match events(app, actor, now - window).await {
+        Ok(counted) => counted,
         Err(e) => {
             tracing::error!(error = %e, "could not count resets for burst alerts");
             return;
@@ -90,8 +105,12 @@ async fn check(app: &App, actor: &Actor, batch: Option<(&str, usize)>) {
         ),
         None => String::new(),
     };
+    let resets = match batches {
+        0 => format!("has reset {count} passwords"),
+        _ => format!("has made {count} password resets (a class's login cards count as one)"),
+    };
     let text = format!(
-        "Burst alert: {} ({}){cards} has reset {count} passwords in the last {BURST_WINDOW_MINUTES} minutes (the alert threshold is more than {threshold}). If that was not expected, check the audit log: /audit user:{} or `hallpass audit --tenant {}`.",
+        "Burst alert: {} ({}){cards} {resets} in the last {BURST_WINDOW_MINUTES} minutes (the alert threshold is more than {threshold}). If that was not expected, check the audit log: /audit user:{} or `hallpass audit --tenant {}`.",
         super::markdown::name(&actor.user),
         super::markdown::escape(actor.user.login.as_str()),
         super::markdown::escape(actor.user.login.as_str()),

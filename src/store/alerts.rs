@@ -79,4 +79,37 @@ impl Store {
         let n: i64 = row.try_get("n")?;
         Ok(u32::try_from(n).unwrap_or(u32::MAX))
     }
+
+    /// The class batches (`class.cards` summaries) `actor` made after
+    /// `since`: how many passwords each reset. A burst counts a batch as one
+    /// event, so its students' entries are taken out of the reset count.
+    pub async fn class_batches_by(
+        &self,
+        tenant: TenantId,
+        actor: UserId,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<u32>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT after_json FROM audit_events WHERE tenant_id = $1 AND actor_user_id = $2 \
+             AND action = $3 AND outcome = 'applied' AND at > $4",
+        )
+        .bind(tenant.to_string())
+        .bind(actor.to_string())
+        .bind(Action::ClassCards.as_str())
+        .bind(time::encode(since))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let after: Option<String> = row.try_get("after_json")?;
+                let reset = after
+                    .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+                    .and_then(|value| value.get("reset")?.as_u64())
+                    .ok_or_else(|| {
+                        StoreError::Corrupt("a class.cards entry without its reset count".into())
+                    })?;
+                Ok(u32::try_from(reset).unwrap_or(u32::MAX))
+            })
+            .collect()
+    }
 }
