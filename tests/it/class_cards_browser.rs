@@ -4,12 +4,10 @@
 //! in; a blocklisted new password is refused with the reason; a good one is
 //! set; and it then signs in through `POST /api/v1/login`.
 
-use std::sync::Arc;
-
 use crate::class_cards::{passwords_in, pdf_text};
 use crate::class_cards_delivery::{confirm, qr_codes, start};
 use crate::helpers::TestDb;
-use crate::signin_browser::{Chromium, in_browser};
+use crate::signin_browser::first_sign_in;
 
 const BLOCKLISTED: &str = "password1234";
 const BLOCKLISTED_REASON: &str =
@@ -35,64 +33,19 @@ async fn a_cards_qr_code_opens_the_sign_in_page_where_its_password_signs_in_and_
     }
     let temporary = temporary.expect("Ada's password is on a card");
 
-    let browser = Arc::new(tokio::task::spawn_blocking(Chromium::launch).await.unwrap());
-    let form = in_browser(&browser, move |b| b.open(&link)).await;
-    assert!(form.contains("Sign in"), "{form}");
-    let asked = {
-        let temporary = temporary.clone();
-        in_browser(&browser, move |b| {
-            // The QR code filled in the school and the login: only the password is left.
-            b.tab
-                .wait_for_element("#password")
-                .unwrap()
-                .type_into(&temporary)
-                .unwrap();
-            b.tab
-                .wait_for_element("button[type=submit]")
-                .unwrap()
-                .click()
-                .unwrap();
-            b.tab.wait_for_element("#new_password").unwrap();
-            b.main_text()
-        })
-        .await
-    };
-    assert!(asked.contains("Choose a new password"), "{asked}");
-
-    let choose = |current: String, new: &'static str, wait_for: &'static str| {
-        move |b: &Chromium| {
-            for (field, value) in [
-                ("#password", current.as_str()),
-                ("#new_password", new),
-                ("#repeat", new),
-            ] {
-                b.tab
-                    .wait_for_element(field)
-                    .unwrap()
-                    .type_into(value)
-                    .unwrap();
-            }
-            b.tab
-                .wait_for_element("button[type=submit]")
-                .unwrap()
-                .click()
-                .unwrap();
-            b.tab.wait_for_xpath(wait_for).unwrap();
-            b.main_text()
-        }
-    };
-    let refused = in_browser(
-        &browser,
-        choose(temporary.clone(), BLOCKLISTED, "//p[@role='alert']"),
-    )
-    .await;
-    assert!(refused.contains(BLOCKLISTED_REASON), "{refused}");
-    let done = in_browser(
-        &browser,
-        choose(temporary.clone(), CHOSEN, "//h1[contains(., 'all set')]"),
-    )
-    .await;
-    assert!(done.contains("You're all set"), "{done}");
+    let page = first_sign_in(link, &temporary, BLOCKLISTED, CHOSEN).await;
+    assert!(page.form.contains("Sign in"), "{}", page.form);
+    assert!(
+        page.asked.contains("Choose a new password"),
+        "{}",
+        page.asked
+    );
+    assert!(
+        page.refused.contains(BLOCKLISTED_REASON),
+        "{}",
+        page.refused
+    );
+    assert!(page.done.contains("You're all set"), "{}", page.done);
 
     let (status, body) = l.login("ada.lovelace", CHOSEN).await;
     assert_eq!(status, 200, "{body}");

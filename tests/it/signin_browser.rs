@@ -110,6 +110,79 @@ pub async fn in_browser<T: Send + 'static>(
         .unwrap()
 }
 
+/// What the sign-in page showed at each step of a first sign-in with a
+/// temporary password, from a link that filled in the school and login.
+pub struct FirstSignIn {
+    /// The page the link opened.
+    pub form: String,
+    /// After the temporary password: the form asking for a new one.
+    pub asked: String,
+    /// After offering `blocklisted` as the new password.
+    pub refused: String,
+    /// After offering `chosen`.
+    pub done: String,
+}
+
+/// Opens `link` in a fresh headless Chromium, signs in with `temporary`
+/// (only the password is typed: the link filled in the rest), offers
+/// `blocklisted` as the new password and then `chosen`.
+pub async fn first_sign_in(
+    link: String,
+    temporary: &str,
+    blocklisted: &'static str,
+    chosen: &'static str,
+) -> FirstSignIn {
+    let browser = Arc::new(tokio::task::spawn_blocking(Chromium::launch).await.unwrap());
+    let form = in_browser(&browser, move |b| b.open(&link)).await;
+    let typed = temporary.to_owned();
+    let asked = in_browser(&browser, move |b| {
+        b.tab
+            .wait_for_element("#password")
+            .unwrap()
+            .type_into(&typed)
+            .unwrap();
+        b.tab
+            .wait_for_element("button[type=submit]")
+            .unwrap()
+            .click()
+            .unwrap();
+        b.tab.wait_for_element("#new_password").unwrap();
+        b.main_text()
+    })
+    .await;
+    let choose = |new: &'static str, wait_for: &'static str| {
+        let current = temporary.to_owned();
+        move |b: &Chromium| {
+            for (field, value) in [
+                ("#password", current.as_str()),
+                ("#new_password", new),
+                ("#repeat", new),
+            ] {
+                b.tab
+                    .wait_for_element(field)
+                    .unwrap()
+                    .type_into(value)
+                    .unwrap();
+            }
+            b.tab
+                .wait_for_element("button[type=submit]")
+                .unwrap()
+                .click()
+                .unwrap();
+            b.tab.wait_for_xpath(wait_for).unwrap();
+            b.main_text()
+        }
+    };
+    let refused = in_browser(&browser, choose(blocklisted, "//p[@role='alert']")).await;
+    let done = in_browser(&browser, choose(chosen, "//h1[contains(., 'all set')]")).await;
+    FirstSignIn {
+        form,
+        asked,
+        refused,
+        done,
+    }
+}
+
 async fn with_eve() -> (Api, User, SmtpStandIn) {
     let mut bot = Bot::new().await;
     let eve = bot

@@ -4,13 +4,11 @@
 //! the API's checks; then the new one signs in through `/api/v1/login`. Last,
 //! the same in Debian's headless Chromium, from a card's prefilled link.
 
-use std::sync::Arc;
-
 use hallpass::signin::GENERIC;
 use reqwest::header;
 
 use crate::signin::{Api, Options};
-use crate::signin_browser::{Chromium, in_browser};
+use crate::signin_browser::first_sign_in;
 
 const CHOSEN: &str = "marble kettle orbit";
 const BLOCKLISTED: &str = "password1234";
@@ -264,70 +262,19 @@ async fn in_a_browser_a_card_link_signs_in_with_the_temporary_password_refuses_a
         api.base,
         bot.ana.login.as_str()
     );
-    let browser = Arc::new(tokio::task::spawn_blocking(Chromium::launch).await.unwrap());
-    let form = in_browser(&browser, move |b| b.open(&link)).await;
-    assert!(form.contains("Sign in"), "{form}");
-
-    let asked = {
-        let temporary = temporary.clone();
-        in_browser(&browser, move |b| {
-            // The link filled in the school and the login: only the password is left.
-            b.tab
-                .wait_for_element("#password")
-                .unwrap()
-                .type_into(&temporary)
-                .unwrap();
-            b.tab
-                .wait_for_element("button[type=submit]")
-                .unwrap()
-                .click()
-                .unwrap();
-            b.tab.wait_for_element("#new_password").unwrap();
-            b.main_text()
-        })
-        .await
-    };
-    assert!(asked.contains("Choose a new password"), "{asked}");
-
-    let choose = |current: String, new: &'static str, wait_for: &'static str| {
-        move |b: &Chromium| {
-            b.tab
-                .wait_for_element("#password")
-                .unwrap()
-                .type_into(&current)
-                .unwrap();
-            b.tab
-                .wait_for_element("#new_password")
-                .unwrap()
-                .type_into(new)
-                .unwrap();
-            b.tab
-                .wait_for_element("#repeat")
-                .unwrap()
-                .type_into(new)
-                .unwrap();
-            b.tab
-                .wait_for_element("button[type=submit]")
-                .unwrap()
-                .click()
-                .unwrap();
-            b.tab.wait_for_xpath(wait_for).unwrap();
-            b.main_text()
-        }
-    };
-    let refused = in_browser(
-        &browser,
-        choose(temporary.clone(), BLOCKLISTED, "//p[@role='alert']"),
-    )
-    .await;
-    assert!(refused.contains(BLOCKLISTED_REASON), "{refused}");
-
-    let done = in_browser(
-        &browser,
-        choose(temporary.clone(), CHOSEN, "//h1[contains(., 'all set')]"),
-    )
-    .await;
-    assert!(done.contains("You're all set"), "{done}");
+    let page = first_sign_in(link, &temporary, BLOCKLISTED, CHOSEN).await;
+    assert!(page.form.contains("Sign in"), "{}", page.form);
+    assert!(
+        page.asked.contains("Choose a new password"),
+        "{}",
+        page.asked
+    );
+    assert!(
+        page.refused.contains(BLOCKLISTED_REASON),
+        "{}",
+        page.refused
+    );
+    assert!(page.done.contains("You're all set"), "{}", page.done);
 
     let (status, body) = api.login(&bot.ana, CHOSEN).await;
     assert_eq!(status, 200, "{body}");
