@@ -7,12 +7,10 @@ use std::time::Duration;
 
 use hallpass::app::Clock;
 use hallpass::commands::{Body, Request};
-use hallpass::credentials::PasswordHash;
 use hallpass::discord::{DiscordRest, InteractionVerifier};
 use hallpass::standins::discord as standin;
 use hallpass::standins::simulate::{Member, SimulatedDiscord};
 use hallpass::web::WebState;
-use secrecy::SecretString;
 use url::Url;
 
 use crate::bot::{Bot, GUILD};
@@ -129,19 +127,5 @@ async fn without_a_bot_token_a_reset_says_so_and_the_password_comes_in_the_ephem
     let body = followup.body.unwrap();
     assert_eq!(body["flags"], 64, "only the teacher can see it");
     let password = code_span(body["content"].as_str().unwrap());
-    let stored = bot
-        .db
-        .store
-        .password_hash(bot.world.tenant.id, bot.ana.id)
-        .await
-        .unwrap()
-        .unwrap();
-    let hash = PasswordHash::parse(&stored.phc).unwrap();
-    assert!(
-        bot.app
-            .hasher
-            .verify(&SecretString::from(password), &hash)
-            .await
-            .unwrap()
-    );
+    assert!(bot.holds_password(&bot.ana, &password).await);
 }

@@ -135,6 +135,24 @@ impl Bot {
         self.run(as_user, Request::command(name, options)).await
     }
 
+    /// Whether `password` verifies against the hash stored for `user` (who
+    /// must have one).
+    pub async fn holds_password(&self, user: &User, password: &str) -> bool {
+        let stored = self
+            .db
+            .store
+            .password_hash(self.world.tenant.id, user.id)
+            .await
+            .unwrap()
+            .expect("a password is stored");
+        let hash = hallpass::credentials::PasswordHash::parse(&stored.phc).unwrap();
+        self.app
+            .hasher
+            .verify(&secrecy::SecretString::from(password.to_owned()), &hash)
+            .await
+            .unwrap()
+    }
+
     pub async fn reload(&self, user: &User) -> User {
         self.db
             .store

@@ -42,21 +42,7 @@ async fn reset_password_is_deferred_then_the_password_arrives_by_dm_and_the_answ
         !content.contains(&password),
         "the channel answer never holds the password"
     );
-    let stored = bot
-        .db
-        .store
-        .password_hash(bot.world.tenant.id, bot.ana.id)
-        .await
-        .unwrap()
-        .unwrap();
-    let hash = hallpass::credentials::PasswordHash::parse(&stored.phc).unwrap();
-    assert!(
-        bot.app
-            .hasher
-            .verify(&SecretString::from(password), &hash)
-            .await
-            .unwrap()
-    );
+    assert!(bot.holds_password(&bot.ana, &password).await);
 }
 
 async fn with_dms_closed_50007_the_password_comes_in_an_ephemeral_follow_up(db: TestDb) {
