@@ -17,7 +17,8 @@ use secrecy::ExposeSecret;
 
 use super::CardsArgs;
 use crate::app::App;
-use crate::commands::class_cards::{Roster, class_or_refuse, print_cards, take_back};
+use crate::commands::class_cards::{Roster, class_or_refuse, print_cards};
+use crate::commands::roll_back_batch;
 use crate::commands::{Actor, Invocation};
 use crate::directory::{Login, TenantName, UserId};
 
@@ -60,7 +61,7 @@ pub async fn run(app: &App, args: &CardsArgs) -> Result<()> {
     };
     let written = write(&mut file, printed.pdf.expose_secret());
     if let Err(e) = written {
-        let restored = take_back(app, &printed.issued).await;
+        let restored = roll_back_batch(app, &printed.issued).await;
         forget(&args.out, created);
         return Err(e.context(format!(
             "Failed to write {}; the {restored} new passwords were taken back and the old ones work again",

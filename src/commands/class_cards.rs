@@ -31,7 +31,7 @@ use super::definition::{Command, OptionDef, RawOptions, never_slow};
 use super::markdown;
 use super::reply::{Button, ButtonStyle, Choice, Invocation, Reply};
 
-pub use batch::{Printed, Roster, print_cards, take_back};
+pub use batch::{Printed, Roster, print_cards};
 pub use confirm::CLASS_CARDS_FORM;
 pub use id::{ButtonAction, ClassCardsId, roster_digest};
 

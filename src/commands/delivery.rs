@@ -163,14 +163,22 @@ async fn undo(app: &App, undo: Undo) -> String {
                 "the reset could not be undone; ask an admin to reset the password again".to_owned()
             }
         },
-        Undo::Passwords(batch) => {
-            let mut tally = Tally::default();
-            for (user, handoff) in &batch {
-                tally.count(roll_back(app, user, handoff).await);
-            }
-            tally.sentence()
-        }
+        Undo::Passwords(batch) => roll_back_each(app, &batch).await.sentence(),
     }
+}
+
+/// Rolls back every hand-off of a batch nobody received, each by the single
+/// reset's rule; answers how many old passwords came back.
+pub async fn roll_back_batch(app: &App, batch: &[(User, HandoffId)]) -> usize {
+    roll_back_each(app, batch).await.restored
+}
+
+async fn roll_back_each(app: &App, batch: &[(User, HandoffId)]) -> Tally {
+    let mut tally = Tally::default();
+    for (user, handoff) in batch {
+        tally.count(roll_back(app, user, handoff).await);
+    }
+    tally
 }
 
 /// How the roll-back of one hand-off went.

@@ -26,7 +26,7 @@ mod whois;
 
 pub use burst::{BURST_WINDOW_MINUTES, ChannelPoster};
 pub use definition::{Command, Form, OptionDef, RawOptions, UserForm};
-pub use delivery::{Courier, DeliveryError, Route, deliver};
+pub use delivery::{Courier, DeliveryError, Route, deliver, roll_back_batch};
 pub use promote_request::{MAX_REASON_CHARS, PromotionReason};
 pub use reply::{
     Attachment, Body, Button, ButtonStyle, Choice, Invocation, Modal, Notice, Reply, Request,

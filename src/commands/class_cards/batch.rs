@@ -27,10 +27,11 @@ use crate::audit::Action;
 use crate::cards::{self, Card};
 use crate::directory::{Class, SchoolId, User};
 use crate::policy::{Subject, can_reset_password};
-use crate::store::{HandoffId, RollBack, StoreError};
+use crate::store::{HandoffId, StoreError};
 
 use super::super::burst;
 use super::super::context::Actor;
+use super::super::delivery::roll_back_batch;
 use super::super::reply::Invocation;
 use super::super::reset_password::{Issued, issue_temporary};
 use super::id::roster_digest;
@@ -67,7 +68,7 @@ impl Roster {
 }
 
 /// A batch done: the hand-offs to finish once the PDF is delivered (or to
-/// roll back with [`take_back`]), and the PDF.
+/// roll back with [`roll_back_batch`]), and the PDF.
 pub struct Printed {
     pub issued: Vec<(User, HandoffId)>,
     pub skipped: usize,
@@ -110,14 +111,14 @@ pub async fn print_cards(
         .map(|(who, (_, handoff, _))| (who.clone(), handoff.clone()))
         .collect();
     if let Some(e) = failure {
-        take_back(app, &handoffs).await;
+        roll_back_batch(app, &handoffs).await;
         return Err(e.context("Failed to reset every student of the class"));
     }
     let expires = issued.first().map_or(now, |(_, (_, _, at))| *at);
     let pdf = match render(app, actor, class, issued).await {
         Ok(pdf) => pdf,
         Err(e) => {
-            take_back(app, &handoffs).await;
+            roll_back_batch(app, &handoffs).await;
             return Err(e);
         }
     };
@@ -239,18 +240,4 @@ async fn summarise(
     if let Err(e) = app.store.append_audit(&entry).await {
         tracing::error!(error = %e, class = %class.id, "failed to audit a class batch");
     }
-}
-
-/// Rolls back every hand-off of a batch nobody received (a newer password
-/// stands, as for a single reset); answers how many were put back.
-pub async fn take_back(app: &App, issued: &[(User, HandoffId)]) -> usize {
-    let mut restored = 0;
-    for (who, handoff) in issued {
-        match app.store.roll_back_handoff(handoff, app.now()).await {
-            Ok(RollBack::Restored) => restored += 1,
-            Ok(_) => {}
-            Err(e) => tracing::error!(error = %e, user = %who.id, "could not roll back a reset"),
-        }
-    }
-    restored
 }
