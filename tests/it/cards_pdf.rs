@@ -151,10 +151,20 @@ fn the_logins_and_passwords_are_set_in_embedded_dejavu_sans_mono() {
 }
 
 /// The texts of the QR codes found in each card's cell (in card order) of the
-/// pages rendered at 150 dpi, with vector anti-aliasing off as on a printer.
-/// Each cell is decoded on its own: rqrr, given a whole page of aligned codes,
-/// pairs finder patterns of neighbouring codes.
+/// pages rendered at 150 dpi, for a PDF of `cards` cards.
 fn decode_qr_codes(pdf: &Path, dir: &Path, cards: usize) -> Vec<Vec<String>> {
+    let mut found = qr_cells(pdf, dir);
+    assert_eq!(found.len(), cards.div_ceil(8) * 8, "pages of 8 cells");
+    found.truncate(cards);
+    found
+}
+
+/// The texts of the QR codes in every card cell (8 a page, in card order) of
+/// the pages rendered at 150 dpi, with vector anti-aliasing off as on a
+/// printer; an empty cell has none. Each cell is decoded on its own: rqrr,
+/// given a whole page of aligned codes, pairs finder patterns of neighbouring
+/// codes.
+pub fn qr_cells(pdf: &Path, dir: &Path) -> Vec<Vec<String>> {
     let prefix = dir.join("page");
     let out = Command::new("pdftoppm")
         .args(["-r", "150", "-png", "-aaVector", "no"])
@@ -173,17 +183,16 @@ fn decode_qr_codes(pdf: &Path, dir: &Path, cards: usize) -> Vec<Vec<String>> {
         .filter(|p| p.extension().is_some_and(|x| x == "png"))
         .collect();
     pages.sort();
-    assert_eq!(pages.len(), cards.div_ceil(8), "{pages:?}");
     let px = |pt: f32| (pt * 150.0 / 72.0) as usize;
     let mut found = Vec::new();
-    for (page_index, page) in pages.iter().enumerate() {
+    for page in &pages {
         let img = image::open(page).unwrap().to_luma8();
         assert_eq!(
             (img.width(), img.height()),
             (1275, 1650),
             "Letter at 150 dpi"
         );
-        for slot in 0..8.min(cards - page_index * 8) {
+        for slot in 0..8 {
             let (x0, y0) = (
                 px(38.0 + (slot % 2) as f32 * 270.0),
                 px(50.0 + (slot / 2) as f32 * 177.0),

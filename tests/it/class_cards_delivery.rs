@@ -6,14 +6,12 @@
 //! are closed, and the roll-back of the whole batch when nothing can be
 //! delivered.
 
-use std::path::Path;
-use std::process::Command;
-
 use hallpass::directory::User;
 use serde_json::json;
 use tracing_subscriber::fmt::format::FmtSpan;
 
 use crate::capture::Captured;
+use crate::cards_pdf::qr_cells;
 use crate::class_cards::{passwords_in, pdf_text};
 use crate::class_listener::Listening;
 use crate::class_world::ClassWorld;
@@ -167,43 +165,12 @@ async fn when_neither_a_dm_nor_a_follow_up_gets_through_every_reset_of_the_batch
     }
 }
 
-/// Renders the PDF's pages (`pdftoppm -r 150`) and decodes every QR code on them.
+/// Every QR code on the PDF's pages, cell by cell (see `cards_pdf::qr_cells`).
 pub fn qr_codes(pdf: &[u8]) -> Vec<String> {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("cards.pdf");
     std::fs::write(&file, pdf).unwrap();
-    let out = Command::new("pdftoppm")
-        .args(["-r", "150", "-png"])
-        .arg(&file)
-        .arg(dir.path().join("page"))
-        .output()
-        .expect("pdftoppm (apt-get install poppler-utils)");
-    assert!(out.status.success(), "pdftoppm failed");
-    let mut decoded = Vec::new();
-    let mut pages: Vec<_> = std::fs::read_dir(dir.path())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "png"))
-        .collect();
-    pages.sort();
-    for page in pages {
-        decoded.extend(decode_page(&page));
-    }
-    decoded
-}
-
-fn decode_page(png: &Path) -> Vec<String> {
-    let image = image::open(png).unwrap().to_luma8();
-    let mut prepared = rqrr::PreparedImage::prepare_from_greyscale(
-        image.width() as usize,
-        image.height() as usize,
-        |x, y| image.get_pixel(x as u32, y as u32).0[0],
-    );
-    prepared
-        .detect_grids()
-        .into_iter()
-        .map(|grid| grid.decode().unwrap().1)
-        .collect()
+    qr_cells(&file, dir.path()).into_iter().flatten().collect()
 }
 
 #[tokio::test(flavor = "current_thread")]
