@@ -39,4 +39,4 @@ mod suite;
 mod world;
 
 pub use scale::{BenchScale, DEFAULT_POSTGRES_URL};
-pub use suite::run_suite;
+pub use suite::{check_scenarios, run_suite};

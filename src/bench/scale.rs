@@ -31,6 +31,8 @@ pub struct BenchScale {
     pub signin_samples: usize,
     /// PostgreSQL server to create the scenarios' fresh databases on.
     pub postgres_url: String,
+    /// The scenarios to run (summary names); empty runs them all.
+    pub only: Vec<String>,
 }
 
 /// The default server: the local one, trust auth.
@@ -53,6 +55,7 @@ impl BenchScale {
             signins: 256,
             signin_samples: 100,
             postgres_url: postgres_url.to_owned(),
+            only: Vec::new(),
         }
     }
 
@@ -73,6 +76,19 @@ impl BenchScale {
             signins: 4,
             signin_samples: 2,
             postgres_url: postgres_url.to_owned(),
+            only: Vec::new(),
         }
+    }
+}
+
+impl BenchScale {
+    /// Whether the scenario `name` is to run (`--only`).
+    pub fn wants(&self, name: &str) -> bool {
+        self.only.is_empty() || self.only.iter().any(|n| n == name)
+    }
+
+    /// Whether any of `names` is to run.
+    pub fn wants_any(&self, names: &[&str]) -> bool {
+        names.iter().any(|n| self.wants(n))
     }
 }

@@ -24,6 +24,24 @@ const SCENARIOS_SQLITE: &[&str] = &[
     "autocomplete_under_resets",
 ];
 const SCENARIOS_POSTGRES: &[&str] = &["import_postgres", "autocomplete_postgres"];
+const SCENARIOS_OTHER: &[&str] = &["outbox_drain", "signin"];
+
+/// Refuses an `--only` name that is not a scenario, naming those that are.
+pub fn check_scenarios(only: &[String]) -> Result<()> {
+    let known = || {
+        SCENARIOS_SQLITE
+            .iter()
+            .chain(SCENARIOS_POSTGRES)
+            .chain(SCENARIOS_OTHER)
+    };
+    match only.iter().find(|n| !known().any(|k| k == n)) {
+        Some(unknown) => Err(anyhow::anyhow!(
+            "There is no benchmark scenario {unknown:?}; the scenarios are {}.",
+            known().copied().collect::<Vec<_>>().join(", ")
+        )),
+        None => Ok(()),
+    }
+}
 
 /// Runs the suite at `scale`; human lines go to `out`, the summary is returned.
 pub async fn run_suite(scale: &BenchScale, out: &mut dyn Write) -> Value {
@@ -34,8 +52,12 @@ pub async fn run_suite(scale: &BenchScale, out: &mut dyn Write) -> Value {
     summary.put("machine", Ok(machine::machine()));
     match bundle(scale.users) {
         Ok(bundle) => {
-            sqlite(scale, bundle.path(), &mut summary).await;
-            postgres(scale, bundle.path(), &mut summary).await;
+            if scale.wants_any(SCENARIOS_SQLITE) {
+                sqlite(scale, bundle.path(), &mut summary).await;
+            }
+            if scale.wants_any(SCENARIOS_POSTGRES) {
+                postgres(scale, bundle.path(), &mut summary).await;
+            }
         }
         Err(e) => {
             for name in SCENARIOS_SQLITE.iter().chain(SCENARIOS_POSTGRES) {
@@ -43,9 +65,13 @@ pub async fn run_suite(scale: &BenchScale, out: &mut dyn Write) -> Value {
             }
         }
     }
-    let drained = drain::scenario(scale.drain_requests).await;
-    summary.put("outbox_drain", drained);
-    summary.put("signin", signin::scenario(scale).await);
+    if scale.wants("outbox_drain") {
+        let drained = drain::scenario(scale.drain_requests).await;
+        summary.put("outbox_drain", drained);
+    }
+    if scale.wants("signin") {
+        summary.put("signin", signin::scenario(scale).await);
+    }
     summary.peak_rss();
     Value::Object(summary.fields)
 }
@@ -170,12 +196,20 @@ async fn sqlite(scale: &BenchScale, bundle: &Path, summary: &mut Summary<'_>) {
             return;
         }
     };
-    let alone = autocomplete::scenario(&dir, scale, scale.users, db.url()).await;
-    summary.put("autocomplete_sqlite", alone);
-    summary.put("edit_submit_sqlite", edit::scenario(&dir, scale).await);
-    summary.put("reset_throughput", reset::scenario(&dir, scale).await);
-    let under = autocomplete::under_resets(&dir, scale).await;
-    summary.put("autocomplete_under_resets", under);
+    if scale.wants("autocomplete_sqlite") {
+        let alone = autocomplete::scenario(&dir, scale, scale.users, db.url()).await;
+        summary.put("autocomplete_sqlite", alone);
+    }
+    if scale.wants("edit_submit_sqlite") {
+        summary.put("edit_submit_sqlite", edit::scenario(&dir, scale).await);
+    }
+    if scale.wants("reset_throughput") {
+        summary.put("reset_throughput", reset::scenario(&dir, scale).await);
+    }
+    if scale.wants("autocomplete_under_resets") {
+        let under = autocomplete::under_resets(&dir, scale).await;
+        summary.put("autocomplete_under_resets", under);
+    }
     store.close().await;
 }
 
@@ -189,8 +223,10 @@ async fn postgres(scale: &BenchScale, bundle: &Path, summary: &mut Summary<'_>) 
     };
     match imported(&db, bundle, scale.users, "import_postgres", summary).await {
         Ok((store, dir)) => {
-            let result = autocomplete::scenario(&dir, scale, scale.users, db.url()).await;
-            summary.put("autocomplete_postgres", result);
+            if scale.wants("autocomplete_postgres") {
+                let result = autocomplete::scenario(&dir, scale, scale.users, db.url()).await;
+                summary.put("autocomplete_postgres", result);
+            }
             store.close().await;
         }
         Err(e) => summary.fail("autocomplete_postgres", &e),

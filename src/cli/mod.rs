@@ -127,6 +127,11 @@ pub enum Command {
         /// Users in the generated directory (default 100,000).
         #[arg(long)]
         users: Option<usize>,
+        /// Run only these scenarios (comma-separated summary names, such as
+        /// autocomplete_sqlite,import_postgres); a scenario that needs an
+        /// imported directory still imports it. For profiling one path.
+        #[arg(long, value_delimiter = ',', value_name = "SCENARIO")]
+        only: Vec<String>,
     },
     /// Upload the slash-command definitions (commands/*.json, built into the binary) to Discord.
     ///

@@ -44,9 +44,10 @@ pub async fn run(cli: Cli) -> Result<()> {
         postgres_url,
         quick,
         users,
+        only,
     } = &cli.command
     {
-        return bench(*json, postgres_url, *quick, *users).await;
+        return bench(*json, postgres_url, *quick, *users, only).await;
     }
     let config = Config::load(cli.config.as_deref()).context("Failed to read the configuration")?;
     let now = Utc::now();
@@ -99,7 +100,8 @@ pub async fn run(cli: Cli) -> Result<()> {
             postgres_url,
             quick,
             users,
-        } => bench(json, &postgres_url, quick, users).await,
+            only,
+        } => bench(json, &postgres_url, quick, users, &only).await,
     }
 }
 /// `hallpass import oneroster DIR --tenant NAME [--dry-run] [--json]`.
@@ -136,9 +138,15 @@ async fn import(
     }
 }
 
-/// `hallpass bench [--json] [--quick] [--users N]`: the human lines, then
-/// (with --json) the summary.
-async fn bench(json: bool, postgres_url: &str, quick: bool, users: Option<usize>) -> Result<()> {
+/// `hallpass bench [--json] [--quick] [--users N] [--only A,B]`: the human
+/// lines, then (with --json) the summary.
+async fn bench(
+    json: bool,
+    postgres_url: &str,
+    quick: bool,
+    users: Option<usize>,
+    only: &[String],
+) -> Result<()> {
     let mut scale = if quick {
         crate::bench::BenchScale::tiny(postgres_url)
     } else {
@@ -147,6 +155,8 @@ async fn bench(json: bool, postgres_url: &str, quick: bool, users: Option<usize>
     if let Some(users) = users {
         scale.users = users;
     }
+    crate::bench::check_scenarios(only)?;
+    scale.only = only.to_vec();
     let mut out = std::io::stdout();
     let summary = crate::bench::run_suite(&scale, &mut out).await;
     if json {
