@@ -39,6 +39,11 @@ pub(super) async fn serve(config: &Config) -> Result<()> {
     }
     let mut app = app(config, key, open(config).await?)?;
     roll_back_stale_handoffs(&app, config).await?;
+    // Autocomplete answers from memory once the directory is read in (a
+    // search meanwhile, or after a failure here, is answered in SQL).
+    if let Err(e) = app.store.preload_directories().await {
+        tracing::warn!(error = %e, "could not read the directory in for autocomplete; searching the database instead");
+    }
     let discord = match (&config.discord_token, config.discord_application_id) {
         (None, None) => None,
         (token, id) => Some(Arc::new(

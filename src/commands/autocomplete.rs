@@ -3,9 +3,9 @@
 //! handlers re-check every submitted value, because values can be forged.
 
 use crate::app::App;
-use crate::directory::{Role, User};
+use crate::directory::Role;
 use crate::policy::{SearchArea, Subject, can_see, visible_set};
-use crate::store::SearchScope;
+use crate::store::{PersonFound, PersonRow, SearchScope};
 
 use super::context::{Actor, trouble};
 use super::markdown;
@@ -36,11 +36,12 @@ fn words(text: &str) -> Vec<String> {
         .collect()
 }
 
-fn matches_all(user: &User, words: &[String]) -> bool {
+/// Whether every word starts the first name, the last name or the login.
+fn matches_all(person: &PersonRow, words: &[String]) -> bool {
     let fields = [
-        user.first_name.as_str().to_lowercase(),
-        user.last_name.as_str().to_lowercase(),
-        user.login.key(),
+        person.first_name.to_lowercase(),
+        person.last_name.to_lowercase(),
+        person.login.to_lowercase(),
     ];
     words
         .iter()
@@ -63,17 +64,7 @@ async fn people(
         .copied()
         .filter(|r| only.is_none_or(|o| o == *r))
         .collect();
-    let mut users: Vec<(User, Option<String>)> = Vec::new();
-    // Everyone sees themself (the diagonal of the visibility table), whether
-    // or not their role is among those searched for in their area: the
-    // search below skips the actor, so the actor is offered here, first.
-    if only.is_none_or(|o| o == actor.user.role) && matches_all(&actor.user, &words) {
-        let school = match actor.user.place.school() {
-            Some(id) => app.store.school(actor.tenant.id, id).await?.map(|s| s.name),
-            None => None,
-        };
-        users.push((actor.user.clone(), school));
-    }
+    let mut people: Vec<PersonFound> = Vec::new();
     let scope = match set.area {
         SearchArea::School(s) => Some(SearchScope::School(s)),
         SearchArea::District(d) => Some(SearchScope::District(d)),
@@ -82,46 +73,64 @@ async fn people(
     if let Some(scope) = scope {
         // Ask for more than 25 when extra words will filter some out, and
         // for one more in any case: the actor may be among those found, and is
-        // dropped below (they were added above, or are not offered).
+        // dropped below (they are added first, or are not offered).
         let limit = if words.len() > 1 {
             100
         } else {
             MAX_CHOICES as u32 + 1
         };
-        // One statement: the people and their schools' names (no list of
-        // every school of the tenant per keystroke).
-        let found = app
+        // One search: the people and their schools' names, from autocomplete's
+        // index of the directory (see `store::directory`).
+        people = app
             .store
-            .search_users_with_school(actor.tenant.id, scope, &roles, first, limit)
+            .search_people(actor.tenant.id, scope, &roles, first, limit)
             .await?;
-        users.extend(
-            found
-                .into_iter()
-                .filter(|(u, _)| u.id != actor.user.id && matches_all(u, &words)),
-        );
+        people.retain(|(p, _)| p.id != actor.user.id && matches_all(p, &words));
     }
-    users.retain(|(u, _)| can_see(&me, &Subject::from(u)).is_allowed());
-    users.truncate(MAX_CHOICES);
-    Ok(users
+    // Everyone sees themself (the diagonal of the visibility table), whether
+    // or not their role is among those searched for in their area: the
+    // actor is offered first.
+    let me_row = PersonRow::of(&actor.user);
+    if only.is_none_or(|o| o == actor.user.role) && matches_all(&me_row, &words) {
+        let school = match actor.user.place.school() {
+            Some(id) => app.store.school(actor.tenant.id, id).await?.map(|s| s.name),
+            None => None,
+        };
+        people.insert(0, (me_row, school));
+    }
+    people.retain(|(p, _)| can_see(&me, &subject(actor, p)).is_allowed());
+    people.truncate(MAX_CHOICES);
+    Ok(people
         .iter()
-        .map(|(u, school)| Choice {
-            name: label(u, school.as_deref()),
-            value: u.id.to_string(),
+        .map(|(p, school)| Choice {
+            name: label(p, school.as_deref()),
+            value: p.id.to_string(),
         })
         .collect())
 }
 
+/// The policy's view of a person found in the actor's tenant.
+fn subject(actor: &Actor, person: &PersonRow) -> Subject {
+    Subject {
+        id: person.id,
+        tenant: actor.tenant.id,
+        role: person.role,
+        place: person.place,
+        disabled: person.disabled,
+    }
+}
+
 /// "Lopez, Ana · grade 7 · Lincoln Middle School": a name a person can tell apart.
-fn label(user: &User, school: Option<&str>) -> String {
-    let mut parts = vec![user.display_name()];
-    match (user.role, user.grade) {
+fn label(person: &PersonRow, school: Option<&str>) -> String {
+    let mut parts = vec![person.display_name()];
+    match (person.role, person.grade) {
         (Role::Student, Some(grade)) => parts.push(grade.spoken()),
         (role, _) => parts.push(role.label().to_owned()),
     }
     if let Some(school) = school {
         parts.push(school.to_owned());
     }
-    parts.push(user.login.to_string());
+    parts.push(person.login.clone());
     markdown::clip(&parts.join(" · "), markdown::limits::CHOICE_NAME)
 }
 

@@ -18,6 +18,7 @@ mod class_import;
 mod classes;
 mod credentials;
 mod decisions;
+mod directory;
 mod error;
 mod handoffs;
 mod hierarchy;
@@ -47,6 +48,7 @@ use sqlx::{AnyPool, Executor};
 pub use bot::{QuotaDecision, RedeemError};
 pub use credentials::StoredPassword;
 pub use decisions::{DecisionInput, DecisionOutcome, PromotionDecision};
+pub use directory::{PersonFound, PersonRow};
 pub use error::StoreError;
 pub use handoffs::{HandoffId, NewPassword, RollBack};
 pub use hierarchy::OrgTable;
@@ -95,6 +97,8 @@ pub struct Store {
     writer: AnyPool,
     backend: Backend,
     replays: std::sync::Arc<replay::ReplayMemory>,
+    /// Autocomplete's in-memory index of the directory (`store::directory`).
+    directory: std::sync::Arc<directory::DirectoryCache>,
 }
 
 impl Store {
@@ -126,6 +130,7 @@ impl Store {
             writer,
             backend,
             replays: std::sync::Arc::default(),
+            directory: std::sync::Arc::default(),
         })
     }
 

@@ -114,6 +114,7 @@ impl Store {
                 .bind(time::encode(now - memory))
                 .execute(&self.writer)
                 .await?;
+            self.prune_directory_log().await?;
         }
         Ok(true)
     }

@@ -24,6 +24,7 @@ mod console;
 mod db_outage;
 mod demo;
 mod desk;
+mod directory_index;
 mod discord_faults;
 mod discord_standin;
 mod email_reset;

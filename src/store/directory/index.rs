@@ -1,0 +1,352 @@
+//! One tenant's directory held in memory for autocomplete: every person with
+//! the fields a choice shows and the keys a prefix search reads, and for every
+//! school and district three lists of its people sorted by last name, first
+//! name and login key. A search is three binary searches and a short walk,
+//! whatever the size of the district.
+//!
+//! The search answers what `Store::search_users_with_school` answers in SQL:
+//! the three prefix ranges of the scope, each walked in key order keeping the
+//! roles asked for, each capped at `limit`, merged and put in name order.
+
+use std::collections::HashMap;
+
+use crate::directory::{DistrictId, Grade, Place, Role, SchoolId, UserId};
+
+/// A person as a choice needs them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonRow {
+    pub id: UserId,
+    pub role: Role,
+    pub place: Place,
+    pub disabled: bool,
+    pub grade: Option<Grade>,
+    pub first_name: String,
+    pub last_name: String,
+    pub login: String,
+    pub first_key: String,
+    pub last_key: String,
+    pub login_key: String,
+}
+
+impl PersonRow {
+    /// The row of a user read whole (the SQL search's answer).
+    pub fn of(user: &crate::directory::User) -> Self {
+        use crate::store::hierarchy::search_key;
+        Self {
+            id: user.id,
+            role: user.role,
+            place: user.place,
+            disabled: user.disabled,
+            grade: user.grade,
+            first_name: user.first_name.as_str().to_owned(),
+            last_name: user.last_name.as_str().to_owned(),
+            login: user.login.as_str().to_owned(),
+            first_key: search_key(user.first_name.as_str()),
+            last_key: search_key(user.last_name.as_str()),
+            login_key: user.login.key(),
+        }
+    }
+
+    /// "Lopez, Ana".
+    pub fn display_name(&self) -> String {
+        format!("{}, {}", self.last_name, self.first_name)
+    }
+}
+
+/// [`PersonRow`] stored compactly: the six texts in one allocation.
+#[derive(Debug, Clone)]
+struct Person {
+    id: UserId,
+    role: Role,
+    place: Place,
+    disabled: bool,
+    grade: Option<Grade>,
+    /// first name, last name, login, first key, last key, login key.
+    texts: Box<str>,
+    ends: [u32; 6],
+}
+
+#[derive(Clone, Copy)]
+enum Text {
+    FirstName = 0,
+    LastName = 1,
+    Login = 2,
+    FirstKey = 3,
+    LastKey = 4,
+    LoginKey = 5,
+}
+
+/// The branch keys, in the order of the lists of a [`Lists`].
+const KEYS: [Text; 3] = [Text::LastKey, Text::FirstKey, Text::LoginKey];
+
+impl Person {
+    fn new(row: PersonRow) -> Self {
+        let parts = [
+            &row.first_name,
+            &row.last_name,
+            &row.login,
+            &row.first_key,
+            &row.last_key,
+            &row.login_key,
+        ];
+        let mut texts = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+        let mut ends = [0u32; 6];
+        for (end, part) in ends.iter_mut().zip(parts) {
+            texts.push_str(part);
+            *end = u32::try_from(texts.len()).unwrap_or(u32::MAX);
+        }
+        Self {
+            id: row.id,
+            role: row.role,
+            place: row.place,
+            disabled: row.disabled,
+            grade: row.grade,
+            texts: texts.into_boxed_str(),
+            ends,
+        }
+    }
+
+    fn text(&self, which: Text) -> &str {
+        let i = which as usize;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        self.texts.get(start..self.ends[i] as usize).unwrap_or("")
+    }
+
+    fn row(&self) -> PersonRow {
+        PersonRow {
+            id: self.id,
+            role: self.role,
+            place: self.place,
+            disabled: self.disabled,
+            grade: self.grade,
+            first_name: self.text(Text::FirstName).to_owned(),
+            last_name: self.text(Text::LastName).to_owned(),
+            login: self.text(Text::Login).to_owned(),
+            first_key: self.text(Text::FirstKey).to_owned(),
+            last_key: self.text(Text::LastKey).to_owned(),
+            login_key: self.text(Text::LoginKey).to_owned(),
+        }
+    }
+
+    /// The final order of a search: by last name, first name, login.
+    fn name_order(&self) -> (&str, &str, &str) {
+        (
+            self.text(Text::LastKey),
+            self.text(Text::FirstKey),
+            self.text(Text::LoginKey),
+        )
+    }
+}
+
+/// Where a search looks: a school's people or a district's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Area {
+    School(SchoolId),
+    District(DistrictId),
+}
+
+fn areas(place: &Place) -> impl Iterator<Item = Area> + use<> {
+    let school = place.school().map(Area::School);
+    school
+        .into_iter()
+        .chain(std::iter::once(Area::District(place.district())))
+}
+
+/// One area's people, as slots into `people`, sorted by each key (ties by slot).
+#[derive(Debug, Default, Clone)]
+struct Lists([Vec<u32>; 3]);
+
+/// A tenant's people, indexed.
+#[derive(Debug, Default)]
+pub struct TenantIndex {
+    people: Vec<Person>,
+    slots: HashMap<UserId, u32>,
+    areas: HashMap<Area, Lists>,
+    schools: HashMap<SchoolId, String>,
+}
+
+/// More changes than this at once and the lists are sorted again whole,
+/// rather than each change moving entries of a long list.
+const REBUILD_ABOVE: usize = 64;
+
+impl TenantIndex {
+    /// The index of `rows` with the schools' names.
+    #[cfg(test)]
+    pub fn build(rows: Vec<PersonRow>, schools: HashMap<SchoolId, String>) -> Self {
+        let mut index = Self::with_schools(schools);
+        for row in rows {
+            index.put_row(row);
+        }
+        index.finish();
+        index
+    }
+
+    /// An index being loaded: [`TenantIndex::put_row`] each person, then
+    /// [`TenantIndex::finish`] (rows streamed in, never all held as rows).
+    pub fn with_schools(schools: HashMap<SchoolId, String>) -> Self {
+        Self {
+            schools,
+            ..Self::default()
+        }
+    }
+
+    pub fn put_row(&mut self, row: PersonRow) {
+        self.put(row);
+    }
+
+    /// Sorts the lists of an index loaded by [`TenantIndex::put_row`].
+    pub fn finish(&mut self) {
+        self.sort_all();
+        self.people.shrink_to_fit();
+    }
+
+    pub fn len(&self) -> usize {
+        self.people.len()
+    }
+
+    pub fn school_name(&self, school: SchoolId) -> Option<&str> {
+        self.schools.get(&school).map(String::as_str)
+    }
+
+    pub fn set_school_name(&mut self, school: SchoolId, name: String) {
+        self.schools.insert(school, name);
+    }
+
+    /// Stores `row` (new, or replacing the person's earlier state) without
+    /// touching the sorted lists; returns the slot.
+    fn put(&mut self, row: PersonRow) -> u32 {
+        let person = Person::new(row);
+        match self.slots.get(&person.id) {
+            Some(&slot) => {
+                if let Some(old) = self.people.get_mut(slot as usize) {
+                    *old = person;
+                }
+                slot
+            }
+            None => {
+                let slot = u32::try_from(self.people.len()).unwrap_or(u32::MAX);
+                self.slots.insert(person.id, slot);
+                self.people.push(person);
+                slot
+            }
+        }
+    }
+
+    /// Every area's lists, from the people as they are now.
+    fn sort_all(&mut self) {
+        let mut areas: HashMap<Area, Lists> = HashMap::new();
+        for (slot, person) in self.people.iter().enumerate() {
+            for area in areas_of(person) {
+                let lists = areas.entry(area).or_default();
+                for list in &mut lists.0 {
+                    list.push(slot as u32);
+                }
+            }
+        }
+        let people = &self.people;
+        for lists in areas.values_mut() {
+            for (list, key) in lists.0.iter_mut().zip(KEYS) {
+                list.sort_unstable_by(|a, b| {
+                    sort_key(people, *a, key).cmp(&sort_key(people, *b, key))
+                });
+            }
+        }
+        self.areas = areas;
+    }
+
+    /// Applies changed people: each replaces its earlier state (or is added).
+    pub fn apply(&mut self, rows: Vec<PersonRow>) {
+        if rows.len() > REBUILD_ABOVE {
+            for row in rows {
+                self.put(row);
+            }
+            self.sort_all();
+            return;
+        }
+        for row in rows {
+            if let Some(&slot) = self.slots.get(&row.id)
+                && let Some(before) = self.people.get(slot as usize).cloned()
+            {
+                self.unlist(slot, &before);
+            }
+            let slot = self.put(row);
+            self.list(slot);
+        }
+    }
+
+    fn unlist(&mut self, slot: u32, before: &Person) {
+        for area in areas_of(before) {
+            let Some(lists) = self.areas.get_mut(&area) else {
+                continue;
+            };
+            for (list, key) in lists.0.iter_mut().zip(KEYS) {
+                let wanted = (before.text(key), slot);
+                let people = &self.people;
+                let at = list.partition_point(|s| sort_key(people, *s, key) < wanted);
+                if list.get(at) == Some(&slot) {
+                    list.remove(at);
+                }
+            }
+        }
+    }
+
+    fn list(&mut self, slot: u32) {
+        let Some(person) = self.people.get(slot as usize) else {
+            return;
+        };
+        let areas: Vec<Area> = areas_of(person).collect();
+        for area in areas {
+            let lists = self.areas.entry(area).or_default();
+            for (list, key) in lists.0.iter_mut().zip(KEYS) {
+                let people = &self.people;
+                let wanted = sort_key(people, slot, key);
+                let at = list.partition_point(|s| sort_key(people, *s, key) < wanted);
+                list.insert(at, slot);
+            }
+        }
+    }
+
+    /// People of `roles` in `area` whose last name, first name or login key
+    /// starts with `prefix` (a search key), in name order, at most `limit`.
+    pub fn search(&self, area: Area, roles: &[Role], prefix: &str, limit: usize) -> Vec<PersonRow> {
+        let Some(lists) = self.areas.get(&area) else {
+            return Vec::new();
+        };
+        let mut found: Vec<u32> = Vec::new();
+        for (list, key) in lists.0.iter().zip(KEYS) {
+            let start = list.partition_point(|s| self.person(*s).text(key) < prefix);
+            let branch = list[start..]
+                .iter()
+                .map(|s| (*s, self.person(*s)))
+                .take_while(|(_, p)| p.text(key).starts_with(prefix))
+                .filter(|(_, p)| roles.contains(&p.role))
+                .take(limit)
+                .map(|(s, _)| s);
+            found.extend(branch);
+        }
+        found.sort_unstable();
+        found.dedup();
+        found.sort_by(|a, b| {
+            let (pa, pb) = (self.person(*a), self.person(*b));
+            pa.name_order()
+                .cmp(&pb.name_order())
+                .then(pa.id.cmp(&pb.id))
+        });
+        found.truncate(limit);
+        found.into_iter().map(|s| self.person(s).row()).collect()
+    }
+
+    /// The person of a slot; slots come from the lists, which hold only slots
+    /// of `people`.
+    fn person(&self, slot: u32) -> &Person {
+        &self.people[slot as usize]
+    }
+}
+
+fn areas_of(person: &Person) -> impl Iterator<Item = Area> + use<> {
+    areas(&person.place)
+}
+
+fn sort_key(people: &[Person], slot: u32, key: Text) -> (&str, u32) {
+    (people[slot as usize].text(key), slot)
+}
