@@ -109,7 +109,11 @@ async fn actor(app: &App, tenant: &str, login: &str) -> Result<Actor> {
         }
     };
     let user = user.ok_or_else(|| anyhow!("No user {login} in tenant {}.", tenant.name))?;
-    Ok(Actor { tenant, user })
+    Ok(Actor {
+        tenant,
+        user,
+        directory: None,
+    })
 }
 
 /// Opens the output file before anything changes: a new file (mode 0600),

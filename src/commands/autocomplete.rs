@@ -83,7 +83,12 @@ async fn people(
         // index of the directory (see `store::directory`).
         people = app
             .store
-            .search_people(actor.tenant.id, scope, &roles, first, limit)
+            .search_people(
+                actor.tenant.id,
+                scope,
+                (&roles, first, limit),
+                actor.directory.as_ref(),
+            )
             .await?;
         people.retain(|(p, _)| p.id != actor.user.id && matches_all(p, &words));
     }

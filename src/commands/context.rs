@@ -15,6 +15,9 @@ use super::reply::{Invocation, Reply};
 pub struct Actor {
     pub tenant: Tenant,
     pub user: User,
+    /// What the statement that resolved the actor learned about the
+    /// directory: autocomplete's search uses it rather than asking again.
+    pub directory: Option<crate::store::DirectoryCheck>,
 }
 
 impl Actor {
@@ -57,8 +60,12 @@ pub async fn caller(app: &App, inv: &Invocation) -> Result<Caller, Reply> {
     };
     // One query for the tenant and the linked user: this runs on every keystroke.
     match app.store.caller_in_guild(guild, inv.user).await {
-        Ok(Some((tenant, Some(user)))) => Ok(Caller::Linked(Box::new(Actor { tenant, user }))),
-        Ok(Some((tenant, None))) => Ok(Caller::Unlinked(tenant)),
+        Ok(Some((tenant, Some(user), check))) => Ok(Caller::Linked(Box::new(Actor {
+            tenant,
+            user,
+            directory: Some(check),
+        }))),
+        Ok(Some((tenant, None, _))) => Ok(Caller::Unlinked(tenant)),
         Ok(None) => Err(Reply::private(format!(
             "This Discord server isn't connected to hallpass yet. An operator can connect it with `hallpass guild bind {guild} --tenant NAME`."
         ))),

@@ -86,7 +86,11 @@ impl Console {
         };
         Ok(Self {
             app,
-            actor: Actor { tenant, user },
+            actor: Actor {
+                tenant,
+                user,
+                directory: None,
+            },
             inv,
             buttons: Mutex::new(Vec::new()),
             attachments: PathBuf::from("."),

@@ -48,7 +48,7 @@ use sqlx::{AnyPool, Executor};
 pub use bot::{QuotaDecision, RedeemError};
 pub use credentials::StoredPassword;
 pub use decisions::{DecisionInput, DecisionOutcome, PromotionDecision};
-pub use directory::{PersonFound, PersonRow};
+pub use directory::{CallerFound, DirectoryCheck, PersonFound, PersonRow};
 pub use error::StoreError;
 pub use handoffs::{HandoffId, NewPassword, RollBack};
 pub use hierarchy::OrgTable;

@@ -9,8 +9,7 @@ use super::user_rows::{insert_user_row, write_user_row};
 use super::{Store, StoreError, audit};
 use crate::audit::AuditEntry;
 use crate::directory::{
-    DiscordGuildId, DiscordUserId, DistrictId, Grade, Login, PersonName, Place, Role, Tenant,
-    TenantId, TenantName, Title, User, UserId,
+    DiscordUserId, DistrictId, Grade, Login, PersonName, Place, Role, TenantId, Title, User, UserId,
 };
 
 /// A user to create.
@@ -199,42 +198,6 @@ impl Store {
             .fetch_optional(&self.pool)
             .await?;
         row.as_ref().map(user_from_row).transpose()
-    }
-
-    /// Who is asking, in one statement: the tenant guild `guild` is bound to
-    /// (`None` when unbound) and the directory user chat account `discord` is
-    /// linked to in it (`None` when not linked). Autocomplete resolves its
-    /// caller on every keystroke, so this is one round trip, not two.
-    pub async fn caller_in_guild(
-        &self,
-        guild: DiscordGuildId,
-        discord: Option<DiscordUserId>,
-    ) -> Result<Option<(Tenant, Option<User>)>, StoreError> {
-        let sql = format!(
-            "SELECT t.id AS t_id, t.name AS t_name, {USER_COLUMNS} FROM guild_bindings g \
-             JOIN tenants t ON t.id = g.tenant_id \
-             LEFT JOIN chat_links l ON l.tenant_id = g.tenant_id AND l.discord_user_id = $2 \
-             LEFT JOIN users u ON u.id = l.user_id \
-             WHERE g.guild_id = $1"
-        );
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(guild.to_string())
-            .bind(discord.map(|d| d.to_string()))
-            .fetch_optional(&self.pool)
-            .await?;
-        let Some(row) = row else { return Ok(None) };
-        let id: String = row.try_get("t_id")?;
-        let name: String = row.try_get("t_name")?;
-        let tenant = Tenant {
-            id: TenantId::parse(&id).map_err(|e| StoreError::Corrupt(e.0))?,
-            name: TenantName::parse(&name).map_err(|e| StoreError::Corrupt(e.0))?,
-        };
-        let linked: Option<String> = row.try_get("id")?;
-        let user = match linked {
-            Some(_) => Some(user_from_row(&row)?),
-            None => None,
-        };
-        Ok(Some((tenant, user)))
     }
 
     pub async fn user_by_discord(

@@ -14,6 +14,7 @@
 //!   search), or when the check cannot tell, the search is the SQL one, so an
 //!   answer is never late or stale for want of memory.
 
+mod caller;
 mod index;
 mod sync;
 
@@ -26,12 +27,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use tokio::sync::{Mutex, RwLock};
 
+pub use caller::{CallerFound, DirectoryCheck};
 pub use index::PersonRow;
 use index::{Area, TenantIndex};
 use sync::{Check, Watermark};
 
 use super::{SearchScope, Store, StoreError};
-use crate::directory::{Role, TenantId};
+use crate::directory::{DiscordGuildId, Role, TenantId};
 
 /// A person found, with their school's name (none for a district admin).
 pub type PersonFound = (PersonRow, Option<String>);
@@ -40,6 +42,9 @@ pub type PersonFound = (PersonRow, Option<String>);
 #[derive(Debug, Default)]
 pub(crate) struct DirectoryCache {
     tenants: std::sync::Mutex<HashMap<TenantId, Arc<Slot>>>,
+    /// The tenant each guild was last found bound to: whose watermark the
+    /// caller's statement checks against.
+    guilds: std::sync::Mutex<HashMap<DiscordGuildId, TenantId>>,
 }
 
 #[derive(Debug, Default)]
@@ -64,22 +69,35 @@ impl DirectoryCache {
             Err(_) => Arc::default(),
         }
     }
+
+    fn tenant_of(&self, guild: DiscordGuildId) -> Option<TenantId> {
+        self.guilds.lock().ok()?.get(&guild).copied()
+    }
+
+    fn remember_guild(&self, guild: DiscordGuildId, tenant: TenantId) {
+        if let Ok(mut guilds) = self.guilds.lock()
+            && guilds.get(&guild) != Some(&tenant)
+        {
+            guilds.insert(guild, tenant);
+        }
+    }
 }
 
 impl Store {
     /// People of `roles` in `scope` whose last name, first name or login starts
     /// with `prefix`, in name order, at most `limit`, each with their school's
-    /// name. See the module doc.
+    /// name. See the module doc. `check` is what the caller's statement
+    /// found ([`Store::caller_in_guild`]); without one the search asks.
     pub async fn search_people(
         &self,
         tenant: TenantId,
         scope: SearchScope,
-        roles: &[Role],
-        prefix: &str,
-        limit: u32,
+        search: (&[Role], &str, u32),
+        check: Option<&DirectoryCheck>,
     ) -> Result<Vec<PersonFound>, StoreError> {
+        let (roles, prefix, limit) = search;
         let slot = self.directory.slot(tenant);
-        if self.current(&slot, tenant).await? {
+        if self.current(&slot, tenant, check).await? {
             let loaded = slot.loaded.read().await;
             if let Some(loaded) = loaded.as_ref() {
                 let area = match scope {
@@ -109,7 +127,12 @@ impl Store {
 
     /// Brings the slot's index up to date; `false` when there is none to
     /// answer from yet (its load has started in the background).
-    async fn current(&self, slot: &Arc<Slot>, tenant: TenantId) -> Result<bool, StoreError> {
+    async fn current(
+        &self,
+        slot: &Arc<Slot>,
+        tenant: TenantId,
+        check: Option<&DirectoryCheck>,
+    ) -> Result<bool, StoreError> {
         let mark = match slot.loaded.read().await.as_ref() {
             Some(loaded) => loaded.mark.clone(),
             None => {
@@ -117,7 +140,28 @@ impl Store {
                 return Ok(false);
             }
         };
-        match self.check_directory(tenant, &mark).await? {
+        let known = match (check, &mark) {
+            (Some(DirectoryCheck::Logged { top, pruned }), Watermark::Seq(seen)) => {
+                Some(sync::judge_log(*top, *pruned, *seen))
+            }
+            // Checked against a snapshot this index held: if nothing changed
+            // since then, nothing changed since any later one either.
+            (Some(DirectoryCheck::Since { tenant: t, changed }), Watermark::Snapshot(_))
+                if *t == tenant =>
+            {
+                Some(if *changed {
+                    Check::Changed
+                } else {
+                    Check::Fresh
+                })
+            }
+            _ => None,
+        };
+        let found = match known {
+            Some(found) => found,
+            None => self.check_directory(tenant, &mark).await?,
+        };
+        match found {
             Check::Fresh => Ok(true),
             Check::Changed => {
                 self.refresh(slot, tenant).await?;
@@ -193,6 +237,13 @@ impl Store {
                 "autocomplete's directory index is loaded");
         }
         Ok(())
+    }
+
+    /// The watermark of `tenant`'s index, if it is loaded.
+    async fn directory_mark(&self, tenant: TenantId) -> Option<Watermark> {
+        let slot = self.directory.slot(tenant);
+        let loaded = slot.loaded.read().await;
+        loaded.as_ref().map(|l| l.mark.clone())
     }
 
     /// Whether `tenant`'s index is loaded and answering.

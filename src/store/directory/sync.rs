@@ -83,6 +83,18 @@ fn school_from_row(row: &AnyRow) -> Result<(SchoolId, String), StoreError> {
     Ok((id, row.try_get("name")?))
 }
 
+/// SQLite: what the log's newest entry and prune point say to an index
+/// that has applied everything up to `seen`.
+pub(super) fn judge_log(top: i64, pruned: i64, seen: i64) -> Check {
+    if pruned > seen {
+        Check::Reload
+    } else if top > seen {
+        Check::Changed
+    } else {
+        Check::Fresh
+    }
+}
+
 impl Store {
     /// The whole of `tenant`'s directory and the watermark it was read at,
     /// in one read transaction (one snapshot).
