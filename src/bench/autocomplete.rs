@@ -17,6 +17,10 @@
 //! signed `PING`s: signature check and routing only. `ratio_to_floor` is
 //! mean over floor mean.
 //!
+//! `index_load_seconds`: how long autocomplete's in-memory index of the
+//! directory took to read in (the benchmark's own; `serve` reads its own at
+//! start, before it listens).
+//!
 //! `in_process_mean_ms` / `in_process_p99_ms`: the old figure, the time
 //! inside `commands::handle` alone (no HTTP, no signature, no replay check),
 //! for profiling.
@@ -118,6 +122,10 @@ pub async fn scenario(
         )),
     );
     out.insert("requests".into(), json!(load.latencies.len()));
+    out.insert(
+        "index_load_seconds".into(),
+        json!(round3(dir.index_load.as_secs_f64())),
+    );
     out.insert("in_process_mean_ms".into(), json!(ms(in_process.mean())));
     out.insert(
         "in_process_p99_ms".into(),

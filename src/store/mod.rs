@@ -187,19 +187,21 @@ async fn open_pool(
         .after_connect(move |conn, _meta| {
             Box::pin(async move {
                 if backend == Backend::Sqlite {
-                    // WAL lets readers (autocomplete) run beside a writer; a busy
-                    // writer is waited for rather than failed. Reads of hot
-                    // index pages come from memory: a page cache of up to
-                    // 8 MiB per connection (the default is 2 MiB) and the
-                    // file mapped (up to 256 MiB, shared with the kernel's
-                    // page cache) instead of copied in by pread.
+                    // WAL lets readers run beside a writer; a busy writer is
+                    // waited for rather than failed. Hot pages come from a page
+                    // cache of up to 8 MiB per connection (the default is 2 MiB);
+                    // the file is not memory-mapped (mmap_size 0): mapped pages
+                    // count in the server's resident memory, up to the size of
+                    // the database, while pages read with pread stay in the
+                    // kernel's cache, shared and reclaimable. Autocomplete, the
+                    // hot path, answers from its own index (`store::directory`).
                     // `synchronous = NORMAL` in WAL mode syncs at checkpoints,
                     // not at every commit: a power cut can lose the last
                     // commits, never corrupt the database.
                     conn.execute(
                         "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
                          PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; \
-                         PRAGMA cache_size = -8192; PRAGMA mmap_size = 268435456; \
+                         PRAGMA cache_size = -8192; PRAGMA mmap_size = 0; \
                          PRAGMA temp_store = MEMORY;",
                     )
                     .await?;

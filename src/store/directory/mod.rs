@@ -16,6 +16,7 @@
 
 mod caller;
 mod index;
+mod load;
 mod sync;
 
 #[cfg(test)]

@@ -12,7 +12,6 @@
 
 use std::collections::HashMap;
 
-use futures_util::TryStreamExt;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
@@ -133,14 +132,7 @@ impl Store {
             .map(school_from_row)
             .collect::<Result<HashMap<_, _>, _>>()?;
         let mut index = TenantIndex::with_schools(schools);
-        let sql = format!("SELECT {PERSON_COLUMNS} FROM users u WHERE u.tenant_id = $1");
-        let mut rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(tenant.to_string())
-            .fetch(&mut *tx);
-        while let Some(row) = rows.try_next().await? {
-            index.put_row(person_from_row(&row)?);
-        }
-        drop(rows);
+        super::load::load_people(&mut tx, self.backend, tenant, &mut index).await?;
         index.finish();
         tx.commit().await?;
         Ok((index, mark))

@@ -1,0 +1,234 @@
+//! Reading a tenant's people in for the index: pages of 20,000 people, each
+//! page one row holding a JSON array of the people (`json_group_array` on
+//! SQLite, `json_agg` on PostgreSQL), in id order.
+//!
+//! Why JSON and not a row per person: sqlx hands each row across from its
+//! driver thread (SQLite) or decodes it through the `Any` driver one value at
+//! a time; at a million people that per-row toll, not the database, was the
+//! load's cost. One text value a page crosses once, and serde_json reads it.
+
+use sqlx::Row;
+
+use super::index::{PersonRow, TenantIndex};
+use crate::directory::{DistrictId, Grade, Place, Role, SchoolId, TenantId, UserId};
+use crate::store::{Backend, StoreError};
+
+const PAGE: i64 = 20_000;
+
+/// One person as the page's JSON array holds them, in [`COLUMNS`] order.
+type Raw = (
+    String,
+    String,
+    Option<String>,
+    String,
+    i64,
+    Option<String>,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+);
+
+const COLUMNS: &str = "u.id, u.role, u.school_id, u.district_id, u.disabled, u.grade, \
+     u.first_name, u.last_name, u.login, u.first_key, u.last_key, u.login_key";
+
+fn corrupt(column: &str) -> impl Fn(crate::directory::ParseError) -> StoreError + '_ {
+    move |e| StoreError::Corrupt(format!("users.{column}: {e}"))
+}
+
+fn person(raw: Raw) -> Result<PersonRow, StoreError> {
+    let (id, role, school, district, disabled, grade, first, last, login, fk, lk, gk) = raw;
+    let district = DistrictId::parse(&district).map_err(corrupt("district_id"))?;
+    let place = match school {
+        Some(school) => Place::School {
+            school: SchoolId::parse(&school).map_err(corrupt("school_id"))?,
+            district,
+        },
+        None => Place::District { district },
+    };
+    Ok(PersonRow {
+        id: UserId::parse(&id).map_err(corrupt("id"))?,
+        role: Role::parse(&role).map_err(corrupt("role"))?,
+        place,
+        disabled: disabled != 0,
+        grade: grade
+            .map(|g| Grade::parse(&g))
+            .transpose()
+            .map_err(corrupt("grade"))?,
+        first_name: first,
+        last_name: last,
+        login,
+        first_key: fk,
+        last_key: lk,
+        login_key: gk,
+    })
+}
+
+/// Puts every person of `tenant` into `index`, reading through `conn` (a
+/// transaction, so every page is of the same snapshot).
+pub(super) async fn load_people(
+    conn: &mut sqlx::AnyConnection,
+    backend: Backend,
+    tenant: TenantId,
+    index: &mut TenantIndex,
+) -> Result<(), StoreError> {
+    load_people_in_pages(conn, backend, tenant, index, PAGE).await
+}
+
+pub(super) async fn load_people_in_pages(
+    conn: &mut sqlx::AnyConnection,
+    backend: Backend,
+    tenant: TenantId,
+    index: &mut TenantIndex,
+    page_size: i64,
+) -> Result<(), StoreError> {
+    let (array, element) = match backend {
+        Backend::Sqlite => ("json_group_array", "json_array"),
+        Backend::Postgres => ("json_agg", "json_build_array"),
+    };
+    let cast = if backend == Backend::Postgres {
+        "::text"
+    } else {
+        ""
+    };
+    let sql = format!(
+        "SELECT {array}({element}({COLUMNS})){cast} AS page, MAX(u.id) AS last FROM \
+         (SELECT {COLUMNS} FROM users u WHERE u.tenant_id = $1 AND u.id > $2 ORDER BY u.id LIMIT $3) u"
+    );
+    let mut after = String::new();
+    loop {
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(tenant.to_string())
+            .bind(after.clone())
+            .bind(page_size)
+            .fetch_one(&mut *conn)
+            .await?;
+        let Some(last) = row.try_get::<Option<String>, _>("last")? else {
+            return Ok(());
+        };
+        let page: String = row.try_get("page")?;
+        let people: Vec<Raw> = serde_json::from_str(&page)
+            .map_err(|e| StoreError::Corrupt(format!("users (read for autocomplete): {e}")))?;
+        let full = people.len() as i64 == page_size;
+        for raw in people {
+            index.put_row(person(raw)?);
+        }
+        if !full {
+            return Ok(());
+        }
+        after = last;
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+
+    use super::*;
+    use crate::audit::{Action, AuditActor, AuditEntry, Origin};
+    use crate::directory::{Login, PersonName, TenantName};
+    use crate::store::{NewUser, Store};
+
+    /// Seven people in tenant "a" and seven in "b", one of them with a
+    /// quote, a backslash and an accent in their name (JSON must carry them).
+    async fn two_tenants(store: &Store) -> TenantId {
+        let now = Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).unwrap();
+        let mut first = None;
+        for name in ["a", "b"] {
+            let tenant = store
+                .create_tenant(&TenantName::parse(name).unwrap(), now)
+                .await
+                .unwrap()
+                .id;
+            let district = store.create_district(tenant, "D", None).await.unwrap().id;
+            let audit = AuditEntry::new(
+                Some(tenant),
+                now,
+                AuditActor::system("t"),
+                Action::UserCreate,
+                Origin::api("t"),
+            );
+            for n in 0..7 {
+                let new = NewUser {
+                    login: Login::parse(&format!("{name}{n}")).unwrap(),
+                    first_name: PersonName::parse(if n == 3 { "Zoë \"Z\\\"" } else { "Ana" })
+                        .unwrap(),
+                    last_name: PersonName::parse("O'Neil").unwrap(),
+                    role: Role::DistrictAdmin,
+                    place: Place::District { district },
+                    grade: None,
+                    title: None,
+                    source_id: None,
+                    disabled: n == 5,
+                };
+                store
+                    .insert_user(tenant, &new, audit.clone())
+                    .await
+                    .unwrap();
+            }
+            first.get_or_insert(tenant);
+        }
+        first.unwrap()
+    }
+
+    async fn every_page_size_reads_the_tenant_whole(url: &str) {
+        let store = Store::connect(url).await.unwrap();
+        store.migrate().await.unwrap();
+        let tenant = two_tenants(&store).await;
+        let users = store.tenant_users(tenant).await.unwrap();
+        for page in [1, 3, 7, 100] {
+            let mut conn = store.pool.acquire().await.unwrap();
+            let mut index = TenantIndex::default();
+            load_people_in_pages(&mut conn, store.backend, tenant, &mut index, page)
+                .await
+                .unwrap();
+            index.finish();
+            assert_eq!(index.len(), 7, "page size {page}");
+            for user in &users {
+                let area = super::super::index::Area::District(user.place.district());
+                let found = index.search(area, &[Role::DistrictAdmin], &user.login.key(), 1);
+                assert_eq!(found, vec![PersonRow::of(user)], "page size {page}");
+            }
+        }
+        store.close().await;
+    }
+
+    #[tokio::test]
+    async fn sqlite_every_page_size_reads_the_tenant_whole_and_no_other() {
+        let dir = tempfile::tempdir().unwrap();
+        every_page_size_reads_the_tenant_whole(&format!(
+            "sqlite://{}",
+            dir.path().join("t.db").display()
+        ))
+        .await;
+    }
+
+    #[tokio::test]
+    async fn postgres_every_page_size_reads_the_tenant_whole_and_no_other() {
+        let admin = std::env::var("HALLPASS_TEST_POSTGRES_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+        let name = format!("hallpass_load_{}", uuid::Uuid::new_v4().simple());
+        let admin_store = Store::connect(&admin)
+            .await
+            .expect("PostgreSQL is required for this test");
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(admin_store.pool())
+            .await
+            .unwrap();
+        let base = admin
+            .rsplit_once('/')
+            .map(|(base, _)| base.to_owned())
+            .unwrap();
+        every_page_size_reads_the_tenant_whole(&format!("{base}/{name}")).await;
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE {name} WITH (FORCE)"
+        )))
+        .execute(admin_store.pool())
+        .await
+        .unwrap();
+        admin_store.close().await;
+    }
+}
