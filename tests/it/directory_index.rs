@@ -18,6 +18,7 @@ use crate::helpers::{TestDb, World, cli_audit, on_both_backends, t0};
 on_both_backends!(
     a_change_through_another_instance_shows_at_the_next_keystroke_from_the_loaded_index,
     someone_new_and_a_renamed_school_show_at_the_next_keystroke,
+    an_import_sized_change_is_read_again_whole_and_found_meanwhile,
 );
 
 fn choices(reply: &Reply) -> Vec<(String, String)> {
@@ -204,4 +205,50 @@ async fn on_postgresql_a_change_committed_after_a_later_one_was_applied_still_sh
         ids(&typed(&bot, &bot.tess, "benedict").await),
         vec![bot.ben.id.to_string()]
     );
+}
+
+/// More than the index applies row by row (10,000 people, as an import
+/// writes): the tenant is read again, the SQL search answering meanwhile,
+/// and every one of them is found either way.
+async fn an_import_sized_change_is_read_again_whole_and_found_meanwhile(db: TestDb) {
+    let bot = loaded(db).await;
+    let other = other_instance(&bot.db.url).await;
+    let (series, id) = if bot.db.url.starts_with("sqlite") {
+        (
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10001) SELECT i FROM n",
+            "printf('%08x-0000-7000-8000-%012x', i, i)",
+        )
+    } else {
+        (
+            "SELECT generate_series(1, 10001) AS i",
+            "gen_random_uuid()::text",
+        )
+    };
+    let sql = format!(
+        "INSERT INTO users (id, tenant_id, login, login_key, first_name, last_name, first_key, last_key, \
+         role, school_id, district_id, grade, title, must_change_password, disabled, source_id, version, \
+         created_at, updated_at) \
+         SELECT {id}, $1, 'bulk' || i, 'bulk' || i, 'Bulk', 'Person' || i, 'bulk', 'person' || i, \
+         'student', $2, $3, '07', NULL, 0, 0, NULL, 1, '2026-12-01T09:00:00.000000Z', '2026-12-01T09:00:00.000000Z' \
+         FROM ({series}) s"
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(bot.world.tenant.id.to_string())
+        .bind(bot.world.a1.id.to_string())
+        .bind(bot.world.district_a.id.to_string())
+        .execute(other.store.pool())
+        .await
+        .unwrap();
+    let found = typed(&bot, &bot.tess, "person10001").await;
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].0.starts_with("Person10001, Bulk"), "{found:?}");
+    let mut waited = 0;
+    while !bot.db.store.directory_loaded(bot.world.tenant.id).await {
+        waited += 1;
+        assert!(waited < 600, "the index was not read again within 60 s");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let found = typed(&bot, &bot.tess, "person5000").await;
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(typed(&bot, &bot.tess, "bulk").await.len(), 25);
 }

@@ -164,10 +164,7 @@ impl Store {
         };
         match found {
             Check::Fresh => Ok(true),
-            Check::Changed => {
-                self.refresh(slot, tenant).await?;
-                Ok(true)
-            }
+            Check::Changed => self.refresh(slot, tenant).await,
             Check::Reload => {
                 *slot.loaded.write().await = None;
                 self.load_in_background(slot, tenant);
@@ -176,13 +173,19 @@ impl Store {
         }
     }
 
-    /// Applies what changed since the index's watermark.
-    async fn refresh(&self, slot: &Slot, tenant: TenantId) -> Result<(), StoreError> {
+    /// Applies what changed since the index's watermark; `false` when that
+    /// was so much (an import) that the tenant is read again instead, in the
+    /// background, the SQL search answering meanwhile.
+    async fn refresh(&self, slot: &Arc<Slot>, tenant: TenantId) -> Result<bool, StoreError> {
         let _one = slot.refreshing.lock().await;
         let Some(mark) = slot.loaded.read().await.as_ref().map(|l| l.mark.clone()) else {
-            return Ok(());
+            return Ok(false);
         };
-        let (people, schools, next) = self.directory_changes(tenant, &mark).await?;
+        let Some((people, schools, next)) = self.directory_changes(tenant, &mark).await? else {
+            *slot.loaded.write().await = None;
+            self.load_in_background(slot, tenant);
+            return Ok(false);
+        };
         let mut loaded = slot.loaded.write().await;
         if let Some(loaded) = loaded.as_mut() {
             for (school, name) in schools {
@@ -191,7 +194,7 @@ impl Store {
             loaded.index.apply(people);
             loaded.mark = next;
         }
-        Ok(())
+        Ok(true)
     }
 
     fn load_in_background(&self, slot: &Arc<Slot>, tenant: TenantId) {

@@ -26,6 +26,9 @@ pub enum Watermark {
     Snapshot(String),
 }
 
+/// People and schools changed since a watermark, and the watermark after them.
+pub type Changes = (Vec<PersonRow>, Vec<(SchoolId, String)>, Watermark);
+
 /// What the keystroke's check found.
 #[derive(Debug)]
 pub enum Check {
@@ -35,6 +38,10 @@ pub enum Check {
     /// tenant must be read whole again.
     Reload,
 }
+
+/// More changed people than this since the index looked (an import ran) and
+/// the tenant is read again whole rather than row by row.
+const CHANGES_APPLIED_AT_MOST: i64 = 10_000;
 
 /// Changes kept in SQLite's log beyond the newest; an index that read
 /// last before them reloads its tenant.
@@ -185,13 +192,14 @@ impl Store {
     }
 
     /// The people and schools of `tenant` changed since `mark`, and the new
-    /// watermark. A row may be newer than the new watermark (it was read a
+    /// watermark; `None` when more than [`CHANGES_APPLIED_AT_MOST`] people
+    /// changed. A row may be newer than the new watermark (it was read a
     /// moment later); applying it early is harmless, it is read again.
     pub(super) async fn directory_changes(
         &self,
         tenant: TenantId,
         mark: &Watermark,
-    ) -> Result<(Vec<PersonRow>, Vec<(SchoolId, String)>, Watermark), StoreError> {
+    ) -> Result<Option<Changes>, StoreError> {
         match mark {
             Watermark::Seq(seen) => self.logged_changes(tenant, *seen).await,
             Watermark::Snapshot(snap) => self.unseen_writes(tenant, snap).await,
@@ -202,11 +210,15 @@ impl Store {
         &self,
         tenant: TenantId,
         seen: i64,
-    ) -> Result<(Vec<PersonRow>, Vec<(SchoolId, String)>, Watermark), StoreError> {
+    ) -> Result<Option<Changes>, StoreError> {
         let mut tx = self.pool.begin().await?;
         let top: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM directory_changes")
             .fetch_one(&mut *tx)
             .await?;
+        // Entries of every tenant count: a bound that needs no count query.
+        if top - seen > CHANGES_APPLIED_AT_MOST {
+            return Ok(None);
+        }
         let sql = format!(
             "SELECT {PERSON_COLUMNS} FROM users u WHERE u.id IN \
              (SELECT user_id FROM directory_changes WHERE seq > $1 AND seq <= $2 AND tenant_id = $3)"
@@ -233,27 +245,32 @@ impl Store {
         .map(school_from_row)
         .collect::<Result<Vec<_>, _>>()?;
         tx.commit().await?;
-        Ok((people, schools, Watermark::Seq(top)))
+        Ok(Some((people, schools, Watermark::Seq(top))))
     }
 
     async fn unseen_writes(
         &self,
         tenant: TenantId,
         snap: &str,
-    ) -> Result<(Vec<PersonRow>, Vec<(SchoolId, String)>, Watermark), StoreError> {
+    ) -> Result<Option<Changes>, StoreError> {
         // One statement, so the snapshot returned is the one the rows were
         // read at (pg_current_snapshot() is the statement's snapshot).
         let sql = format!(
             "SELECT pg_current_snapshot()::text AS snap, {PERSON_COLUMNS} FROM (SELECT 1) one \
              LEFT JOIN users u ON u.tenant_id = $1 \
                AND u.written_by >= pg_snapshot_xmin($2::pg_snapshot) \
-               AND NOT pg_visible_in_snapshot(u.written_by, $2::pg_snapshot)"
+               AND NOT pg_visible_in_snapshot(u.written_by, $2::pg_snapshot) \
+             LIMIT $3"
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(tenant.to_string())
             .bind(snap.to_owned())
+            .bind(CHANGES_APPLIED_AT_MOST + 1)
             .fetch_all(&self.pool)
             .await?;
+        if rows.len() as i64 > CHANGES_APPLIED_AT_MOST {
+            return Ok(None);
+        }
         let mut next = snap.to_owned();
         let mut people = Vec::new();
         for row in &rows {
@@ -275,7 +292,7 @@ impl Store {
         .iter()
         .map(school_from_row)
         .collect::<Result<Vec<_>, _>>()?;
-        Ok((people, schools, Watermark::Snapshot(next)))
+        Ok(Some((people, schools, Watermark::Snapshot(next))))
     }
 
     /// Drops SQLite's change log but the newest [`LOG_KEPT`] entries, noting
