@@ -42,17 +42,18 @@ impl<'a> BatchWriter<'a> {
         store: &Store,
         template: &'a AuditEntry,
         dry_run: bool,
+        batch_size: usize,
     ) -> Result<Self, ImportError> {
         if dry_run {
             return Ok(Self {
                 writer: None,
                 template,
-                batch_size: BATCH_SIZE,
+                batch_size,
                 lines: Vec::new(),
                 writes: Vec::new(),
             });
         }
-        Self::with_batch_size(store, template, BATCH_SIZE).await
+        Self::with_batch_size(store, template, batch_size).await
     }
 
     async fn with_batch_size(

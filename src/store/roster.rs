@@ -85,9 +85,11 @@ impl Store {
     }
 
     /// A connection for the import's writes, taken from the pool for the
-    /// whole import. On SQLite it gets a 64 MiB page cache (the indexes of
-    /// 100,000 users do not fit the default 2 MiB, and pages would be written
-    /// out and read back within a batch), keeps temporary data (statement
+    /// whole import. On SQLite it gets a page cache of up to 256 MiB (a batch
+    /// of 25,000 users changes pages all over the nine B-trees of `users`,
+    /// and beside them those of the audit log and `roster_values`; with less,
+    /// pages are spilled into the log in the middle of a batch and written
+    /// again at its commit; the cache only grows as pages are used), keeps temporary data (statement
     /// journals of multi-row inserts) in memory, and lets the write-ahead log
     /// grow to 64 MiB between checkpoints, so an index page changed by many
     /// batches is copied into the database file once rather than every batch.
@@ -97,7 +99,7 @@ impl Store {
         // The tuning below stays with the connection: close it, not return it.
         conn.close_on_drop();
         if self.backend == Backend::Sqlite {
-            sqlx::query("PRAGMA cache_size = -65536")
+            sqlx::query("PRAGMA cache_size = -262144")
                 .execute(&mut *conn)
                 .await?;
             sqlx::query("PRAGMA temp_store = MEMORY")
@@ -214,7 +216,9 @@ async fn insert_users(
         }
     };
     match (result, users) {
-        (Err(StoreError::Database(e)), [one]) if StoreError::is_unique_violation_on(&e, "login_key") => {
+        (Err(StoreError::Database(e)), [one])
+            if StoreError::is_unique_violation_on(&e, "login_key") =>
+        {
             Err(StoreError::LoginTaken(one.login.to_string()))
         }
         (result, _) => result,
@@ -262,7 +266,10 @@ pub(super) fn values_list(backend: Backend, rows: usize, columns: usize) -> Stri
 }
 
 /// Inserts new records with one multi-row statement (SQLite).
-async fn insert_user_rows(conn: &mut sqlx::AnyConnection, users: &[&User]) -> Result<(), StoreError> {
+async fn insert_user_rows(
+    conn: &mut sqlx::AnyConnection,
+    users: &[&User],
+) -> Result<(), StoreError> {
     let sql = format!(
         "INSERT INTO users (id, tenant_id, login, login_key, first_name, last_name, first_key, last_key, role, \
          school_id, district_id, grade, title, must_change_password, disabled, source_id, version, created_at, \

@@ -18,11 +18,11 @@
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::audit::AuditEntry;
+use crate::directory::{User, UserId};
 use crate::store::hierarchy::search_key;
 use crate::store::roster_values::RosterValues;
 use crate::store::{StoreError, time};
-use crate::audit::AuditEntry;
-use crate::directory::{User, UserId};
 
 /// A `users` row as `json_to_recordset` reads it (keys are the column names).
 #[derive(Serialize)]
