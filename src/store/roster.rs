@@ -208,12 +208,7 @@ async fn insert_users(
 ) -> Result<(), StoreError> {
     let result = match backend {
         Backend::Postgres => bulk::insert_users(conn, users).await,
-        Backend::Sqlite => {
-            for chunk in users.chunks(ROWS_PER_STATEMENT) {
-                insert_user_rows(conn, chunk).await?;
-            }
-            Ok(())
-        }
+        Backend::Sqlite => insert_user_rows(conn, users).await,
     };
     match (result, users) {
         (Err(StoreError::Database(e)), [one])
@@ -265,8 +260,18 @@ pub(super) fn values_list(backend: Backend, rows: usize, columns: usize) -> Stri
     (0..rows).map(row).collect::<Vec<_>>().join(", ")
 }
 
-/// Inserts new records with one multi-row statement (SQLite).
+/// Inserts new records in multi-row statements of [`ROWS_PER_STATEMENT`] (SQLite).
 async fn insert_user_rows(
+    conn: &mut sqlx::AnyConnection,
+    users: &[&User],
+) -> Result<(), StoreError> {
+    for chunk in users.chunks(ROWS_PER_STATEMENT) {
+        insert_user_statement(conn, chunk).await?;
+    }
+    Ok(())
+}
+
+async fn insert_user_statement(
     conn: &mut sqlx::AnyConnection,
     users: &[&User],
 ) -> Result<(), StoreError> {
