@@ -140,10 +140,11 @@ impl RosterWriter {
     /// gives each entry its tenant, time, actor and origin; the action, the
     /// target and the changed fields come from the write itself.
     ///
-    /// New records go in with multi-row statements (one round trip for
-    /// hundreds of rows, which is what makes PostgreSQL fast here); updates go
-    /// one by one because each names the version it was read at. Updates run
-    /// first: one may free a login that a new record of the same batch takes.
+    /// New records, remembered values and audit entries go in with multi-row
+    /// statements of 500 rows on SQLite and one statement per table on
+    /// PostgreSQL ([`bulk`]); updates go one by one because each names the
+    /// version it was read at. Updates run first: one may free a login that a
+    /// new record of the same batch takes.
     #[tracing::instrument(skip(self, writes, template), fields(rows = writes.len()))]
     pub(crate) async fn write_batch(
         &mut self,
