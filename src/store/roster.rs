@@ -88,7 +88,7 @@ impl Store {
     /// whole import. On SQLite it gets a 64 MiB page cache (the indexes of
     /// 100,000 users do not fit the default 2 MiB, and pages would be written
     /// out and read back within a batch; 256 MiB measured 10% faster on the
-    /// inserts alone and doubled the importing process's peak memory), keeps temporary data (statement
+    /// inserts alone, not worth the importing process's memory), keeps temporary data (statement
     /// journals of multi-row inserts) in memory, and lets the write-ahead log
     /// grow to 64 MiB between checkpoints, so an index page changed by many
     /// batches is copied into the database file once rather than every batch.
