@@ -109,7 +109,8 @@ impl<'a> BatchWriter<'a> {
         }
         // Ranges of the batch still to write, the next first: a refused range
         // is written again as its two halves, until a refused row stands alone.
-        let mut pending = vec![0..self.writes.len()];
+        let mut pending = Vec::with_capacity(64);
+        pending.push(0..self.writes.len());
         while let Some(range) = pending.pop() {
             let writes = &self.writes[range.clone()];
             match writer.write_batch(writes, self.template).await {

@@ -181,12 +181,10 @@ async fn a_login_taken_behind_the_importers_back_is_refused_alone_and_its_batch_
     let (line, victim, login, _, _) = rows[3 * BATCH + 77].clone();
     // Someone else takes the login the moment the import writes that row (a
     // trigger stands in for another session): only the database can see it.
-    let squat = format!(
-        "INSERT INTO users (id, tenant_id, login, login_key, first_name, last_name, first_key, last_key, role, \
+    let squat = "INSERT INTO users (id, tenant_id, login, login_key, first_name, last_name, first_key, last_key, role, \
          school_id, district_id, must_change_password, disabled, version, created_at, updated_at) \
          SELECT 'squatter', NEW.tenant_id, NEW.login, NEW.login_key, 'Else', 'Someone', 'else', 'someone', NEW.role, \
-         NEW.school_id, NEW.district_id, 0, 0, 1, NEW.created_at, NEW.updated_at"
-    );
+         NEW.school_id, NEW.district_id, 0, 0, 1, NEW.created_at, NEW.updated_at";
     let statements: Vec<String> = match db.store.backend() {
         Backend::Sqlite => vec![format!(
             "CREATE TRIGGER squat BEFORE INSERT ON users WHEN NEW.source_id = '{victim}' BEGIN {squat}; END"
