@@ -19,7 +19,7 @@ use super::orgs::{OrgColumns, import_orgs};
 use super::report::{ImportReport, RefusedRow};
 use super::table::{CsvLimits, Table};
 use super::users::{Plan, Planner, UserColumns};
-use super::write::BatchWriter;
+use super::write::{BATCH_SIZE, BatchWriter};
 use crate::audit::{Action, AuditActor, AuditEntry, Origin};
 use crate::directory::{TenantId, TenantName};
 use crate::store::Store;
@@ -42,13 +42,27 @@ pub struct ImportOptions {
 /// Rows that cannot be imported are refused one by one and listed in the
 /// report; an [`ImportError`] means the bundle as a whole could not be read or
 /// the database failed.
-#[tracing::instrument(skip(store, options, now), fields(dir = %dir.display()))]
 pub async fn import_oneroster(
     store: &Store,
     tenant: &TenantName,
     dir: &Path,
     options: &ImportOptions,
     now: DateTime<Utc>,
+) -> Result<ImportReport, ImportError> {
+    import_oneroster_in_batches(store, tenant, dir, options, now, BATCH_SIZE).await
+}
+
+/// [`import_oneroster`] writing users in transactions of `batch_size` rows
+/// rather than the usual 25,000: the same import, so tests can cross many
+/// batches with a small bundle.
+#[tracing::instrument(skip(store, options, now), fields(dir = %dir.display()))]
+pub async fn import_oneroster_in_batches(
+    store: &Store,
+    tenant: &TenantName,
+    dir: &Path,
+    options: &ImportOptions,
+    now: DateTime<Utc>,
+    batch_size: usize,
 ) -> Result<ImportReport, ImportError> {
     let orgs_table = Table::open_within(dir, "orgs.csv", options.limits)?;
     let org_cols = OrgColumns::find(&orgs_table)?;
@@ -80,7 +94,7 @@ pub async fn import_oneroster(
         &user_cols,
         class_files,
         &template,
-        options,
+        (options, batch_size.max(1)),
         &mut report,
     )
     .await;
@@ -132,7 +146,7 @@ async fn run(
     user_cols: &UserColumns,
     class_files: ClassFiles,
     template: &AuditEntry,
-    options: &ImportOptions,
+    (options, batch_size): (&ImportOptions, usize),
     report: &mut ImportReport,
 ) -> Result<(), ImportError> {
     let orgs = import_orgs(store, tenant, orgs_table, org_cols, options.dry_run, report).await?;
@@ -143,7 +157,7 @@ async fn run(
     // One bar over users.csv's bytes: rows are planned and written as they are read.
     let progress = bar(options, users_table.len());
     let file = users_table.name();
-    let mut batches = BatchWriter::new(store, template, options.dry_run).await?;
+    let mut batches = BatchWriter::new(store, template, options.dry_run, batch_size).await?;
     let mut rows = 0_u64;
     let mut planned = class_files.planned_users(options.dry_run);
     while let Some(record) = users_table.next_record()? {

@@ -37,6 +37,6 @@ mod write;
 pub use class_report::ClassCounts;
 pub use error::ImportError;
 pub use generate::write_sample_bundle;
-pub use import::{ImportOptions, import_oneroster};
+pub use import::{ImportOptions, import_oneroster, import_oneroster_in_batches};
 pub use report::{Conflict, ImplicitDistrict, ImportReport, MissingUser, RefusedRow};
 pub use table::{CsvLimits, DEFAULT_MAX_ROWS, Rows, read_rows};

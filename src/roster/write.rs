@@ -4,9 +4,11 @@
 //! [`BATCH_SIZE`] rows, each with its audit entry, while the file is still being
 //! read (only one batch is held in memory); when the database refuses a
 //! batch (a row the in-memory checks could not foresee, such as a record edited
-//! while the import ran), that batch is written again row by row, so the one bad
-//! row is refused with the database's reason and its neighbours are still
-//! imported. An error that is not about a row (the database went away) stops
+//! while the import ran), that batch is written again in halves, and a refused
+//! half in halves again, down to single rows, so the one bad row is refused
+//! with the database's reason and its neighbours are still imported (a bad row
+//! costs about two dozen extra transactions rather than one per row of its
+//! batch). An error that is not about a row (the database went away) stops
 //! the import.
 
 use super::ImportError;
@@ -14,10 +16,14 @@ use super::report::{ImportReport, RefusedRow};
 use crate::audit::{Action, AuditEntry};
 use crate::store::{RosterWrite, RosterWriter, Store, StoreError};
 
-/// Rows per transaction: large enough that commits (and on SQLite the
-/// checkpoints they trigger) do not dominate, small enough that a row-by-row
-/// retry after a refused batch stays quick.
-pub(crate) const BATCH_SIZE: usize = 5_000;
+/// Rows per transaction. Every commit writes out each index page the batch
+/// changed, and the keys of `users` (logins, names, sourcedIds) are spread
+/// over all of them, so a batch touches nearly every leaf of every index: fewer,
+/// larger batches write each page fewer times. Measured on the real schema
+/// (100,000 users): SQLite's own INSERT … SELECT takes 8.7 s in batches of
+/// 5,000 and 5.0 s in batches of 25,000 (5.1 s in one), PostgreSQL 11.5 s and
+/// 8.3 s. A batch of planned records is some 20 MB.
+pub(crate) const BATCH_SIZE: usize = 25_000;
 
 /// Collects planned writes as the rows are read and writes each batch as soon
 /// as it is full, so no more than one batch is held in memory.
@@ -36,17 +42,18 @@ impl<'a> BatchWriter<'a> {
         store: &Store,
         template: &'a AuditEntry,
         dry_run: bool,
+        batch_size: usize,
     ) -> Result<Self, ImportError> {
         if dry_run {
             return Ok(Self {
                 writer: None,
                 template,
-                batch_size: BATCH_SIZE,
+                batch_size,
                 lines: Vec::new(),
                 writes: Vec::new(),
             });
         }
-        Self::with_batch_size(store, template, BATCH_SIZE).await
+        Self::with_batch_size(store, template, batch_size).await
     }
 
     async fn with_batch_size(
@@ -100,23 +107,26 @@ impl<'a> BatchWriter<'a> {
         if self.writes.is_empty() {
             return Ok(());
         }
-        match writer.write_batch(&self.writes, self.template).await {
-            Ok(()) => self.writes.iter().for_each(|w| count(w, report)),
-            Err(e) if !is_about_a_row(&e) => return Err(e.into()),
-            Err(e) => {
-                tracing::warn!(error = %e, "a batch was refused; writing it row by row");
-                for (line, write) in self.lines.iter().zip(&self.writes) {
-                    let one = std::slice::from_ref(write);
-                    match writer.write_batch(one, self.template).await {
-                        Ok(()) => count(write, report),
-                        Err(e) if !is_about_a_row(&e) => return Err(e.into()),
-                        Err(e) => report.refused.push(RefusedRow::new(
-                            "users.csv",
-                            *line,
-                            write.after.source_id.as_deref(),
-                            refusal(&e),
-                        )),
-                    }
+        // Ranges of the batch still to write, the next first: a refused range
+        // is written again as its two halves, until a refused row stands alone.
+        let mut pending = Vec::with_capacity(64);
+        pending.push(0..self.writes.len());
+        while let Some(range) = pending.pop() {
+            let writes = &self.writes[range.clone()];
+            match writer.write_batch(writes, self.template).await {
+                Ok(()) => writes.iter().for_each(|w| count(w, report)),
+                Err(e) if !is_about_a_row(&e) => return Err(e.into()),
+                Err(e) if writes.len() == 1 => report.refused.push(RefusedRow::new(
+                    "users.csv",
+                    self.lines[range.start],
+                    writes[0].after.source_id.as_deref(),
+                    refusal(&e),
+                )),
+                Err(e) => {
+                    tracing::warn!(error = %e, rows = writes.len(), "a batch was refused; writing it in halves");
+                    let middle = range.start + writes.len() / 2;
+                    pending.push(middle..range.end);
+                    pending.push(range.start..middle);
                 }
             }
         }

@@ -41,17 +41,32 @@ pub(crate) async fn insert(
     Ok(())
 }
 
-/// Appends many entries with one statement (inside the caller's transaction):
-/// the same rows as [`insert`] would write one by one, in order. The caller
-/// keeps `entries` small enough for the backend's parameter limit (17 each).
+/// Appends many entries (inside the caller's transaction): the same rows as
+/// [`insert`] would write one by one, in order. PostgreSQL takes them all in
+/// one statement (`roster::bulk`); SQLite in multi-row statements of 500
+/// (17 parameters each, within its limit of 32,766).
 pub(crate) async fn insert_many(
     conn: &mut sqlx::AnyConnection,
     backend: Backend,
     entries: &[AuditEntry],
 ) -> Result<(), StoreError> {
+    if backend == Backend::Postgres {
+        return super::roster::bulk::insert_audit(conn, entries).await;
+    }
+    for chunk in entries.chunks(500) {
+        insert_sqlite_rows(conn, chunk).await?;
+    }
+    Ok(())
+}
+
+async fn insert_sqlite_rows(
+    conn: &mut sqlx::AnyConnection,
+    entries: &[AuditEntry],
+) -> Result<(), StoreError> {
     if entries.is_empty() {
         return Ok(());
     }
+    let backend = Backend::Sqlite;
     let sql = format!(
         "INSERT INTO audit_events (id, tenant_id, at, actor_user_id, actor_discord_id, actor_label, action, \
          target_user_id, target_label, outcome, reason, before_json, after_json, guild_id, channel_id, \

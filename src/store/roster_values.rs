@@ -111,7 +111,8 @@ impl Store {
     }
 }
 
-/// Rows per multi-row upsert: 500 × 10 parameters, well within both backends' limits.
+/// Rows per multi-row upsert on SQLite: 500 × 10 parameters, well within its
+/// limit. PostgreSQL takes them all in one statement (`roster::bulk`).
 const ROWS_PER_STATEMENT: usize = 500;
 
 /// Records what the roster said about these users now (inside the caller's
@@ -122,6 +123,9 @@ pub(crate) async fn remember(
     values: &[(UserId, &RosterValues)],
     at: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), StoreError> {
+    if backend == Backend::Postgres {
+        return super::roster::bulk::remember(conn, values, at).await;
+    }
     for chunk in values.chunks(ROWS_PER_STATEMENT) {
         let sql = format!(
             "INSERT INTO roster_values (user_id, login, first_name, last_name, role, school_id, district_id, \

@@ -34,6 +34,7 @@ mod handoff;
 mod helpers;
 mod hostile;
 mod import;
+mod import_bulk;
 mod import_cli;
 mod interactions;
 mod last_district_admin;
