@@ -24,9 +24,13 @@ pub enum CredentialError {
     #[error("a stored token hash is not 64 lower-case hexadecimal digits")]
     MalformedTokenHash,
 
-    /// The blocking task that ran the hash panicked or was cancelled.
+    /// The hashing job panicked, so it never answered.
     #[error("the password hashing task did not finish")]
-    TaskFailed(#[source] tokio::task::JoinError),
+    HashTaskFailed,
+
+    /// The hashing threads could not be started.
+    #[error("could not start the password hashing threads: {0}")]
+    HashPool(String),
 
     /// The hasher's concurrency limit was closed; it never is while a hasher exists.
     #[error("the password hasher is no longer accepting work")]

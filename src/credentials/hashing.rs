@@ -4,8 +4,10 @@
 //!
 //! * Passwords are hashed with argon2id only, with the parameters of one
 //!   [`HashParams`] policy: OWASP's in production, a loudly named cheap set in tests.
-//! * Hashing runs on tokio's blocking pool, never on the async runtime's threads,
-//!   and never more hashes at once than the machine has cores.
+//! * Hashing runs on a dedicated pool of one thread per core at the lowest
+//!   scheduling priority (`pool`), never on the async runtime's threads, and
+//!   never more hashes at once than the machine has cores: the threads
+//!   answering requests preempt a hash, and hashes still use every idle core.
 //! * A [`PasswordHash`] never prints itself: its `Debug` is `PasswordHash(<redacted>)`
 //!   and it has no `Display`; the store reads it through [`PasswordHash::as_str`].
 //! * A hash carries its own parameters (PHC string format), so a hash made under
@@ -31,6 +33,9 @@ use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::{OnceCell, Semaphore};
 
 use super::{CredentialError, normalise};
+
+mod pool;
+use pool::HashPool;
 
 /// The cost of one argon2id hash: memory in KiB, iterations and lanes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,6 +122,8 @@ pub struct PasswordHasher {
     argon2: Argon2<'static>,
     params: HashParams,
     permits: Arc<Semaphore>,
+    /// The low-priority threads every hash and verification runs on.
+    pool: Arc<HashPool>,
     /// Hashes asked for since start-up, shared by clones (work is counted, not timed).
     hashes: Arc<AtomicU64>,
     /// Verifications run so far (real and dummy), shared by clones.
@@ -140,6 +147,7 @@ impl PasswordHasher {
             argon2: Argon2::new(Algorithm::Argon2id, Version::V0x13, argon2_params),
             params,
             permits: Arc::new(Semaphore::new(cores)),
+            pool: Arc::new(HashPool::new(cores)?),
             hashes: Arc::new(AtomicU64::new(0)),
             verifications: Arc::new(AtomicU64::new(0)),
             dummy: Arc::new(OnceCell::new()),
@@ -245,7 +253,7 @@ impl PasswordHasher {
         .await
     }
 
-    /// Runs `work` on the blocking pool once a permit is free.
+    /// Runs `work` on the hashing threads once a permit is free.
     async fn run_blocking<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> Result<T, CredentialError> + Send + 'static,
@@ -254,16 +262,16 @@ impl PasswordHasher {
             .acquire_owned()
             .await
             .map_err(|_| CredentialError::HasherClosed)?;
-        // The permit moves into the blocking task rather than staying with this
+        // The permit moves into the job rather than staying with this
         // future: a caller that gives up (a timeout, a dropped request) cannot
         // stop a hash already running, so the permit must stay taken until the
-        // hash really ends, or the pool would run more hashes than cores.
-        tokio::task::spawn_blocking(move || {
-            let _permit = permit;
-            work()
-        })
-        .await
-        .map_err(CredentialError::TaskFailed)?
+        // hash really ends, or more hashes would queue than there are threads.
+        self.pool
+            .run(move || {
+                let _permit = permit;
+                work()
+            })
+            .await?
     }
 }
 

@@ -8,6 +8,7 @@
 //! ([`FirstResponse`]: over HTTP it is the response body, over the gateway a
 //! POST of the interaction callback) and in what they count ([`Hooks`]).
 
+use std::future::Future;
 use std::time::Instant;
 
 use async_trait::async_trait;
@@ -18,7 +19,9 @@ use super::interaction::Envelope;
 use super::response::{deferral, deferred_edit, render_answer};
 use super::rest::DiscordRest;
 use crate::app::App;
-use crate::commands::{Body, Invocation, Reply, Route, deliver, handle, is_rate_limited, labels};
+use crate::audit::Outcome;
+use crate::commands::{Body, Reply, Route, deliver, handle, is_rate_limited, labels};
+use crate::store::AuditedOutcomes;
 
 /// How the first response to an interaction leaves.
 #[async_trait]
@@ -30,7 +33,6 @@ pub trait FirstResponse: Send + Sync {
 
 /// What a transport counts about its answers; every hook does nothing unless
 /// the transport says otherwise.
-#[async_trait]
 pub trait Hooks: Send + Sync {
     /// A request answered (for a slow one, once its answer was edited in).
     fn answered(&self, _kind: &'static str, _command: &'static str, _took: std::time::Duration) {}
@@ -38,8 +40,10 @@ pub trait Hooks: Send + Sync {
     fn rate_limited(&self, _kind: &'static str) {}
     /// How a secret went, if there was one.
     fn route(&self, _route: Option<Route>) {}
-    /// The audited outcome of a request that is not an autocomplete.
-    async fn outcome(&self, _command: &'static str, _invocation: &Invocation) {}
+    /// The audited outcome of a request that is not an autocomplete and has
+    /// an interaction id: the worst of the entries its handling wrote
+    /// (failed, then refused, then applied), `None` when it wrote none.
+    fn outcome(&self, _command: &'static str, _audited: Option<Outcome>) {}
 }
 
 /// Hooks that count nothing (the gateway).
@@ -69,11 +73,13 @@ pub async fn answer(
             return;
         };
         let started = Instant::now();
-        let invocation = envelope.invocation.clone();
-        let route = finish_deferred(app, rest, envelope).await;
+        let id = envelope.invocation.interaction_id.clone();
+        let (route, audited) = gathered(id.as_deref(), finish_deferred(app, rest, envelope)).await;
         hooks.answered(kind, command, started.elapsed());
         hooks.route(route);
-        hooks.outcome(command, &invocation).await;
+        if let Some(audited) = audited {
+            hooks.outcome(command, audited.outcome());
+        }
         return;
     }
     let started = Instant::now();
@@ -83,18 +89,36 @@ pub async fn answer(
         token,
         ..
     } = envelope;
-    let reply = handle(app, &invocation, request.clone()).await;
+    let (reply, audited) = if kind == "autocomplete" {
+        (handle(app, &invocation, request.clone()).await, None)
+    } else {
+        let id = invocation.interaction_id.as_deref();
+        gathered(id, handle(app, &invocation, request.clone())).await
+    };
     hooks.answered(kind, command, started.elapsed());
     if is_rate_limited(&reply) {
         hooks.rate_limited(kind);
     }
-    if kind != "autocomplete" {
-        hooks.outcome(command, &invocation).await;
+    if let Some(audited) = audited {
+        hooks.outcome(command, audited.outcome());
     }
     // An unsent quick answer still delivers its secret: the handler acted.
     let _ = first.send(render_answer(&request, &reply.body)).await;
     if let Some(rest) = rest {
         hooks.route(deliver_rest(app, rest, &token, reply).await);
+    }
+}
+
+/// Runs `work`, gathering the outcomes of the audit entries it writes for
+/// interaction `id` (none to gather without an id): what the endpoint counts
+/// in `/metrics`, known without reading the log back.
+async fn gathered<F: Future>(id: Option<&str>, work: F) -> (F::Output, Option<AuditedOutcomes>) {
+    match id {
+        Some(id) => {
+            let (output, audited) = AuditedOutcomes::gather(id, work).await;
+            (output, Some(audited))
+        }
+        None => (work.await, None),
     }
 }
 

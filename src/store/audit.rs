@@ -1,4 +1,8 @@
-//! Appending to and reading the audit log.
+//! Appending to and reading the audit log, and gathering the outcomes one
+//! interaction's entries were written with ([`AuditedOutcomes`]).
+
+use std::future::Future;
+use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 use sqlx::Row;
@@ -7,7 +11,62 @@ use uuid::Uuid;
 
 use super::roster::values_list;
 use super::{Backend, Store, StoreError, time};
-use crate::audit::{AuditEntry, AuditEvent, AuditQuery, Origin};
+use crate::audit::{AuditEntry, AuditEvent, AuditQuery, Origin, Outcome};
+
+tokio::task_local! {
+    static GATHERING: AuditedOutcomes;
+}
+
+/// The outcomes of the audit entries written for one interaction while a
+/// future runs ([`AuditedOutcomes::gather`]), so that what an interaction came
+/// to is known without reading the log back (`/metrics` counts it for every
+/// command). An entry counts when it is written by this task with the
+/// interaction's id as its origin, as a query of the log by that id would
+/// find it. Cheap to clone (clones share the list).
+#[derive(Debug, Clone, Default)]
+pub struct AuditedOutcomes {
+    interaction_id: Arc<str>,
+    seen: Arc<Mutex<Vec<Outcome>>>,
+}
+
+impl AuditedOutcomes {
+    /// Runs `work`, noting the outcome of every audit entry it writes whose
+    /// origin is `interaction_id`.
+    pub async fn gather<F: Future>(interaction_id: &str, work: F) -> (F::Output, Self) {
+        let gathered = Self {
+            interaction_id: Arc::from(interaction_id),
+            seen: Arc::default(),
+        };
+        let output = GATHERING.scope(gathered.clone(), work).await;
+        (output, gathered)
+    }
+
+    /// What the interaction came to: `Failed` if any entry failed, else
+    /// `Refused` if any was refused, else `Applied`; `None` with no entry.
+    pub fn outcome(&self) -> Option<Outcome> {
+        let seen = match self.seen.lock() {
+            Ok(seen) => seen,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        [Outcome::Failed, Outcome::Refused, Outcome::Applied]
+            .into_iter()
+            .find(|o| seen.contains(o))
+    }
+
+    /// Notes `entry`, just written, if an interaction's outcomes are being
+    /// gathered in this task and the entry is one of its own.
+    fn note(entry: &AuditEntry) {
+        let _ = GATHERING.try_with(|gathering| {
+            if entry.origin.interaction_id.as_deref() == Some(&*gathering.interaction_id) {
+                let mut seen = match gathering.seen.lock() {
+                    Ok(seen) => seen,
+                    Err(poisoned) => poisoned.into_inner(),
+                };
+                seen.push(entry.outcome);
+            }
+        });
+    }
+}
 
 /// Appends one entry on the given connection (inside the caller's transaction).
 pub(crate) async fn insert(
@@ -38,6 +97,7 @@ pub(crate) async fn insert(
     .bind(entry.origin.api_caller.clone())
     .execute(&mut *conn)
     .await?;
+    AuditedOutcomes::note(entry);
     Ok(())
 }
 

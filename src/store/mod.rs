@@ -45,6 +45,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Executor};
 
+pub use audit::AuditedOutcomes;
 pub use bot::{QuotaDecision, RedeemError};
 pub use credentials::StoredPassword;
 pub use decisions::{DecisionInput, DecisionOutcome, PromotionDecision};

@@ -22,7 +22,8 @@ use super::metrics::Outcome;
 use serde_json::Value;
 use tokio::sync::oneshot;
 
-use crate::commands::{Invocation, Request, Route};
+use crate::audit::Outcome as AuditOutcome;
+use crate::commands::{Request, Route};
 use crate::discord::MAX_SKEW_SECONDS;
 use crate::discord::{
     Envelope, FirstResponse, Hooks, Incoming, answer, parse, pong, render_answer,
@@ -152,7 +153,6 @@ impl FirstResponse for ResponseBody {
 /// What the endpoint counts in `/metrics`.
 struct Counted<'a>(&'a WebState);
 
-#[async_trait]
 impl Hooks for Counted<'_> {
     fn answered(&self, kind: &'static str, command: &'static str, took: Duration) {
         self.0.metrics.interaction(kind, command, took);
@@ -166,8 +166,8 @@ impl Hooks for Counted<'_> {
         count_route(self.0, route);
     }
 
-    async fn outcome(&self, command: &'static str, invocation: &Invocation) {
-        count_outcome(self.0, command, invocation).await;
+    fn outcome(&self, command: &'static str, audited: Option<AuditOutcome>) {
+        count_outcome(self.0, command, audited);
     }
 }
 
@@ -179,17 +179,14 @@ fn count_route(state: &WebState, route: Option<Route>) {
     }
 }
 
-/// The outcome as audited for this interaction: a command that wrote no
-/// entry (a lookup) counts as allowed; a store that does not answer, as failed.
-async fn count_outcome(state: &WebState, command: &str, invocation: &Invocation) {
-    let Some(id) = invocation.interaction_id.as_deref() else {
-        return;
-    };
-    let outcome = match state.app.store.interaction_outcome(id).await {
-        Ok(Some(o)) if o == "failed" => Outcome::Failed,
-        Ok(Some(o)) if o == "refused" => Outcome::Refused,
-        Ok(_) => Outcome::Allowed,
-        Err(_) => Outcome::Failed,
+/// The outcome as audited for this interaction (gathered as its entries were
+/// written, see `store::AuditedOutcomes`): a command that wrote no entry (a
+/// lookup) counts as allowed.
+fn count_outcome(state: &WebState, command: &str, audited: Option<AuditOutcome>) {
+    let outcome = match audited {
+        Some(AuditOutcome::Failed) => Outcome::Failed,
+        Some(AuditOutcome::Refused) => Outcome::Refused,
+        Some(AuditOutcome::Applied) | None => Outcome::Allowed,
     };
     state.metrics.outcome(command, outcome);
 }

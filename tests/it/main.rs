@@ -44,6 +44,7 @@ mod load;
 mod log_format;
 mod mail_tls;
 mod metrics;
+mod metrics_outcomes;
 mod outbox_kill;
 mod promote_request;
 mod promotions_cli;
