@@ -131,7 +131,7 @@ async fn autocomplete_offers_exactly_the_people_can_see_allows_in_every_school_a
 }
 
 /// A second hallpass instance on the same database, as in a multi-instance deployment.
-async fn second_instance(url: &str) -> App {
+pub(crate) async fn second_instance(url: &str) -> App {
     let store = Store::connect(url).await.unwrap();
     let hasher = PasswordHasher::new(HashParams::insecure_fast_for_tests_only()).unwrap();
     App::new(store, hasher, Settings::default())

@@ -5,13 +5,12 @@
 //! renamed; on PostgreSQL also a change whose transaction took its id before,
 //! and committed after, one the index had already applied.
 
-use hallpass::app::{App, Settings};
 use hallpass::audit::Action;
 use hallpass::commands::{Body, Reply, Request};
-use hallpass::credentials::{HashParams, PasswordHasher};
 use hallpass::directory::{DiscordUserId, PersonName, Role, User};
-use hallpass::store::{Store, UserChanges};
+use hallpass::store::UserChanges;
 
+use crate::autocomplete_scale::second_instance;
 use crate::bot::Bot;
 use crate::helpers::{TestDb, World, cli_audit, on_both_backends, t0};
 
@@ -29,12 +28,6 @@ fn choices(reply: &Reply) -> Vec<(String, String)> {
             .collect(),
         other => panic!("expected choices, got {other:?}"),
     }
-}
-
-async fn other_instance(url: &str) -> App {
-    let store = Store::connect(url).await.unwrap();
-    let hasher = PasswordHasher::new(HashParams::insecure_fast_for_tests_only()).unwrap();
-    App::new(store, hasher, Settings::default())
 }
 
 async fn typed(bot: &Bot, actor: &User, text: &str) -> Vec<(String, String)> {
@@ -68,7 +61,7 @@ async fn a_change_through_another_instance_shows_at_the_next_keystroke_from_the_
     db: TestDb,
 ) {
     let bot = loaded(db).await;
-    let other = other_instance(&bot.db.url).await;
+    let other = second_instance(&bot.db.url).await;
     let before = typed(&bot, &bot.tess, "lopez").await;
     assert!(
         before
@@ -143,7 +136,7 @@ async fn a_change_through_another_instance_shows_at_the_next_keystroke_from_the_
 
 async fn someone_new_and_a_renamed_school_show_at_the_next_keystroke(db: TestDb) {
     let bot = loaded(db).await;
-    let other = other_instance(&bot.db.url).await;
+    let other = second_instance(&bot.db.url).await;
     assert!(typed(&bot, &bot.tess, "zuzu").await.is_empty());
     let zuzu = bot
         .world
@@ -173,7 +166,7 @@ async fn someone_new_and_a_renamed_school_show_at_the_next_keystroke(db: TestDb)
 #[tokio::test]
 async fn on_postgresql_a_change_committed_after_a_later_one_was_applied_still_shows() {
     let bot = loaded(TestDb::postgres().await).await;
-    let other = other_instance(&bot.db.url).await;
+    let other = second_instance(&bot.db.url).await;
     let mut first = other.store.pool().begin().await.unwrap();
     sqlx::query("UPDATE users SET first_name = 'Benedict', first_key = 'benedict', version = version + 1 WHERE id = $1")
         .bind(bot.ben.id.to_string())
@@ -212,7 +205,7 @@ async fn on_postgresql_a_change_committed_after_a_later_one_was_applied_still_sh
 /// and every one of them is found either way.
 async fn an_import_sized_change_is_read_again_whole_and_found_meanwhile(db: TestDb) {
     let bot = loaded(db).await;
-    let other = other_instance(&bot.db.url).await;
+    let other = second_instance(&bot.db.url).await;
     let (series, id) = if bot.db.url.starts_with("sqlite") {
         (
             "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10001) SELECT i FROM n",

@@ -39,22 +39,13 @@ impl Store {
             None => None,
         };
         let check = match self.backend {
-            Backend::Sqlite => {
-                "(SELECT COALESCE(MAX(seq), 0) FROM directory_changes) AS dir_top, \
-                 (SELECT pruned_through FROM directory_log WHERE id = 1) AS dir_pruned"
-            }
+            Backend::Sqlite => super::sync::LOG_HEAD.to_owned(),
             // NULL unless the guild is still bound to the tenant whose
             // snapshot is passed.
-            Backend::Postgres => {
-                "CASE WHEN g.tenant_id = $3 THEN \
-                 (EXISTS (SELECT 1 FROM users c WHERE c.tenant_id = g.tenant_id \
-                   AND c.written_by >= pg_snapshot_xmin($4::pg_snapshot) \
-                   AND NOT pg_visible_in_snapshot(c.written_by, $4::pg_snapshot)) \
-                 OR EXISTS (SELECT 1 FROM schools c WHERE c.tenant_id = g.tenant_id \
-                   AND c.written_by >= pg_snapshot_xmin($4::pg_snapshot) \
-                   AND NOT pg_visible_in_snapshot(c.written_by, $4::pg_snapshot))) \
-                 END AS dir_changed"
-            }
+            Backend::Postgres => format!(
+                "CASE WHEN g.tenant_id = $3 THEN {} END AS dir_changed",
+                super::sync::changed_since("g.tenant_id", "$4")
+            ),
         };
         let sql = format!(
             "SELECT t.id AS t_id, t.name AS t_name, {USER_COLUMNS}, {check} FROM guild_bindings g \

@@ -15,8 +15,8 @@ use crate::store::{Backend, StoreError};
 
 const PAGE: i64 = 20_000;
 
-/// One person as the page's JSON array holds them, in [`COLUMNS`] order.
-type Raw = (
+/// One person as the page's JSON array holds them, in [`PERSON_COLUMNS`] order.
+pub(super) type Raw = (
     String,
     String,
     Option<String>,
@@ -31,14 +31,15 @@ type Raw = (
     String,
 );
 
-const COLUMNS: &str = "u.id, u.role, u.school_id, u.district_id, u.disabled, u.grade, \
+/// The columns of a person, in [`Raw`] order.
+pub(super) const PERSON_COLUMNS: &str = "u.id, u.role, u.school_id, u.district_id, u.disabled, u.grade, \
      u.first_name, u.last_name, u.login, u.first_key, u.last_key, u.login_key";
 
 fn corrupt(column: &str) -> impl Fn(crate::directory::ParseError) -> StoreError + '_ {
     move |e| StoreError::Corrupt(format!("users.{column}: {e}"))
 }
 
-fn person(raw: Raw) -> Result<PersonRow, StoreError> {
+pub(super) fn person(raw: Raw) -> Result<PersonRow, StoreError> {
     let (id, role, school, district, disabled, grade, first, last, login, fk, lk, gk) = raw;
     let district = DistrictId::parse(&district).map_err(corrupt("district_id"))?;
     let place = match school {
@@ -94,8 +95,8 @@ pub(super) async fn load_people_in_pages(
         ""
     };
     let sql = format!(
-        "SELECT {array}({element}({COLUMNS})){cast} AS page, MAX(u.id) AS last FROM \
-         (SELECT {COLUMNS} FROM users u WHERE u.tenant_id = $1 AND u.id > $2 ORDER BY u.id LIMIT $3) u"
+        "SELECT {array}({element}({PERSON_COLUMNS})){cast} AS page, MAX(u.id) AS last FROM \
+         (SELECT {PERSON_COLUMNS} FROM users u WHERE u.tenant_id = $1 AND u.id > $2 ORDER BY u.id LIMIT $3) u"
     );
     let mut after = String::new();
     loop {

@@ -16,7 +16,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::index::{PersonRow, TenantIndex};
-use crate::directory::{DistrictId, Grade, Place, Role, SchoolId, TenantId, UserId};
+use crate::directory::{SchoolId, TenantId};
 use crate::store::{Backend, Store, StoreError};
 
 /// How far a tenant's index has read the database.
@@ -47,41 +47,53 @@ const CHANGES_APPLIED_AT_MOST: i64 = 10_000;
 /// last before them reloads its tenant.
 const LOG_KEPT: i64 = 200_000;
 
-const PERSON_COLUMNS: &str = "u.id, u.role, u.school_id, u.district_id, u.disabled, u.grade, \
-     u.first_name, u.last_name, u.login, u.first_key, u.last_key, u.login_key";
-
-fn corrupt(column: &str) -> impl Fn(crate::directory::ParseError) -> StoreError + '_ {
-    move |e| StoreError::Corrupt(format!("users.{column}: {e}"))
-}
+use super::load::{PERSON_COLUMNS, person};
 
 fn person_from_row(row: &AnyRow) -> Result<PersonRow, StoreError> {
     let text = |name: &str| -> Result<String, StoreError> { Ok(row.try_get::<String, _>(name)?) };
-    let district = DistrictId::parse(&text("district_id")?).map_err(corrupt("district_id"))?;
-    let place = match row.try_get::<Option<String>, _>("school_id")? {
-        Some(school) => Place::School {
-            school: SchoolId::parse(&school).map_err(corrupt("school_id"))?,
-            district,
-        },
-        None => Place::District { district },
-    };
-    Ok(PersonRow {
-        id: UserId::parse(&text("id")?).map_err(corrupt("id"))?,
-        role: Role::parse(&text("role")?).map_err(corrupt("role"))?,
-        place,
-        disabled: row.try_get::<i64, _>("disabled")? != 0,
-        grade: row
-            .try_get::<Option<String>, _>("grade")?
-            .map(|g| Grade::parse(&g))
-            .transpose()
-            .map_err(corrupt("grade"))?,
-        first_name: text("first_name")?,
-        last_name: text("last_name")?,
-        login: text("login")?,
-        first_key: text("first_key")?,
-        last_key: text("last_key")?,
-        login_key: text("login_key")?,
-    })
+    person((
+        text("id")?,
+        text("role")?,
+        row.try_get("school_id")?,
+        text("district_id")?,
+        row.try_get("disabled")?,
+        row.try_get("grade")?,
+        text("first_name")?,
+        text("last_name")?,
+        text("login")?,
+        text("first_key")?,
+        text("last_key")?,
+        text("login_key")?,
+    ))
 }
+
+/// PostgreSQL: whether tenant `tenant` (an SQL expression) has a user or
+/// school row written by a transaction the snapshot `snapshot` (a parameter)
+/// could not see. The one predicate of every change check and fetch.
+pub(super) fn changed_since(tenant: &str, snapshot: &str) -> String {
+    let exists = |table: &str| {
+        format!(
+            "EXISTS (SELECT 1 FROM {table} c WHERE c.tenant_id = {tenant} AND {})",
+            unseen("c.", snapshot)
+        )
+    };
+    format!("({} OR {})", exists("users"), exists("schools"))
+}
+
+/// PostgreSQL: rows (of alias `alias`, given with its dot) written by a
+/// transaction snapshot `snapshot` could not see; the index on (tenant_id,
+/// written_by) serves the range.
+pub(super) fn unseen(alias: &str, snapshot: &str) -> String {
+    format!(
+        "{alias}written_by >= pg_snapshot_xmin({snapshot}::pg_snapshot) \
+         AND NOT pg_visible_in_snapshot({alias}written_by, {snapshot}::pg_snapshot)"
+    )
+}
+
+/// SQLite: the change log's newest entry and how far it was pruned, as
+/// columns `dir_top` and `dir_pruned`.
+pub(super) const LOG_HEAD: &str = "(SELECT COALESCE(MAX(seq), 0) FROM directory_changes) AS dir_top, \
+     (SELECT pruned_through FROM directory_log WHERE id = 1) AS dir_pruned";
 
 fn school_from_row(row: &AnyRow) -> Result<(SchoolId, String), StoreError> {
     let id: String = row.try_get("id")?;
@@ -153,35 +165,23 @@ impl Store {
     ) -> Result<Check, StoreError> {
         match mark {
             Watermark::Seq(seen) => {
-                let row = sqlx::query(
-                    "SELECT (SELECT COALESCE(MAX(seq), 0) FROM directory_changes) AS top, \
-                     pruned_through FROM directory_log WHERE id = 1",
-                )
-                .fetch_one(&self.pool)
-                .await?;
-                let (top, pruned): (i64, i64) =
-                    (row.try_get("top")?, row.try_get("pruned_through")?);
-                Ok(if pruned > *seen {
-                    Check::Reload
-                } else if top > *seen {
-                    Check::Changed
-                } else {
-                    Check::Fresh
-                })
+                let sql = format!("SELECT {LOG_HEAD}");
+                let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .fetch_one(&self.pool)
+                    .await?;
+                Ok(judge_log(
+                    row.try_get("dir_top")?,
+                    row.try_get("dir_pruned")?,
+                    *seen,
+                ))
             }
             Watermark::Snapshot(snap) => {
-                let changed: bool = sqlx::query_scalar(
-                    "SELECT EXISTS (SELECT 1 FROM users WHERE tenant_id = $1 \
-                       AND written_by >= pg_snapshot_xmin($2::pg_snapshot) \
-                       AND NOT pg_visible_in_snapshot(written_by, $2::pg_snapshot)) \
-                     OR EXISTS (SELECT 1 FROM schools WHERE tenant_id = $1 \
-                       AND written_by >= pg_snapshot_xmin($2::pg_snapshot) \
-                       AND NOT pg_visible_in_snapshot(written_by, $2::pg_snapshot))",
-                )
-                .bind(tenant.to_string())
-                .bind(snap.clone())
-                .fetch_one(&self.pool)
-                .await?;
+                let sql = format!("SELECT {}", changed_since("$1", "$2"));
+                let changed: bool = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+                    .bind(tenant.to_string())
+                    .bind(snap.clone())
+                    .fetch_one(&self.pool)
+                    .await?;
                 Ok(if changed {
                     Check::Changed
                 } else {
@@ -257,10 +257,8 @@ impl Store {
         // read at (pg_current_snapshot() is the statement's snapshot).
         let sql = format!(
             "SELECT pg_current_snapshot()::text AS snap, {PERSON_COLUMNS} FROM (SELECT 1) one \
-             LEFT JOIN users u ON u.tenant_id = $1 \
-               AND u.written_by >= pg_snapshot_xmin($2::pg_snapshot) \
-               AND NOT pg_visible_in_snapshot(u.written_by, $2::pg_snapshot) \
-             LIMIT $3"
+             LEFT JOIN users u ON u.tenant_id = $1 AND {} LIMIT $3",
+            unseen("u.", "$2")
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(tenant.to_string())
@@ -280,18 +278,18 @@ impl Store {
             }
         }
         // Read after the people, so it covers at least what their snapshot saw.
-        let schools = sqlx::query(
-            "SELECT id, name FROM schools WHERE tenant_id = $1 \
-               AND written_by >= pg_snapshot_xmin($2::pg_snapshot) \
-               AND NOT pg_visible_in_snapshot(written_by, $2::pg_snapshot)",
-        )
-        .bind(tenant.to_string())
-        .bind(snap.to_owned())
-        .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(school_from_row)
-        .collect::<Result<Vec<_>, _>>()?;
+        let sql = format!(
+            "SELECT id, name FROM schools WHERE tenant_id = $1 AND {}",
+            unseen("", "$2")
+        );
+        let schools = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(tenant.to_string())
+            .bind(snap.to_owned())
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(school_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Some((people, schools, Watermark::Snapshot(next))))
     }
 
