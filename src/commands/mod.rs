@@ -115,7 +115,7 @@ pub fn is_rate_limited(reply: &Reply) -> bool {
 }
 
 /// Answers one request.
-#[tracing::instrument(skip(app, request), fields(user = ?inv.user, guild = ?inv.guild))]
+#[tracing::instrument(skip_all, fields(user = ?inv.user, guild = ?inv.guild))]
 pub async fn handle(app: &App, inv: &Invocation, request: Request) -> Reply {
     let limited = match (&request, inv.user) {
         (_, None) => Ok(()),

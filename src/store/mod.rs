@@ -102,6 +102,8 @@ pub struct Store {
     replays: std::sync::Arc<replay::ReplayMemory>,
     /// Autocomplete's in-memory index of the directory (`store::directory`).
     directory: std::sync::Arc<directory::DirectoryCache>,
+    /// The callers' statements, run together (`store::directory::lookups`).
+    lookups: std::sync::Arc<directory::Lookups>,
 }
 
 impl Store {
@@ -124,6 +126,13 @@ impl Store {
         };
         let pool = open_pool(backend, readers, options.clone(), false).await?;
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        let lookups = directory::Lookups::start(
+            backend,
+            match in_memory {
+                true => directory::Source::Pool(pool.clone()),
+                false => directory::Source::Own(options.clone()),
+            },
+        );
         let writer = match backend {
             Backend::Sqlite if !in_memory => {
                 let writer = open_pool(backend, 1, options, true).await?;
@@ -138,6 +147,7 @@ impl Store {
             backend,
             replays: std::sync::Arc::default(),
             directory: std::sync::Arc::default(),
+            lookups: std::sync::Arc::new(lookups),
         })
     }
 
@@ -177,6 +187,7 @@ impl Store {
     }
 
     pub async fn close(&self) {
+        self.lookups.stop().await;
         self.writer.close().await;
         self.pool.close().await;
     }
@@ -212,9 +223,44 @@ async fn checkpoint_in_background(pool: AnyPool) {
     }
 }
 
-/// A pool of up to `size` connections, each set up for its backend;
-/// `writer`: the SQLite writer, which leaves checkpoints to
-/// [`checkpoint_in_background`].
+/// How long opening a connection may take.
+pub(crate) const CONNECT_WITHIN: Duration = Duration::from_secs(10);
+
+/// Sets a new connection up for its backend; `writer`: the SQLite writer,
+/// which leaves checkpoints to [`checkpoint_in_background`].
+pub(crate) async fn prepare_connection(
+    conn: &mut sqlx::AnyConnection,
+    backend: Backend,
+    writer: bool,
+) -> Result<(), sqlx::Error> {
+    if backend == Backend::Sqlite {
+        // WAL lets readers run beside a writer; a busy writer is
+        // waited for rather than failed. Hot pages come from a page
+        // cache of up to 8 MiB per connection (the default is 2 MiB);
+        // the file is not memory-mapped (mmap_size 0): mapped pages
+        // count in the server's resident memory, up to the size of
+        // the database, while pages read with pread stay in the
+        // kernel's cache, shared and reclaimable. Autocomplete, the
+        // hot path, answers from its own index (`store::directory`).
+        // `synchronous = NORMAL` in WAL mode syncs at checkpoints,
+        // not at every commit: a power cut can lose the last
+        // commits, never corrupt the database.
+        conn.execute(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+             PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; \
+             PRAGMA cache_size = -8192; PRAGMA mmap_size = 0; \
+             PRAGMA temp_store = MEMORY;",
+        )
+        .await?;
+        if writer {
+            conn.execute("PRAGMA wal_autocheckpoint = 0;").await?;
+        }
+    }
+    Ok(())
+}
+
+/// A pool of up to `size` connections, each set up for its backend
+/// ([`prepare_connection`]).
 async fn open_pool(
     backend: Backend,
     size: u32,
@@ -223,34 +269,14 @@ async fn open_pool(
 ) -> Result<AnyPool, StoreError> {
     AnyPoolOptions::new()
         .max_connections(size)
-        .acquire_timeout(Duration::from_secs(10))
+        .acquire_timeout(CONNECT_WITHIN)
+        // sqlx pings a connection before handing it out, a round trip to
+        // the connection's thread on SQLite. A file's connection does not
+        // drop the way a socket does; on PostgreSQL the ping finds the
+        // connections a server restart left dead, before a statement does.
+        .test_before_acquire(backend == Backend::Postgres)
         .after_connect(move |conn, _meta| {
-            Box::pin(async move {
-                if backend == Backend::Sqlite {
-                    // WAL lets readers run beside a writer; a busy writer is
-                    // waited for rather than failed. Hot pages come from a page
-                    // cache of up to 8 MiB per connection (the default is 2 MiB);
-                    // the file is not memory-mapped (mmap_size 0): mapped pages
-                    // count in the server's resident memory, up to the size of
-                    // the database, while pages read with pread stay in the
-                    // kernel's cache, shared and reclaimable. Autocomplete, the
-                    // hot path, answers from its own index (`store::directory`).
-                    // `synchronous = NORMAL` in WAL mode syncs at checkpoints,
-                    // not at every commit: a power cut can lose the last
-                    // commits, never corrupt the database.
-                    conn.execute(
-                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                         PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; \
-                         PRAGMA cache_size = -8192; PRAGMA mmap_size = 0; \
-                         PRAGMA temp_store = MEMORY;",
-                    )
-                    .await?;
-                    if writer {
-                        conn.execute("PRAGMA wal_autocheckpoint = 0;").await?;
-                    }
-                }
-                Ok(())
-            })
+            Box::pin(async move { prepare_connection(conn, backend, writer).await })
         })
         .connect_with(options)
         .await

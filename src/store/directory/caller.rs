@@ -3,6 +3,9 @@
 //! round trip a keystroke).
 
 use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::lookups::Ask;
 
 use super::sync::Watermark;
 use crate::directory::{DiscordGuildId, DiscordUserId, Tenant, TenantId, TenantName, User};
@@ -27,7 +30,8 @@ pub type CallerFound = (Tenant, Option<User>, DirectoryCheck);
 impl Store {
     /// The tenant guild `guild` is bound to (`None` when unbound), the
     /// directory user chat account `discord` is linked to in it (`None` when
-    /// not linked), and a [`DirectoryCheck`]: one statement.
+    /// not linked), and a [`DirectoryCheck`]: one statement, shared with the
+    /// interactions asking at the same moment ([`super::lookups`]).
     pub async fn caller_in_guild(
         &self,
         guild: DiscordGuildId,
@@ -38,62 +42,99 @@ impl Store {
             Some(tenant) => self.directory_mark(tenant).await,
             None => None,
         };
-        let check = match self.backend {
-            Backend::Sqlite => super::sync::LOG_HEAD.to_owned(),
-            // NULL unless the guild is still bound to the tenant whose
-            // snapshot is passed.
-            Backend::Postgres => format!(
-                "CASE WHEN g.tenant_id = $3 THEN {} END AS dir_changed",
-                super::sync::changed_since("g.tenant_id", "$4")
-            ),
+        // PostgreSQL: the snapshot is passed only with the tenant it belongs
+        // to, and compared only if the guild is still bound to that tenant.
+        let since = match (mark, expected) {
+            (Some(Watermark::Snapshot(s)), Some(tenant)) => Some((tenant, s)),
+            _ => None,
         };
-        let sql = format!(
-            "SELECT t.id AS t_id, t.name AS t_name, {USER_COLUMNS}, {check} FROM guild_bindings g \
-             JOIN tenants t ON t.id = g.tenant_id \
-             LEFT JOIN chat_links l ON l.tenant_id = g.tenant_id AND l.discord_user_id = $2 \
-             LEFT JOIN users u ON u.id = l.user_id \
-             WHERE g.guild_id = $1"
-        );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(guild.to_string())
-            .bind(discord.map(|d| d.to_string()));
-        if self.backend == Backend::Postgres {
-            let snapshot = match (&mark, expected) {
-                (Some(Watermark::Snapshot(s)), Some(_)) => Some(s.clone()),
-                _ => None,
-            };
-            query = query
-                .bind(snapshot.as_ref().and(expected).map(|t| t.to_string()))
-                .bind(snapshot);
-        }
-        let Some(row) = query.fetch_optional(&self.pool).await? else {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.lookups.ask(Ask {
+            guild,
+            discord,
+            since,
+            reply,
+        });
+        let row = answer
+            .await
+            .map_err(|_| StoreError::from(sqlx::Error::PoolClosed))??;
+        let Some(row) = row else {
             return Ok(None);
         };
-        let id: String = row.try_get("t_id")?;
-        let name: String = row.try_get("t_name")?;
-        let tenant = Tenant {
-            id: TenantId::parse(&id).map_err(|e| StoreError::Corrupt(e.0))?,
-            name: TenantName::parse(&name).map_err(|e| StoreError::Corrupt(e.0))?,
-        };
-        self.directory.remember_guild(guild, tenant.id);
-        let check = match self.backend {
-            Backend::Sqlite => DirectoryCheck::Logged {
-                top: row.try_get("dir_top")?,
-                pruned: row.try_get("dir_pruned")?,
-            },
-            Backend::Postgres => match row.try_get::<Option<bool>, _>("dir_changed")? {
-                Some(changed) => DirectoryCheck::Since {
-                    tenant: tenant.id,
-                    changed,
-                },
-                None => DirectoryCheck::Unknown,
-            },
-        };
-        let linked: Option<String> = row.try_get("id")?;
-        let user = match linked {
-            Some(_) => Some(user_from_row(&row)?),
-            None => None,
-        };
-        Ok(Some((tenant, user, check)))
+        let found = caller_from_row(self.backend, &row)?;
+        self.directory.remember_guild(guild, found.0.id);
+        Ok(Some(found))
     }
+}
+
+/// The statement answering `asks` (the callers' statement of each, as one),
+/// and its one parameter: the asks as a JSON array. Each row carries `ask`,
+/// the index of the ask it answers; an ask whose guild is not bound has none.
+pub(super) fn batch_statement(backend: Backend, asks: &[Ask]) -> (String, String) {
+    let json: Vec<serde_json::Value> = asks
+        .iter()
+        .enumerate()
+        .map(|(k, a)| {
+            serde_json::json!({
+                "k": k,
+                "g": a.guild.to_string(),
+                "d": a.discord.map(|d| d.to_string()),
+                "t": a.since.as_ref().map(|(t, _)| t.to_string()),
+                "s": a.since.as_ref().map(|(_, s)| s.as_str()),
+            })
+        })
+        .collect();
+    let (asks_from, check) = match backend {
+        Backend::Sqlite => (
+            "(SELECT value ->> 'k' AS k, value ->> 'g' AS g, value ->> 'd' AS d FROM json_each($1)) a"
+                .to_owned(),
+            super::sync::LOG_HEAD.to_owned(),
+        ),
+        // NULL unless the guild is still bound to the tenant whose snapshot
+        // is passed.
+        Backend::Postgres => (
+            "json_to_recordset($1::json) AS a(k int8, g text, d text, t text, s text)".to_owned(),
+            format!(
+                "CASE WHEN g.tenant_id = a.t THEN {} END AS dir_changed",
+                super::sync::changed_since("g.tenant_id", "a.s")
+            ),
+        ),
+    };
+    let sql = format!(
+        "SELECT a.k AS ask, t.id AS t_id, t.name AS t_name, {USER_COLUMNS}, {check} FROM {asks_from} \
+         JOIN guild_bindings g ON g.guild_id = a.g \
+         JOIN tenants t ON t.id = g.tenant_id \
+         LEFT JOIN chat_links l ON l.tenant_id = g.tenant_id AND l.discord_user_id = a.d \
+         LEFT JOIN users u ON u.id = l.user_id"
+    );
+    (sql, serde_json::Value::Array(json).to_string())
+}
+
+/// The tenant, linked user and check one row of the statement holds.
+fn caller_from_row(backend: Backend, row: &AnyRow) -> Result<CallerFound, StoreError> {
+    let id: String = row.try_get("t_id")?;
+    let name: String = row.try_get("t_name")?;
+    let tenant = Tenant {
+        id: TenantId::parse(&id).map_err(|e| StoreError::Corrupt(e.0))?,
+        name: TenantName::parse(&name).map_err(|e| StoreError::Corrupt(e.0))?,
+    };
+    let check = match backend {
+        Backend::Sqlite => DirectoryCheck::Logged {
+            top: row.try_get("dir_top")?,
+            pruned: row.try_get("dir_pruned")?,
+        },
+        Backend::Postgres => match row.try_get::<Option<bool>, _>("dir_changed")? {
+            Some(changed) => DirectoryCheck::Since {
+                tenant: tenant.id,
+                changed,
+            },
+            None => DirectoryCheck::Unknown,
+        },
+    };
+    let linked: Option<String> = row.try_get("id")?;
+    let user = match linked {
+        Some(_) => Some(user_from_row(row)?),
+        None => None,
+    };
+    Ok((tenant, user, check))
 }

@@ -10,6 +10,7 @@
 
 use std::collections::HashMap;
 
+use super::entry::{Entry, HEAD, MOST_PEOPLE, head_of};
 use crate::directory::{DistrictId, Grade, Place, Role, SchoolId, UserId};
 
 /// A person as a choice needs them.
@@ -152,9 +153,10 @@ fn areas(place: &Place) -> impl Iterator<Item = Area> + use<> {
         .chain(std::iter::once(Area::District(place.district())))
 }
 
-/// One area's people, as slots into `people`, sorted by each key (ties by slot).
+/// One area's people, sorted by each key (ties by slot).
 #[derive(Debug, Default, Clone)]
-struct Lists([Vec<u32>; 3]);
+struct Lists([Vec<Entry>; 3]);
+
 
 /// A tenant's people, indexed.
 #[derive(Debug, Default)]
@@ -235,11 +237,11 @@ impl TenantIndex {
     /// Every area's lists, from the people as they are now.
     fn sort_all(&mut self) {
         let mut areas: HashMap<Area, Lists> = HashMap::new();
-        for (slot, person) in self.people.iter().enumerate() {
+        for (slot, person) in self.people.iter().enumerate().take(MOST_PEOPLE) {
             for area in areas_of(person) {
                 let lists = areas.entry(area).or_default();
-                for list in &mut lists.0 {
-                    list.push(slot as u32);
+                for (list, key) in lists.0.iter_mut().zip(KEYS) {
+                    list.push(Entry::new(slot as u32, person.role, person.text(key)));
                 }
             }
         }
@@ -247,8 +249,11 @@ impl TenantIndex {
         for lists in areas.values_mut() {
             for (list, key) in lists.0.iter_mut().zip(KEYS) {
                 list.sort_unstable_by(|a, b| {
-                    sort_key(people, *a, key).cmp(&sort_key(people, *b, key))
+                    a.head
+                        .cmp(&b.head)
+                        .then_with(|| sort_key(people, *a, key).cmp(&sort_key(people, *b, key)))
                 });
+                list.shrink_to_fit();
             }
         }
         self.areas = areas;
@@ -282,8 +287,8 @@ impl TenantIndex {
             for (list, key) in lists.0.iter_mut().zip(KEYS) {
                 let wanted = (before.text(key), slot);
                 let people = &self.people;
-                let at = list.partition_point(|s| sort_key(people, *s, key) < wanted);
-                if list.get(at) == Some(&slot) {
+                let at = list.partition_point(|e| sort_key(people, *e, key) < wanted);
+                if list.get(at).map(|e| e.slot()) == Some(slot) {
                     list.remove(at);
                 }
             }
@@ -291,7 +296,8 @@ impl TenantIndex {
     }
 
     fn list(&mut self, slot: u32) {
-        let Some(person) = self.people.get(slot as usize) else {
+        let Some(person) = self.people.get(slot as usize).filter(|_| (slot as usize) < MOST_PEOPLE)
+        else {
             return;
         };
         let areas: Vec<Area> = areas_of(person).collect();
@@ -299,9 +305,11 @@ impl TenantIndex {
             let lists = self.areas.entry(area).or_default();
             for (list, key) in lists.0.iter_mut().zip(KEYS) {
                 let people = &self.people;
-                let wanted = sort_key(people, slot, key);
-                let at = list.partition_point(|s| sort_key(people, *s, key) < wanted);
-                list.insert(at, slot);
+                let person = &people[slot as usize];
+                let entry = Entry::new(slot, person.role, person.text(key));
+                let wanted = sort_key(people, entry, key);
+                let at = list.partition_point(|e| sort_key(people, *e, key) < wanted);
+                list.insert(at, entry);
             }
         }
     }
@@ -312,28 +320,44 @@ impl TenantIndex {
         let Some(lists) = self.areas.get(&area) else {
             return Vec::new();
         };
+        let head = head_of(prefix);
+        // A prefix no longer than the head (and without the padding's zero
+        // byte) is matched by the heads alone.
+        let by_head = prefix.len() <= HEAD && !prefix.as_bytes().contains(&0);
         let mut found: Vec<u32> = Vec::new();
         for (list, key) in lists.0.iter().zip(KEYS) {
-            let start = list.partition_point(|s| self.person(*s).text(key) < prefix);
+            let start = list.partition_point(|e| match e.head.cmp(&head) {
+                std::cmp::Ordering::Equal => self.person(e.slot()).text(key) < prefix,
+                order => order.is_lt(),
+            });
             let branch = list[start..]
                 .iter()
-                .map(|s| (*s, self.person(*s)))
-                .take_while(|(_, p)| p.text(key).starts_with(prefix))
-                .filter(|(_, p)| roles.contains(&p.role))
+                .take_while(|e| match by_head {
+                    true => e.head[..prefix.len()] == head[..prefix.len()],
+                    false => self.person(e.slot()).text(key).starts_with(prefix),
+                })
+                .filter(|e| roles.contains(&e.role()))
                 .take(limit)
-                .map(|(s, _)| s);
+                .map(|e| e.slot());
             found.extend(branch);
         }
         found.sort_unstable();
         found.dedup();
-        found.sort_by(|a, b| {
-            let (pa, pb) = (self.person(*a), self.person(*b));
-            pa.name_order()
-                .cmp(&pb.name_order())
-                .then(pa.id.cmp(&pb.id))
-        });
-        found.truncate(limit);
-        found.into_iter().map(|s| self.person(s).row()).collect()
+        // Each candidate's person is read once, in a loop whose loads do not
+        // wait on each other (a sort's comparisons would fetch them one
+        // after another, each a cache miss).
+        let mut keyed: Vec<_> = found
+            .iter()
+            .map(|s| {
+                let p = self.person(*s);
+                // The head reads the texts now; it orders as the last name does.
+                let order = p.name_order();
+                ((head_of(order.0), order), p.id, *s)
+            })
+            .collect();
+        keyed.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
+        keyed.truncate(limit);
+        keyed.into_iter().map(|(_, _, s)| self.person(s).row()).collect()
     }
 
     /// The person of a slot; slots come from the lists, which hold only slots
@@ -347,6 +371,7 @@ fn areas_of(person: &Person) -> impl Iterator<Item = Area> + use<> {
     areas(&person.place)
 }
 
-fn sort_key(people: &[Person], slot: u32, key: Text) -> (&str, u32) {
+fn sort_key(people: &[Person], entry: Entry, key: Text) -> (&str, u32) {
+    let slot = entry.slot();
     (people[slot as usize].text(key), slot)
 }

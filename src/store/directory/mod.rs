@@ -15,8 +15,10 @@
 //!   answer is never late or stale for want of memory.
 
 mod caller;
+mod entry;
 mod index;
 mod load;
+mod lookups;
 mod sync;
 
 #[cfg(test)]
@@ -30,6 +32,7 @@ use tokio::sync::{Mutex, RwLock};
 
 pub use caller::{CallerFound, DirectoryCheck};
 pub use index::PersonRow;
+pub(crate) use lookups::{Lookups, Source};
 use index::{Area, TenantIndex};
 use sync::{Check, Watermark};
 
