@@ -32,6 +32,10 @@ pub struct Envelope {
 
 /// Parses a raw interaction body (the HTTP endpoint).
 pub fn parse(body: &[u8]) -> Result<Incoming, serde_json::Error> {
+    // The keystroke's way: read without serenity's model (see `lean`).
+    if let Some(incoming) = super::lean::autocomplete(body) {
+        return Ok(incoming);
+    }
     let interaction: Interaction = serde_json::from_slice(body)?;
     Ok(understand(&interaction))
 }

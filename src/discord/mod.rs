@@ -10,6 +10,7 @@ mod courier;
 mod definitions;
 pub mod gateway;
 mod interaction;
+mod lean;
 mod notifier;
 mod response;
 mod rest;

@@ -122,13 +122,21 @@ async fn accept(state: &WebState, headers: &HeaderMap, body: &Bytes) -> Result<E
 /// tracked so shutdown waits for a password on its way (see `cli::run`).
 async fn respond(state: WebState, envelope: Envelope) -> Response {
     let (sender, first) = oneshot::channel();
-    let task_state = state.clone();
-    state.tasks.spawn(async move {
+    if matches!(envelope.request, Request::Autocomplete { .. }) {
+        // Read-only, and nothing follows its answer: answered in the
+        // request's own task rather than handed to another and woken back.
         let body = ResponseBody(Mutex::new(Some(sender)));
-        let hooks = Counted(&task_state);
-        let rest = task_state.discord.as_deref();
-        answer(&task_state.app, rest, envelope, &body, &hooks).await;
-    });
+        let rest = state.discord.as_deref();
+        answer(&state.app, rest, envelope, &body, &Counted(&state)).await;
+    } else {
+        let task_state = state.clone();
+        state.tasks.spawn(async move {
+            let body = ResponseBody(Mutex::new(Some(sender)));
+            let hooks = Counted(&task_state);
+            let rest = task_state.discord.as_deref();
+            answer(&task_state.app, rest, envelope, &body, &hooks).await;
+        });
+    }
     match first.await {
         Ok(response) => Json(response).into_response(),
         Err(_) => {

@@ -7,6 +7,7 @@ mod autocomplete_scale;
 mod bench;
 mod bot;
 mod bursts;
+mod caller_lookups;
 mod buttons;
 mod capture;
 mod cards_pdf;
