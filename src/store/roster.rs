@@ -12,6 +12,7 @@
 //!   reaches the connections the service answers with.
 
 pub(super) mod bulk;
+mod staged;
 
 use std::collections::HashSet;
 
@@ -22,7 +23,7 @@ use sqlx::{Any, Connection};
 use super::roster_values::{RosterValues, remember};
 use super::rows::{USER_COLUMNS, USER_FROM, user_from_row};
 use super::users::{audit_fields, diff};
-use super::{Backend, Store, StoreError, audit, time};
+use super::{Backend, Store, StoreError, audit};
 use crate::audit::{Action, AuditEntry};
 use crate::directory::{Place, TenantId, User};
 
@@ -139,9 +140,10 @@ impl RosterWriter {
     /// gives each entry its tenant, time, actor and origin; the action, the
     /// target and the changed fields come from the write itself.
     ///
-    /// New records, remembered values and audit entries go in with multi-row
-    /// statements of 500 rows on SQLite and one statement per table on
-    /// PostgreSQL ([`bulk`]); updates go one by one because each names the
+    /// New records go in with one statement per batch (on SQLite through a
+    /// staging table, [`staged`]), remembered values and audit entries with
+    /// multi-row statements of 500 rows on SQLite and one statement per table
+    /// on PostgreSQL ([`bulk`]); updates go one by one because each names the
     /// version it was read at. Updates run first: one may free a login that a
     /// new record of the same batch takes.
     #[tracing::instrument(skip(self, writes, template), fields(rows = writes.len()))]
@@ -193,13 +195,8 @@ impl RosterWriter {
     }
 }
 
-/// Rows per multi-row INSERT on SQLite: 500 users bind 9,500 parameters,
-/// within its limit (32,766). PostgreSQL takes a whole batch in one statement
-/// ([`bulk`]).
-const ROWS_PER_STATEMENT: usize = 500;
-
-/// Inserts new records (their places checked): on SQLite in multi-row
-/// statements of [`ROWS_PER_STATEMENT`], on PostgreSQL in one. A login taken
+/// Inserts new records (their places checked): on SQLite through a staging
+/// table ([`staged`]), on PostgreSQL in one statement ([`bulk`]). A login taken
 /// meanwhile fails the batch; with one row, the error names the login.
 async fn insert_users(
     conn: &mut sqlx::AnyConnection,
@@ -208,7 +205,7 @@ async fn insert_users(
 ) -> Result<(), StoreError> {
     let result = match backend {
         Backend::Postgres => bulk::insert_users(conn, users).await,
-        Backend::Sqlite => insert_user_rows(conn, users).await,
+        Backend::Sqlite => staged::insert_users(conn, users).await,
     };
     match (result, users) {
         (Err(StoreError::Database(e)), [one])
@@ -258,36 +255,6 @@ pub(super) fn values_list(backend: Backend, rows: usize, columns: usize) -> Stri
         format!("({})", params.join(", "))
     };
     (0..rows).map(row).collect::<Vec<_>>().join(", ")
-}
-
-/// Inserts new records in multi-row statements of [`ROWS_PER_STATEMENT`] (SQLite).
-async fn insert_user_rows(
-    conn: &mut sqlx::AnyConnection,
-    users: &[&User],
-) -> Result<(), StoreError> {
-    for chunk in users.chunks(ROWS_PER_STATEMENT) {
-        insert_user_statement(conn, chunk).await?;
-    }
-    Ok(())
-}
-
-async fn insert_user_statement(
-    conn: &mut sqlx::AnyConnection,
-    users: &[&User],
-) -> Result<(), StoreError> {
-    let sql = format!(
-        "INSERT INTO users (id, tenant_id, login, login_key, first_name, last_name, first_key, last_key, role, \
-         school_id, district_id, grade, title, must_change_password, disabled, source_id, version, created_at, \
-         updated_at) VALUES {}",
-        values_list(Backend::Sqlite, users.len(), 19)
-    );
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for user in users {
-        // created_at and updated_at are the same moment for a new row.
-        query = super::user_rows::bind_new_user(query, user).bind(time::encode(user.updated_at));
-    }
-    query.execute(&mut *conn).await?;
-    Ok(())
 }
 
 /// Rewrites a record read at `before.version` as `after`, with the same checks
