@@ -16,8 +16,10 @@
 //!   be in flight, so one waits for at most one other;
 //! - the statements run on connections of their own, outside the pool
 //!   (an in-memory SQLite database, one per connection, uses the pool);
-//!   a connection that fails is dropped and opened again for the next ask,
-//!   and the asks it was answering get the error;
+//!   a statement that fails on a connection that had sat idle is tried
+//!   once more on a new one (a server restart drops idle connections
+//!   unseen); otherwise the asks it was answering get the error, and the
+//!   next ask opens a new connection;
 //! - [`Lookups::stop`] ends the workers and closes their connections, and
 //!   an ask made after it is refused as a closed pool.
 
@@ -164,24 +166,31 @@ impl Worker {
     /// One statement for `asks`: the row of each (in their order), or the error.
     async fn answer(&mut self, asks: &[Ask]) -> Result<Vec<Option<AnyRow>>, sqlx::Error> {
         let (sql, json) = super::caller::batch_statement(self.backend, asks);
-        let query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(json);
+        let query = || sqlx::query(sqlx::AssertSqlSafe(sql.clone())).bind(json.clone());
         let rows = match &self.source {
-            Source::Pool(pool) => query.fetch_all(pool).await?,
+            Source::Pool(pool) => query().fetch_all(pool).await?,
             Source::Own(options) => {
-                if self.own.is_none() {
-                    self.own = Some(connect(self.backend, options).await?);
-                }
-                let Some(conn) = self.own.as_mut() else {
-                    return Err(sqlx::Error::PoolClosed);
-                };
-                match query.fetch_all(&mut *conn).await {
-                    Ok(rows) => rows,
-                    Err(e) => {
-                        // Whatever broke, the next ask gets a new connection.
-                        if let Some(conn) = self.own.take() {
-                            let _ = conn.close_hard().await;
+                // A connection that sat idle may have been dropped by the
+                // server (a restart, a network cut) without this worker
+                // knowing: the statement is read-only, so it is tried once
+                // more on a new connection. One just opened is not retried.
+                let mut tries = if self.own.is_some() { 2 } else { 1 };
+                loop {
+                    let conn = match self.own.as_mut() {
+                        Some(conn) => conn,
+                        None => self.own.insert(connect(self.backend, options).await?),
+                    };
+                    match query().fetch_all(&mut *conn).await {
+                        Ok(rows) => break rows,
+                        Err(e) => {
+                            if let Some(conn) = self.own.take() {
+                                let _ = conn.close_hard().await;
+                            }
+                            tries -= 1;
+                            if tries == 0 {
+                                return Err(e);
+                            }
                         }
-                        return Err(e);
                     }
                 }
             }
