@@ -98,7 +98,12 @@ async fn people(
     let me_row = PersonRow::of(&actor.user);
     if only.is_none_or(|o| o == actor.user.role) && matches_all(&me_row, &words) {
         let school = match actor.user.place.school() {
-            Some(id) => app.store.school(actor.tenant.id, id).await?.map(|s| s.name),
+            Some(id) => {
+                let check = actor.directory.as_ref();
+                app.store
+                    .school_name_now(actor.tenant.id, id, check)
+                    .await?
+            }
             None => None,
         };
         people.insert(0, (me_row, school));

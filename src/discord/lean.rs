@@ -140,4 +140,5 @@ fn some_snowflake<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Err
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests;

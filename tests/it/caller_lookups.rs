@@ -29,16 +29,26 @@ async fn linked_world(store: &Store) -> (World, Vec<User>) {
     let world = World::build(store).await;
     for (guild, tenant) in [(GUILD, world.tenant.id), (OTHER_GUILD, world.other.id)] {
         store
-            .bind_guild(DiscordGuildId::new(guild), tenant, cli_audit(Action::GuildBind, t0()))
+            .bind_guild(
+                DiscordGuildId::new(guild),
+                tenant,
+                cli_audit(Action::GuildBind, t0()),
+            )
             .await
             .unwrap();
     }
     let mut people = Vec::new();
     for i in 0..PEOPLE {
         let login = format!("t{i}.teacher");
-        let user = world.user(store, &login, Role::Teacher, World::at(&world.a1)).await;
+        let user = world
+            .user(store, &login, Role::Teacher, World::at(&world.a1))
+            .await;
         let user = store
-            .link_discord(&user, DiscordUserId::new(1_000 + i), cli_audit(Action::ChatLink, t0()))
+            .link_discord(
+                &user,
+                DiscordUserId::new(1_000 + i),
+                cli_audit(Action::ChatLink, t0()),
+            )
             .await
             .unwrap();
         people.push(user);
@@ -53,8 +63,8 @@ async fn callers_asking_at_once_each_get_their_own_answer(db: TestDb) {
     let asks = (0..PEOPLE).map(|i| (GUILD, Some(1_000 + i)));
     let asks: Vec<(u64, Option<u64>)> = asks
         .chain([
-            (GUILD, Some(9_999)),    // not linked
-            (GUILD, None),           // no account (an API caller)
+            (GUILD, Some(9_999)),       // not linked
+            (GUILD, None),              // no account (an API caller)
             (OTHER_GUILD, Some(1_000)), // linked in the other tenant only
             (UNBOUND_GUILD, Some(1_001)),
         ])
@@ -72,7 +82,12 @@ async fn callers_asking_at_once_each_get_their_own_answer(db: TestDb) {
     }
     let rest: Vec<_> = answers[PEOPLE as usize..]
         .iter()
-        .map(|a| a.as_ref().unwrap().as_ref().map(|(t, u, _)| (t.id, u.is_some())))
+        .map(|a| {
+            a.as_ref()
+                .unwrap()
+                .as_ref()
+                .map(|(t, u, _)| (t.id, u.is_some()))
+        })
         .collect();
     assert_eq!(
         rest,
@@ -88,14 +103,26 @@ async fn callers_asking_at_once_each_get_their_own_answer(db: TestDb) {
 async fn a_link_made_through_another_instance_shows_at_the_next_ask(db: TestDb) {
     let (world, _) = linked_world(&db.store).await;
     let newcomer = world
-        .user(&db.store, "new.teacher", Role::Teacher, World::at(&world.a1))
+        .user(
+            &db.store,
+            "new.teacher",
+            Role::Teacher,
+            World::at(&world.a1),
+        )
         .await;
-    let ask = || db.store.caller_in_guild(DiscordGuildId::new(GUILD), Some(DiscordUserId::new(5_000)));
+    let ask = || {
+        db.store
+            .caller_in_guild(DiscordGuildId::new(GUILD), Some(DiscordUserId::new(5_000)))
+    };
     let (_, before, _) = ask().await.unwrap().unwrap();
     assert!(before.is_none());
     let other = Store::connect(&db.url).await.unwrap();
     other
-        .link_discord(&newcomer, DiscordUserId::new(5_000), cli_audit(Action::ChatLink, t0()))
+        .link_discord(
+            &newcomer,
+            DiscordUserId::new(5_000),
+            cli_audit(Action::ChatLink, t0()),
+        )
         .await
         .unwrap();
     other.close().await;
@@ -108,7 +135,10 @@ async fn a_closed_store_refuses_asks_and_leaves_no_connection_open(db: TestDb) {
     let (world, people) = linked_world(&store).await;
     let ask = || store.caller_in_guild(DiscordGuildId::new(GUILD), Some(DiscordUserId::new(1_000)));
     let (tenant, user, _) = ask().await.unwrap().unwrap();
-    assert_eq!((tenant.id, user.map(|u| u.id)), (world.tenant.id, Some(people[0].id)));
+    assert_eq!(
+        (tenant.id, user.map(|u| u.id)),
+        (world.tenant.id, Some(people[0].id))
+    );
     store.close().await;
     assert!(ask().await.is_err(), "a closed store answered");
     match db.url.strip_prefix("sqlite://") {
@@ -117,7 +147,10 @@ async fn a_closed_store_refuses_asks_and_leaves_no_connection_open(db: TestDb) {
         Some(path) => {
             db.store.close().await;
             let wal = format!("{path}-wal");
-            assert!(!std::path::Path::new(&wal).exists(), "a connection stayed open");
+            assert!(
+                !std::path::Path::new(&wal).exists(),
+                "a connection stayed open"
+            );
         }
         None => {
             db.store.close().await;
@@ -143,7 +176,10 @@ async fn connections_to(url: &str) -> i64 {
 async fn postgres_a_connection_the_server_dropped_is_opened_again_for_the_next_ask() {
     let db = TestDb::postgres().await;
     let (world, people) = linked_world(&db.store).await;
-    let ask = || db.store.caller_in_guild(DiscordGuildId::new(GUILD), Some(DiscordUserId::new(1_001)));
+    let ask = || {
+        db.store
+            .caller_in_guild(DiscordGuildId::new(GUILD), Some(DiscordUserId::new(1_001)))
+    };
     ask().await.unwrap().unwrap();
     // What a server restart does to every session of the database.
     let name = db.url.rsplit('/').next().unwrap().to_owned();
@@ -164,5 +200,8 @@ async fn postgres_a_connection_the_server_dropped_is_opened_again_for_the_next_a
         Err(_) => ask().await.unwrap(),
     };
     let (tenant, user, _) = answer.unwrap();
-    assert_eq!((tenant.id, user.map(|u| u.id)), (world.tenant.id, Some(people[1].id)));
+    assert_eq!(
+        (tenant.id, user.map(|u| u.id)),
+        (world.tenant.id, Some(people[1].id))
+    );
 }

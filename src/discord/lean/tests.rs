@@ -74,7 +74,8 @@ fn ids_sent_as_numbers_read_the_same() {
 fn other_bodies_are_left_to_serenity() {
     let d = discord();
     let mut integer = d.autocomplete(ANA, "whois", "user", &[("user", "a")]);
-    integer["data"]["options"][0] = json!({ "name": "user", "type": 4, "value": 7, "focused": true });
+    integer["data"]["options"][0] =
+        json!({ "name": "user", "type": 4, "value": 7, "focused": true });
     let mut subcommand = d.autocomplete(ANA, "whois", "user", &[]);
     subcommand["data"]["options"] = json!([{ "name": "sub", "type": 1, "options": [] }]);
     let mut no_channel = d.autocomplete(ANA, "whois", "user", &[("user", "a")]);

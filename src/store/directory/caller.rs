@@ -92,12 +92,17 @@ pub(super) fn batch_statement(backend: Backend, asks: &[Ask]) -> (String, String
         ),
         // NULL unless the guild is still bound to the tenant whose snapshot
         // is passed.
+        // Each (tenant, snapshot) of the batch is checked once, however
+        // many of its asks carry it.
         Backend::Postgres => (
-            "json_to_recordset($1::json) AS a(k int8, g text, d text, t text, s text)".to_owned(),
             format!(
-                "CASE WHEN g.tenant_id = a.t THEN {} END AS dir_changed",
-                super::sync::changed_since("g.tenant_id", "a.s")
+                "json_to_recordset($1::json) AS a(k int8, g text, d text, t text, s text) \
+                 LEFT JOIN (SELECT seen.t, seen.s, {} AS changed FROM \
+                   (SELECT DISTINCT t, s FROM json_to_recordset($1::json) AS x(t text, s text) \
+                    WHERE s IS NOT NULL) seen) ch ON ch.t = a.t AND ch.s = a.s",
+                super::sync::changed_since("seen.t", "seen.s")
             ),
+            "CASE WHEN g.tenant_id = a.t THEN ch.changed END AS dir_changed".to_owned(),
         ),
     };
     let sql = format!(

@@ -60,12 +60,18 @@ pub(super) fn head_of(text: &str) -> [u8; HEAD] {
 pub(super) const MOST_PEOPLE: usize = 1 << SLOT_BITS;
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 
     #[test]
     fn an_entry_keeps_its_slot_and_role() {
-        let roles = [Role::Student, Role::Teacher, Role::SchoolAdmin, Role::DistrictAdmin];
+        let roles = [
+            Role::Student,
+            Role::Teacher,
+            Role::SchoolAdmin,
+            Role::DistrictAdmin,
+        ];
         for (i, role) in roles.into_iter().enumerate() {
             let slot = (MOST_PEOPLE - 1 - i) as u32;
             let entry = Entry::new(slot, role, "lopez");
@@ -76,7 +82,19 @@ mod tests {
 
     #[test]
     fn heads_that_differ_order_as_their_keys_do() {
-        let keys = ["", "a", "ab", "ab\u{0}", "abc", "abcd", "abcde", "abd", "b", "\u{e9}mile", "zz"];
+        let keys = [
+            "",
+            "a",
+            "ab",
+            "ab\u{0}",
+            "abc",
+            "abcd",
+            "abcde",
+            "abd",
+            "b",
+            "\u{e9}mile",
+            "zz",
+        ];
         for a in keys {
             for b in keys {
                 let (ha, hb) = (head_of(a), head_of(b));

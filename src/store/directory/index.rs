@@ -157,7 +157,6 @@ fn areas(place: &Place) -> impl Iterator<Item = Area> + use<> {
 #[derive(Debug, Default, Clone)]
 struct Lists([Vec<Entry>; 3]);
 
-
 /// A tenant's people, indexed.
 #[derive(Debug, Default)]
 pub struct TenantIndex {
@@ -296,7 +295,10 @@ impl TenantIndex {
     }
 
     fn list(&mut self, slot: u32) {
-        let Some(person) = self.people.get(slot as usize).filter(|_| (slot as usize) < MOST_PEOPLE)
+        let Some(person) = self
+            .people
+            .get(slot as usize)
+            .filter(|_| (slot as usize) < MOST_PEOPLE)
         else {
             return;
         };
@@ -357,7 +359,10 @@ impl TenantIndex {
             .collect();
         keyed.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
         keyed.truncate(limit);
-        keyed.into_iter().map(|(_, _, s)| self.person(s).row()).collect()
+        keyed
+            .into_iter()
+            .map(|(_, _, s)| self.person(s).row())
+            .collect()
     }
 
     /// The person of a slot; slots come from the lists, which hold only slots

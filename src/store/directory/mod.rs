@@ -32,12 +32,12 @@ use tokio::sync::{Mutex, RwLock};
 
 pub use caller::{CallerFound, DirectoryCheck};
 pub use index::PersonRow;
-pub(crate) use lookups::{Lookups, Source};
 use index::{Area, TenantIndex};
+pub(crate) use lookups::{Lookups, Source};
 use sync::{Check, Watermark};
 
 use super::{SearchScope, Store, StoreError};
-use crate::directory::{DiscordGuildId, Role, TenantId};
+use crate::directory::{DiscordGuildId, Role, SchoolId, TenantId};
 
 /// A person found, with their school's name (none for a district admin).
 pub type PersonFound = (PersonRow, Option<String>);
@@ -127,6 +127,25 @@ impl Store {
             .into_iter()
             .map(|(u, school)| (PersonRow::of(&u), school))
             .collect())
+    }
+
+    /// The name of school `school` of `tenant`, from the index when it is
+    /// loaded (and brought up to date by `check`, as a search is), else from
+    /// the database: the actor's own school on their choice, at a keystroke.
+    pub async fn school_name_now(
+        &self,
+        tenant: TenantId,
+        school: SchoolId,
+        check: Option<&DirectoryCheck>,
+    ) -> Result<Option<String>, StoreError> {
+        let slot = self.directory.slot(tenant);
+        if self.current(&slot, tenant, check).await?
+            && let Some(loaded) = slot.loaded.read().await.as_ref()
+            && let Some(name) = loaded.index.school_name(school)
+        {
+            return Ok(Some(name.to_owned()));
+        }
+        Ok(self.school(tenant, school).await?.map(|s| s.name))
     }
 
     /// Brings the slot's index up to date; `false` when there is none to
