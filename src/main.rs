@@ -7,12 +7,6 @@ use std::process::ExitCode;
 use clap::Parser;
 use hallpass::cli::{Cli, Command, RowsRefused, run};
 
-/// mimalloc rather than the system's malloc: many small, short-lived
-/// allocations on two threads (parsing and answering every request) are
-/// where glibc's allocator spent its time.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
