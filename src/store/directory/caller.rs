@@ -67,10 +67,8 @@ impl Store {
     }
 }
 
-/// The statement answering `asks` (the callers' statement of each, as one),
-/// and its one parameter: the asks as a JSON array. Each row carries `ask`,
-/// the index of the ask it answers; an ask whose guild is not bound has none.
-pub(super) fn batch_statement(backend: Backend, asks: &[Ask]) -> (String, String) {
+/// The one parameter of [`batch_statement`]: the asks as a JSON array.
+pub(super) fn batch_parameter(asks: &[Ask]) -> String {
     let json: Vec<serde_json::Value> = asks
         .iter()
         .enumerate()
@@ -84,6 +82,14 @@ pub(super) fn batch_statement(backend: Backend, asks: &[Ask]) -> (String, String
             })
         })
         .collect();
+    serde_json::Value::Array(json).to_string()
+}
+
+/// The statement answering a batch of asks (the callers' statement of each,
+/// as one), given them as [`batch_parameter`]. Each row carries `ask`, the
+/// index of the ask it answers; an ask whose guild is not bound has none.
+/// The same text for every batch, so the connection prepares it once.
+pub(super) fn batch_statement(backend: Backend) -> String {
     let (asks_from, check) = match backend {
         Backend::Sqlite => (
             "(SELECT value ->> 'k' AS k, value ->> 'g' AS g, value ->> 'd' AS d FROM json_each($1)) a"
@@ -105,14 +111,13 @@ pub(super) fn batch_statement(backend: Backend, asks: &[Ask]) -> (String, String
             "CASE WHEN g.tenant_id = a.t THEN ch.changed END AS dir_changed".to_owned(),
         ),
     };
-    let sql = format!(
+    format!(
         "SELECT a.k AS ask, t.id AS t_id, t.name AS t_name, {USER_COLUMNS}, {check} FROM {asks_from} \
          JOIN guild_bindings g ON g.guild_id = a.g \
          JOIN tenants t ON t.id = g.tenant_id \
          LEFT JOIN chat_links l ON l.tenant_id = g.tenant_id AND l.discord_user_id = a.d \
          LEFT JOIN users u ON u.id = l.user_id"
-    );
-    (sql, serde_json::Value::Array(json).to_string())
+    )
 }
 
 /// The tenant, linked user and check one row of the statement holds.

@@ -91,6 +91,7 @@ impl Lookups {
                     backend,
                     source: source.clone(),
                     own: None,
+                    sql: super::caller::batch_statement(backend),
                 };
                 tokio::spawn(worker.run(queue.clone(), stop.clone()))
             })
@@ -126,6 +127,8 @@ struct Worker {
     backend: Backend,
     source: Source,
     own: Option<AnyConnection>,
+    /// The batch statement, built once.
+    sql: String,
 }
 
 type Queue = Arc<tokio::sync::Mutex<mpsc::UnboundedReceiver<Ask>>>;
@@ -169,8 +172,8 @@ impl Worker {
 
     /// One statement for `asks`: the row of each (in their order), or the error.
     async fn answer(&mut self, asks: &[Ask]) -> Result<Vec<Option<AnyRow>>, sqlx::Error> {
-        let (sql, json) = super::caller::batch_statement(self.backend, asks);
-        let query = || sqlx::query(sqlx::AssertSqlSafe(sql.clone())).bind(json.clone());
+        let json = super::caller::batch_parameter(asks);
+        let query = || sqlx::query(sqlx::AssertSqlSafe(self.sql.clone())).bind(json.clone());
         let rows = match &self.source {
             Source::Pool(pool) => query().fetch_all(pool).await?,
             Source::Own(options) => {
