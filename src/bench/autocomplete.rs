@@ -4,8 +4,8 @@
 //! ([`super::listener`], [`super::server`]), send signed Discord interactions to
 //! `POST /interactions` over loopback TCP: `requests_per_client` `/whois
 //! user:` autocomplete requests each (or fewer if `max_duration` passes), as
-//! one of the chat accounts of [`Directory::client_account`] (district admins,
-//! school admins and teachers), typing a 1-3 letter prefix of a real first or
+//! five chat accounts in turn ([`Directory::client_account_for`]: district
+//! admins, school admins and teachers), typing a 1-3 letter prefix of a real first or
 //! last name of the directory. Latency is the client's: from before signing
 //! to the whole answer read (an autocomplete result, or the scenario fails;
 //! the rate limit's one choice fails it too, as `serve` keeps production
@@ -48,7 +48,7 @@ use crate::commands::{Body, RATE_LIMITED_CHOICE, Request, handle};
 use super::BenchScale;
 use super::listener::{Listener, member};
 use super::stats::{Latencies, ms, round3};
-use super::world::Directory;
+use super::world::{Directory, ROTATION};
 
 /// What a client sends once per request.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -251,10 +251,13 @@ async fn run_load(
         let (requests, bound) = (scale.requests_per_client, scale.max_duration);
         tasks.push(tokio::spawn(async move {
             let client = &clients[i];
-            let who = member(&dir.client_account(i).inv);
+            let whos: Vec<_> = (0..ROTATION)
+                .map(|k| member(&dir.client_account_for(i, clients.len(), k).inv))
+                .collect();
             let mut rng = StdRng::seed_from_u64(i as u64);
             let mut latencies = Vec::with_capacity(requests);
-            for _ in 0..requests {
+            for k in 0..requests {
+                let who = &whos[k % ROTATION];
                 if started.elapsed() > bound {
                     break;
                 }
@@ -262,7 +265,7 @@ async fn run_load(
                 let t = Instant::now();
                 let payload = match work {
                     Work::Autocomplete => listener.discord.autocomplete(
-                        who,
+                        *who,
                         "whois",
                         "user",
                         &[("user", prefix.as_str())],
@@ -308,11 +311,12 @@ async fn in_process(
     for i in 0..scale.clients {
         let (dir, prefixes) = (dir.clone(), prefixes.clone());
         let (requests, bound) = (scale.requests_per_client, scale.max_duration);
+        let clients = scale.clients;
         tasks.push(tokio::spawn(async move {
-            let account = dir.client_account(i);
             let mut rng = StdRng::seed_from_u64(i as u64);
             let mut latencies = Vec::with_capacity(requests);
-            for _ in 0..requests {
+            for k in 0..requests {
+                let account = dir.client_account_for(i, clients, k);
                 if started.elapsed() > bound {
                     break;
                 }

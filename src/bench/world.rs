@@ -130,9 +130,14 @@ pub struct Directory {
     pub index_load: std::time::Duration,
 }
 
+/// How many accounts each load client takes in turn (see
+/// [`Directory::client_account_for`]).
+pub const ROTATION: usize = 5;
+
 impl Directory {
-    /// Binds the server and links the first district admin, up to 8 school
-    /// admins and up to 24 teachers (in roster order) to chat accounts.
+    /// Binds the server and links up to 5 district admins, 40 school admins
+    /// and 110 teachers (in roster order) to chat accounts: what
+    /// [`Directory::client_account`] hands out to `ROTATION` x 32 clients.
     pub async fn prepare(store: &Store) -> Result<Self> {
         let name = TenantName::parse(TENANT)?;
         let tenant = store
@@ -163,9 +168,9 @@ impl Directory {
             }
             Ok(accounts)
         };
-        let district_admins = link("district_admin", 1).await?;
-        let school_admins = link("school_admin", 8).await?;
-        let teachers = link("teacher", 24).await?;
+        let district_admins = link("district_admin", 5).await?;
+        let school_admins = link("school_admin", 40).await?;
+        let teachers = link("teacher", 110).await?;
         if district_admins.is_empty() || school_admins.is_empty() || teachers.is_empty() {
             return Err(anyhow!(
                 "the directory needs a district admin, a school admin and a teacher"
@@ -191,12 +196,20 @@ impl Directory {
         })
     }
 
-    /// The account client `i` types as. The mix (1 in 16 a district admin,
+    /// The account the `request`-th request of client `client` (of `clients`)
+    /// is sent as: each client takes [`ROTATION`] accounts in turn, so that
+    /// a phase of 1,000 requests a client keeps every account within the
+    /// production autocomplete limit `hallpass serve` keeps (600 a minute).
+    pub fn client_account_for(&self, client: usize, clients: usize, request: usize) -> &Account {
+        self.client_account(client + clients * (request % ROTATION))
+    }
+
+    /// The account of load slot `i`. The mix (1 in 16 a district admin,
     /// 4 in 16 school admins, the rest teachers) follows who searches for
-    /// people most: teachers outnumber admins, admins search wider. Clients
-    /// of one role take that role's accounts in turn, so 32 clients are 32
-    /// educators but for the one district admin, and each stays within the
-    /// production autocomplete limit `hallpass serve` keeps.
+    /// people most: teachers outnumber admins, admins search wider. Slots of
+    /// one role take that role's accounts in turn, so the 160 slots of 32
+    /// clients are 160 educators, but for the district admins, of whom each
+    /// of the 5 has two slots.
     pub fn client_account(&self, i: usize) -> &Account {
         let (round, slot) = (i / 16, i % 16);
         let (accounts, n) = match slot {

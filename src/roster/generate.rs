@@ -1,8 +1,8 @@
 //! A generated OneRoster 1.1 bundle of any size, for tests and the benchmark
 //! suite. Promises: the same `(users, seed)` always writes the same files; every
 //! row is valid and imports (unique `sourcedId`s and logins, known orgs, real
-//! grades); and the shape is a plausible district: one district admin, one
-//! admin per school, a teacher for every 25 users, students for the rest, in
+//! grades); and the shape is a plausible district: a district admin for every
+//! 20,000 users (at least one), one admin per school, a teacher for every 25 users, students for the rest, in
 //! schools of about a thousand users, each school's students in classes of 28
 //! (the last one smaller), each class taught by one of the school's teachers.
 
@@ -16,6 +16,10 @@ use rand::{Rng, SeedableRng};
 const DISTRICT: &str = "d-0001";
 const USERS_PER_SCHOOL: usize = 1_000;
 const USERS_PER_TEACHER: usize = 25;
+/// One district admin per this many users, and at least one: a large
+/// district's office has several (and the benchmark's load clients need
+/// several accounts of each role to stay within the per-account limits).
+const USERS_PER_DISTRICT_ADMIN: usize = 20_000;
 
 const FIRST: &[&str] = &[
     "Ana", "Ben", "Chloé", "Dmitri", "Elif", "Farah", "Gabriel", "Hana", "Isaac", "Jalen", "Kai",
@@ -176,17 +180,18 @@ pub fn write_sample_bundle(dir: &Path, users: usize, seed: u64) -> io::Result<()
 
     let mut rng = StdRng::seed_from_u64(seed);
     let teachers = users / USERS_PER_TEACHER;
+    let district_admins = (users / USERS_PER_DISTRICT_ADMIN).max(1);
     let mut out = csv::Writer::from_writer(BufWriter::new(File::create(dir.join("users.csv"))?));
     out.write_record(USER_HEADER)?;
     for i in 0..users {
         let first = FIRST[rng.gen_range(0..FIRST.len())];
         let last = LAST[rng.gen_range(0..LAST.len())];
         let school = school_id(i % schools);
-        let (role, org, grade) = if i == 0 {
+        let (role, org, grade) = if i < district_admins {
             ("administrator", DISTRICT.to_owned(), "")
-        } else if i <= schools {
-            ("administrator", school_id(i - 1), "")
-        } else if i <= schools + teachers {
+        } else if i < district_admins + schools {
+            ("administrator", school_id(i - district_admins), "")
+        } else if i < district_admins + schools + teachers {
             ("teacher", school, "")
         } else {
             ("student", school, GRADES[rng.gen_range(0..GRADES.len())])
@@ -225,12 +230,13 @@ pub fn write_sample_bundle(dir: &Path, users: usize, seed: u64) -> io::Result<()
 /// (teachers, students), by index.
 fn school_rosters(users: usize, schools: usize) -> Vec<(Vec<usize>, Vec<usize>)> {
     let teachers = users / USERS_PER_TEACHER;
+    let district_admins = (users / USERS_PER_DISTRICT_ADMIN).max(1);
     let mut rosters = vec![(Vec::new(), Vec::new()); schools];
-    for i in (schools + 1)..users {
+    for i in (district_admins + schools)..users {
         let Some((taught, students)) = rosters.get_mut(i % schools) else {
             continue;
         };
-        if i <= schools + teachers {
+        if i < district_admins + schools + teachers {
             taught.push(i);
         } else {
             students.push(i);
