@@ -37,12 +37,9 @@ fn words(text: &str) -> Vec<String> {
 }
 
 /// Whether every word starts the first name, the last name or the login.
+/// The row's search keys are those fields lower-cased, as the words are.
 fn matches_all(person: &PersonRow, words: &[String]) -> bool {
-    let fields = [
-        person.first_name.to_lowercase(),
-        person.last_name.to_lowercase(),
-        person.login.to_lowercase(),
-    ];
+    let fields = [&person.first_key, &person.last_key, &person.login_key];
     words
         .iter()
         .all(|w| fields.iter().any(|f| f.starts_with(w.as_str())))
@@ -132,16 +129,23 @@ fn subject(actor: &Actor, person: &PersonRow) -> Subject {
 
 /// "Lopez, Ana · grade 7 · Lincoln Middle School": a name a person can tell apart.
 fn label(person: &PersonRow, school: Option<&str>) -> String {
-    let mut parts = vec![person.display_name()];
+    // Written into one string: this runs for every choice of every keystroke.
+    let mut text = String::with_capacity(96);
+    text.push_str(&person.last_name);
+    text.push_str(", ");
+    text.push_str(&person.first_name);
+    text.push_str(" · ");
     match (person.role, person.grade) {
-        (Role::Student, Some(grade)) => parts.push(grade.spoken()),
-        (role, _) => parts.push(role.label().to_owned()),
+        (Role::Student, Some(grade)) => text.push_str(&grade.spoken()),
+        (role, _) => text.push_str(role.label()),
     }
     if let Some(school) = school {
-        parts.push(school.to_owned());
+        text.push_str(" · ");
+        text.push_str(school);
     }
-    parts.push(person.login.clone());
-    markdown::clip(&parts.join(" · "), markdown::limits::CHOICE_NAME)
+    text.push_str(" · ");
+    text.push_str(&person.login);
+    markdown::clip_owned(text, markdown::limits::CHOICE_NAME)
 }
 
 /// Schools in the actor's district (the only destinations a move may name).

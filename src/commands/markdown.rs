@@ -89,6 +89,14 @@ pub mod limits {
     pub const MODAL_TITLE: usize = 45;
 }
 
+/// [`clip`] of a string the caller owns: returned as it is when it fits.
+pub fn clip_owned(text: String, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text;
+    }
+    clip(&text, max)
+}
+
 /// `text` cut to at most `max` characters, ending in `…` when cut: the one
 /// clipper for every text that meets one of Discord's [`limits`].
 pub fn clip(text: &str, max: usize) -> String {

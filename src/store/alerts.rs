@@ -66,16 +66,13 @@ impl Store {
         actor: UserId,
         since: DateTime<Utc>,
     ) -> Result<u32, StoreError> {
-        let row = sqlx::query(
-            "SELECT COUNT(*) AS n FROM audit_events WHERE tenant_id = $1 AND actor_user_id = $2 \
-             AND action = $3 AND outcome = 'applied' AND at > $4",
-        )
-        .bind(tenant.to_string())
-        .bind(actor.to_string())
-        .bind(Action::PasswordReset.as_str())
-        .bind(time::encode(since))
-        .fetch_one(&self.pool)
-        .await?;
+        let row = sqlx::query(RESETS_BY)
+            .bind(tenant.to_string())
+            .bind(actor.to_string())
+            .bind(Action::PasswordReset.as_str())
+            .bind(time::encode(since))
+            .fetch_one(&self.pool)
+            .await?;
         let n: i64 = row.try_get("n")?;
         Ok(u32::try_from(n).unwrap_or(u32::MAX))
     }
@@ -113,3 +110,8 @@ impl Store {
             .collect()
     }
 }
+
+/// How many applied events of one action an actor made after a moment
+/// (served by the partial index `audit_by_actor_action`).
+pub(crate) const RESETS_BY: &str = "SELECT COUNT(*) AS n FROM audit_events WHERE tenant_id = $1 \
+     AND actor_user_id = $2 AND action = $3 AND outcome = 'applied' AND at > $4";

@@ -223,3 +223,7 @@ impl Store {
         rows.iter().map(event_from_row).collect()
     }
 }
+
+#[cfg(test)]
+#[path = "audit_index_tests.rs"]
+mod index_tests;

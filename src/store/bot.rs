@@ -201,11 +201,10 @@ impl Store {
         &self,
         interaction_id: &str,
     ) -> Result<Option<String>, StoreError> {
-        let rows =
-            sqlx::query("SELECT DISTINCT outcome FROM audit_events WHERE interaction_id = $1")
-                .bind(interaction_id.to_owned())
-                .fetch_all(&self.pool)
-                .await?;
+        let rows = sqlx::query(OUTCOMES_OF_INTERACTION)
+            .bind(interaction_id.to_owned())
+            .fetch_all(&self.pool)
+            .await?;
         let outcomes = rows
             .iter()
             .map(|r| r.try_get::<String, _>("outcome"))
@@ -230,3 +229,8 @@ impl Store {
         Ok((depth, oldest.as_deref().map(time::decode).transpose()?))
     }
 }
+
+/// The outcomes of one interaction's audit entries (served by the partial
+/// index `audit_events_by_interaction`).
+pub(crate) const OUTCOMES_OF_INTERACTION: &str =
+    "SELECT DISTINCT outcome FROM audit_events WHERE interaction_id = $1";
