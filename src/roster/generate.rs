@@ -2,8 +2,8 @@
 //! suite. Promises: the same `(users, seed)` always writes the same files; every
 //! row is valid and imports (unique `sourcedId`s and logins, known orgs, real
 //! grades); and the shape is a plausible district: a district admin for every
-//! 20,000 users (at least one), one admin per school, a teacher for every 25 users, students for the rest, in
-//! schools of about a thousand users, each school's students in classes of 28
+//! 20,000 users (at least one), one admin per school, a teacher for every 25
+//! users, students for the rest, in schools of about a thousand users, each school's students in classes of 28
 //! (the last one smaller), each class taught by one of the school's teachers.
 
 use std::fs::File;
@@ -179,19 +179,18 @@ pub fn write_sample_bundle(dir: &Path, users: usize, seed: u64) -> io::Result<()
     orgs.flush()?;
 
     let mut rng = StdRng::seed_from_u64(seed);
-    let teachers = users / USERS_PER_TEACHER;
-    let district_admins = (users / USERS_PER_DISTRICT_ADMIN).max(1);
+    let staff = Staff::of(users, schools);
     let mut out = csv::Writer::from_writer(BufWriter::new(File::create(dir.join("users.csv"))?));
     out.write_record(USER_HEADER)?;
     for i in 0..users {
         let first = FIRST[rng.gen_range(0..FIRST.len())];
         let last = LAST[rng.gen_range(0..LAST.len())];
         let school = school_id(i % schools);
-        let (role, org, grade) = if i < district_admins {
+        let (role, org, grade) = if i < staff.district_admins {
             ("administrator", DISTRICT.to_owned(), "")
-        } else if i < district_admins + schools {
-            ("administrator", school_id(i - district_admins), "")
-        } else if i < district_admins + schools + teachers {
+        } else if i < staff.school_admins_end {
+            ("administrator", school_id(i - staff.district_admins), "")
+        } else if i < staff.teachers_end {
             ("teacher", school, "")
         } else {
             ("student", school, GRADES[rng.gen_range(0..GRADES.len())])
@@ -226,17 +225,36 @@ pub fn write_sample_bundle(dir: &Path, users: usize, seed: u64) -> io::Result<()
     Ok(())
 }
 
+/// Where each role's rows end in `users.csv`: district admins first, then one
+/// admin per school, then the teachers, then the students.
+struct Staff {
+    district_admins: usize,
+    school_admins_end: usize,
+    teachers_end: usize,
+}
+
+impl Staff {
+    fn of(users: usize, schools: usize) -> Self {
+        let district_admins = (users / USERS_PER_DISTRICT_ADMIN).max(1);
+        let school_admins_end = district_admins + schools;
+        Self {
+            district_admins,
+            school_admins_end,
+            teachers_end: school_admins_end + users / USERS_PER_TEACHER,
+        }
+    }
+}
+
 /// The users of each school, as [`write_sample_bundle`] places them:
 /// (teachers, students), by index.
 fn school_rosters(users: usize, schools: usize) -> Vec<(Vec<usize>, Vec<usize>)> {
-    let teachers = users / USERS_PER_TEACHER;
-    let district_admins = (users / USERS_PER_DISTRICT_ADMIN).max(1);
+    let staff = Staff::of(users, schools);
     let mut rosters = vec![(Vec::new(), Vec::new()); schools];
-    for i in (district_admins + schools)..users {
+    for i in staff.school_admins_end..users {
         let Some((taught, students)) = rosters.get_mut(i % schools) else {
             continue;
         };
-        if i < district_admins + schools + teachers {
+        if i < staff.teachers_end {
             taught.push(i);
         } else {
             students.push(i);

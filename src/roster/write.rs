@@ -191,11 +191,7 @@ mod tests {
         crate::directory::TenantId,
         chrono::DateTime<Utc>,
     ) {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::connect(&format!("sqlite://{}", dir.path().join("t.db").display()))
-            .await
-            .unwrap();
-        store.migrate().await.unwrap();
+        let (dir, store) = crate::store::migrated_sqlite_for_tests().await;
         let now = Utc.with_ymd_and_hms(2026, 11, 28, 9, 0, 0).unwrap();
         let tenant = store
             .create_tenant(&TenantName::parse("t").unwrap(), now)

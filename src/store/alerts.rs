@@ -66,7 +66,7 @@ impl Store {
         actor: UserId,
         since: DateTime<Utc>,
     ) -> Result<u32, StoreError> {
-        let row = sqlx::query(RESETS_BY)
+        let row = sqlx::query(COUNT_APPLIED_BY)
             .bind(tenant.to_string())
             .bind(actor.to_string())
             .bind(Action::PasswordReset.as_str())
@@ -113,5 +113,5 @@ impl Store {
 
 /// How many applied events of one action an actor made after a moment
 /// (served by the partial index `audit_by_actor_action`).
-pub(crate) const RESETS_BY: &str = "SELECT COUNT(*) AS n FROM audit_events WHERE tenant_id = $1 \
+pub(crate) const COUNT_APPLIED_BY: &str = "SELECT COUNT(*) AS n FROM audit_events WHERE tenant_id = $1 \
      AND actor_user_id = $2 AND action = $3 AND outcome = 'applied' AND at > $4";

@@ -13,11 +13,7 @@ use crate::directory::{DiscordUserId, TenantName, UserId};
 use crate::store::Store;
 
 async fn store_with_events() -> (tempfile::TempDir, Store, crate::directory::TenantId, UserId) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::connect(&format!("sqlite://{}", dir.path().join("t.db").display()))
-        .await
-        .unwrap();
-    store.migrate().await.unwrap();
+    let (dir, store) = crate::store::migrated_sqlite_for_tests().await;
     let now = Utc.with_ymd_and_hms(2026, 12, 2, 9, 0, 0).unwrap();
     let tenant = store
         .create_tenant(&TenantName::parse("t").unwrap(), now)
@@ -94,7 +90,7 @@ async fn events_without_an_actor_or_interaction_are_not_entered_in_their_indexes
     assert_eq!(entries_in(&store, "audit_by_actor").await, 2);
     assert_eq!(entries_in(&store, "audit_by_actor_action").await, 2);
     assert_eq!(entries_in(&store, "audit_events_by_interaction").await, 2);
-    // The index on the target is whole: every event is found by whom it was about.
+    // The index by time is whole: every event is found by when it happened.
     assert_eq!(entries_in(&store, "audit_by_time").await, all);
 }
 
@@ -104,7 +100,7 @@ async fn an_actors_reset_count_and_an_interactions_outcome_still_read_the_partia
     let t = tenant.to_string();
     let plan = plan_of(
         &store,
-        super::super::alerts::RESETS_BY,
+        super::super::alerts::COUNT_APPLIED_BY,
         &[&t, "u", "a", "x"],
     )
     .await;

@@ -282,3 +282,16 @@ async fn open_pool(
         .await
         .map_err(StoreError::Connect)
 }
+
+/// A migrated SQLite store in a temporary file, for the tests of this crate
+/// (keep the directory as long as the store).
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+pub(crate) async fn migrated_sqlite_for_tests() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::connect(&format!("sqlite://{}", dir.path().join("t.db").display()))
+        .await
+        .unwrap();
+    store.migrate().await.unwrap();
+    (dir, store)
+}
