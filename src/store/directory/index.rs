@@ -11,6 +11,7 @@
 use std::collections::HashMap;
 
 use super::entry::{Entry, HEAD, MOST_PEOPLE, head_of};
+use super::people::{People, Person, Text};
 use crate::directory::{DistrictId, Grade, Place, Role, SchoolId, UserId};
 
 /// A person as a choice needs them.
@@ -54,90 +55,8 @@ impl PersonRow {
     }
 }
 
-/// [`PersonRow`] stored compactly: the six texts in one allocation.
-#[derive(Debug, Clone)]
-struct Person {
-    id: UserId,
-    role: Role,
-    place: Place,
-    disabled: bool,
-    grade: Option<Grade>,
-    /// first name, last name, login, first key, last key, login key.
-    texts: Box<str>,
-    ends: [u32; 6],
-}
-
-#[derive(Clone, Copy)]
-enum Text {
-    FirstName = 0,
-    LastName = 1,
-    Login = 2,
-    FirstKey = 3,
-    LastKey = 4,
-    LoginKey = 5,
-}
-
 /// The branch keys, in the order of the lists of a [`Lists`].
 const KEYS: [Text; 3] = [Text::LastKey, Text::FirstKey, Text::LoginKey];
-
-impl Person {
-    fn new(row: PersonRow) -> Self {
-        let parts = [
-            &row.first_name,
-            &row.last_name,
-            &row.login,
-            &row.first_key,
-            &row.last_key,
-            &row.login_key,
-        ];
-        let mut texts = String::with_capacity(parts.iter().map(|p| p.len()).sum());
-        let mut ends = [0u32; 6];
-        for (end, part) in ends.iter_mut().zip(parts) {
-            texts.push_str(part);
-            *end = u32::try_from(texts.len()).unwrap_or(u32::MAX);
-        }
-        Self {
-            id: row.id,
-            role: row.role,
-            place: row.place,
-            disabled: row.disabled,
-            grade: row.grade,
-            texts: texts.into_boxed_str(),
-            ends,
-        }
-    }
-
-    fn text(&self, which: Text) -> &str {
-        let i = which as usize;
-        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
-        self.texts.get(start..self.ends[i] as usize).unwrap_or("")
-    }
-
-    fn row(&self) -> PersonRow {
-        PersonRow {
-            id: self.id,
-            role: self.role,
-            place: self.place,
-            disabled: self.disabled,
-            grade: self.grade,
-            first_name: self.text(Text::FirstName).to_owned(),
-            last_name: self.text(Text::LastName).to_owned(),
-            login: self.text(Text::Login).to_owned(),
-            first_key: self.text(Text::FirstKey).to_owned(),
-            last_key: self.text(Text::LastKey).to_owned(),
-            login_key: self.text(Text::LoginKey).to_owned(),
-        }
-    }
-
-    /// The final order of a search: by last name, first name, login.
-    fn name_order(&self) -> (&str, &str, &str) {
-        (
-            self.text(Text::LastKey),
-            self.text(Text::FirstKey),
-            self.text(Text::LoginKey),
-        )
-    }
-}
 
 /// Where a search looks: a school's people or a district's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -160,8 +79,7 @@ struct Lists([Vec<Entry>; 3]);
 /// A tenant's people, indexed.
 #[derive(Debug, Default)]
 pub struct TenantIndex {
-    people: Vec<Person>,
-    slots: HashMap<UserId, u32>,
+    people: People,
     areas: HashMap<Area, Lists>,
     schools: HashMap<SchoolId, String>,
 }
@@ -216,36 +134,22 @@ impl TenantIndex {
     /// Stores `row` (new, or replacing the person's earlier state) without
     /// touching the sorted lists; returns the slot.
     fn put(&mut self, row: PersonRow) -> u32 {
-        let person = Person::new(row);
-        match self.slots.get(&person.id) {
-            Some(&slot) => {
-                if let Some(old) = self.people.get_mut(slot as usize) {
-                    *old = person;
-                }
-                slot
-            }
-            None => {
-                let slot = u32::try_from(self.people.len()).unwrap_or(u32::MAX);
-                self.slots.insert(person.id, slot);
-                self.people.push(person);
-                slot
-            }
-        }
+        self.people.put(row)
     }
 
     /// Every area's lists, from the people as they are now.
     fn sort_all(&mut self) {
-        let mut areas: HashMap<Area, Lists> = HashMap::new();
+        let mut all: HashMap<Area, Lists> = HashMap::new();
         for (slot, person) in self.people.iter().enumerate().take(MOST_PEOPLE) {
-            for area in areas_of(person) {
-                let lists = areas.entry(area).or_default();
+            for area in areas(&self.people.place(person)) {
+                let lists = all.entry(area).or_default();
                 for (list, key) in lists.0.iter_mut().zip(KEYS) {
                     list.push(Entry::new(slot as u32, person.role, person.text(key)));
                 }
             }
         }
         let people = &self.people;
-        for lists in areas.values_mut() {
+        for lists in all.values_mut() {
             for (list, key) in lists.0.iter_mut().zip(KEYS) {
                 list.sort_unstable_by(|a, b| {
                     a.head
@@ -255,7 +159,7 @@ impl TenantIndex {
                 list.shrink_to_fit();
             }
         }
-        self.areas = areas;
+        self.areas = all;
     }
 
     /// Applies changed people: each replaces its earlier state (or is added).
@@ -268,9 +172,8 @@ impl TenantIndex {
             return;
         }
         for row in rows {
-            if let Some(&slot) = self.slots.get(&row.id)
-                && let Some(before) = self.people.get(slot as usize).cloned()
-            {
+            if let Some(slot) = self.people.slot_of(row.id) {
+                let before = self.people.get(slot).clone();
                 self.unlist(slot, &before);
             }
             let slot = self.put(row);
@@ -279,7 +182,7 @@ impl TenantIndex {
     }
 
     fn unlist(&mut self, slot: u32, before: &Person) {
-        for area in areas_of(before) {
+        for area in areas(&self.people.place(before)) {
             let Some(lists) = self.areas.get_mut(&area) else {
                 continue;
             };
@@ -295,19 +198,15 @@ impl TenantIndex {
     }
 
     fn list(&mut self, slot: u32) {
-        let Some(person) = self
-            .people
-            .get(slot as usize)
-            .filter(|_| (slot as usize) < MOST_PEOPLE)
-        else {
+        if slot as usize >= MOST_PEOPLE.min(self.people.len()) {
             return;
-        };
-        let areas: Vec<Area> = areas_of(person).collect();
-        for area in areas {
+        }
+        let place = self.people.place(self.people.get(slot));
+        for area in areas(&place) {
             let lists = self.areas.entry(area).or_default();
             for (list, key) in lists.0.iter_mut().zip(KEYS) {
                 let people = &self.people;
-                let person = &people[slot as usize];
+                let person = people.get(slot);
                 let entry = Entry::new(slot, person.role, person.text(key));
                 let wanted = sort_key(people, entry, key);
                 let at = list.partition_point(|e| sort_key(people, *e, key) < wanted);
@@ -361,22 +260,18 @@ impl TenantIndex {
         keyed.truncate(limit);
         keyed
             .into_iter()
-            .map(|(_, _, s)| self.person(s).row())
+            .map(|(_, _, s)| self.people.row(s))
             .collect()
     }
 
     /// The person of a slot; slots come from the lists, which hold only slots
     /// of `people`.
     fn person(&self, slot: u32) -> &Person {
-        &self.people[slot as usize]
+        self.people.get(slot)
     }
 }
 
-fn areas_of(person: &Person) -> impl Iterator<Item = Area> + use<> {
-    areas(&person.place)
-}
-
-fn sort_key(people: &[Person], entry: Entry, key: Text) -> (&str, u32) {
+fn sort_key(people: &People, entry: Entry, key: Text) -> (&str, u32) {
     let slot = entry.slot();
-    (people[slot as usize].text(key), slot)
+    (people.get(slot).text(key), slot)
 }

@@ -19,6 +19,7 @@ mod entry;
 mod index;
 mod load;
 mod lookups;
+mod people;
 mod sync;
 
 #[cfg(test)]
