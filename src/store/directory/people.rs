@@ -17,6 +17,7 @@
 
 use std::hash::BuildHasher;
 
+use hashbrown::hash_table::Entry;
 use hashbrown::{DefaultHashBuilder, HashTable};
 
 use super::index::PersonRow;
@@ -71,7 +72,7 @@ pub(super) struct People {
     /// Slots, hashed by their person's id.
     slots: HashTable<u32>,
     hasher: DefaultHashBuilder,
-    /// The distinct places, and theirs ordinals by place.
+    /// The distinct places, and their ordinals by place.
     places: Vec<Place>,
     ordinals: std::collections::HashMap<Place, u32>,
 }
@@ -106,18 +107,29 @@ impl People {
     /// the slot.
     pub fn put(&mut self, row: PersonRow) -> u32 {
         let person = self.person(row);
-        match self.slot_of(person.id) {
-            Some(slot) => {
-                self.people[slot as usize] = person;
+        // One hash and one probe of the table, whether the person is new or not.
+        let hash = self.hasher.hash_one(person.id);
+        let Self {
+            people,
+            slots,
+            hasher,
+            ..
+        } = self;
+        let found = slots.entry(
+            hash,
+            |&s| people[s as usize].id == person.id,
+            |&s| hasher.hash_one(people[s as usize].id),
+        );
+        match found {
+            Entry::Occupied(at) => {
+                let slot = *at.get();
+                people[slot as usize] = person;
                 slot
             }
-            None => {
-                let slot = u32::try_from(self.people.len()).unwrap_or(u32::MAX);
-                let hash = self.hasher.hash_one(person.id);
-                self.people.push(person);
-                let (people, hasher) = (&self.people, &self.hasher);
-                self.slots
-                    .insert_unique(hash, slot, |&s| hasher.hash_one(people[s as usize].id));
+            Entry::Vacant(at) => {
+                let slot = u32::try_from(people.len()).unwrap_or(u32::MAX);
+                people.push(person);
+                at.insert(slot);
                 slot
             }
         }
