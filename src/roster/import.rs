@@ -7,6 +7,7 @@
 //! everything the same way, reports it, and writes nothing at all: no tenant,
 //! org, user, remembered value or audit entry.
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
@@ -22,7 +23,7 @@ use super::users::{Plan, Planner, UserColumns};
 use super::write::{BATCH_SIZE, BatchWriter};
 use crate::audit::{Action, AuditActor, AuditEntry, Origin};
 use crate::directory::{TenantId, TenantName};
-use crate::store::Store;
+use crate::store::{RosterUserRef, Store};
 
 /// How the import behaves around its work.
 #[derive(Debug, Clone, Default)]
@@ -156,15 +157,61 @@ async fn run(
 
     // One bar over users.csv's bytes: rows are planned and written as they are read.
     let progress = bar(options, users_table.len());
-    let file = users_table.name();
     let mut batches = BatchWriter::new(store, template, options.dry_run, batch_size).await?;
-    let mut rows = 0_u64;
     let mut planned = class_files.planned_users(options.dry_run);
+    let read = plan_users(
+        &mut users_table,
+        user_cols,
+        &mut planner,
+        &mut batches,
+        &mut planned,
+        &progress,
+        report,
+    )
+    .await;
+    match read {
+        Ok(()) => batches.finish(report).await?,
+        // Stopped on the file: the batch being written is still waited for,
+        // so the report counts it and nothing is written after the import ends.
+        Err(e) => {
+            if let Err(written) = batches.settle(report).await {
+                tracing::warn!(error = %written, "the batch being written when the import stopped failed too");
+            }
+            return Err(e);
+        }
+    }
+    progress.finish_and_clear();
+    report.roster_changes_applied = planner.sync.applied;
+    report.local_changes_kept = planner.sync.kept;
+    report.users_baselined = planner.sync.baselined;
+    report.missing = planner.missing();
+    let pending = std::mem::take(&mut planner.sync.conflicts);
+    report.conflicts = attribute(store, tenant, &template.actor.label, pending).await?;
+    drop(planner);
+    let when = (options.dry_run, template.at);
+    class_files
+        .import(store, tenant, &orgs, planned, when, report)
+        .await
+}
+
+/// Reads users.csv to its end, planning each row against the tenant and
+/// queueing the writes.
+async fn plan_users(
+    users_table: &mut Table,
+    user_cols: &UserColumns,
+    planner: &mut Planner<'_>,
+    batches: &mut BatchWriter,
+    planned: &mut Option<HashMap<String, RosterUserRef>>,
+    progress: &ProgressBar,
+    report: &mut ImportReport,
+) -> Result<(), ImportError> {
+    let file = users_table.name();
+    let mut rows = 0_u64;
     while let Some(record) = users_table.next_record()? {
         rows += 1;
         match planner.plan(&record, user_cols) {
             Ok(Plan::Write(write)) => {
-                note_planned(&mut planned, &write);
+                note_planned(planned, &write);
                 batches.push(record.line, write, report).await?
             }
             Ok(Plan::Unchanged) => report.users_unchanged += 1,
@@ -178,19 +225,7 @@ async fn run(
             progress.set_position(users_table.position());
         }
     }
-    batches.finish(report).await?;
-    progress.finish_and_clear();
-    report.roster_changes_applied = planner.sync.applied;
-    report.local_changes_kept = planner.sync.kept;
-    report.users_baselined = planner.sync.baselined;
-    report.missing = planner.missing();
-    let pending = std::mem::take(&mut planner.sync.conflicts);
-    report.conflicts = attribute(store, tenant, &template.actor.label, pending).await?;
-    drop(planner);
-    let when = (options.dry_run, template.at);
-    class_files
-        .import(store, tenant, &orgs, planned, when, report)
-        .await
+    Ok(())
 }
 
 fn bar(options: &ImportOptions, len: u64) -> ProgressBar {

@@ -245,16 +245,27 @@ async fn check_places(conn: &mut sqlx::AnyConnection, users: &[&User]) -> Result
 /// when binding, and SQLite finds a name by walking a list, so thousands of
 /// named (`$n`) parameters cost quadratic time; anonymous ones have no list.
 pub(super) fn values_list(backend: Backend, rows: usize, columns: usize) -> String {
-    let row = |r: usize| -> String {
-        let params: Vec<String> = match backend {
-            Backend::Sqlite => vec!["?".to_owned(); columns],
-            Backend::Postgres => (1..=columns)
-                .map(|c| format!("${}", r * columns + c))
-                .collect(),
-        };
-        format!("({})", params.join(", "))
-    };
-    (0..rows).map(row).collect::<Vec<_>>().join(", ")
+    use std::fmt::Write as _;
+    // Written into one string: it is built for every multi-row statement of
+    // an import, and a string per parameter and per row was 4% of one.
+    let mut sql = String::with_capacity(rows * columns * 8);
+    for r in 0..rows {
+        sql.push_str(if r == 0 { "(" } else { ", (" });
+        for c in 0..columns {
+            if c > 0 {
+                sql.push_str(", ");
+            }
+            match backend {
+                Backend::Sqlite => sql.push('?'),
+                // Writing to a String cannot fail.
+                Backend::Postgres => {
+                    let _ = write!(sql, "${}", r * columns + c + 1);
+                }
+            }
+        }
+        sql.push(')');
+    }
+    sql
 }
 
 /// Rewrites a record read at `before.version` as `after`, with the same checks
@@ -281,6 +292,17 @@ mod tests {
     use crate::audit::{AuditActor, Origin};
     use crate::directory::{Login, PersonName, Role, TenantName};
     use crate::store::NewUser;
+
+    #[test]
+    fn a_values_list_has_a_group_per_row_and_numbers_postgres_parameters_across_rows() {
+        assert_eq!(values_list(Backend::Sqlite, 2, 3), "(?, ?, ?), (?, ?, ?)");
+        assert_eq!(
+            values_list(Backend::Postgres, 3, 2),
+            "($1, $2), ($3, $4), ($5, $6)"
+        );
+        assert_eq!(values_list(Backend::Sqlite, 1, 1), "(?)");
+        assert_eq!(values_list(Backend::Postgres, 0, 4), "");
+    }
 
     #[tokio::test]
     async fn a_tenants_users_are_all_read_across_pages_and_no_other_tenants() {
