@@ -44,6 +44,8 @@ pub(crate) struct BatchWriter {
     batch_size: usize,
     lines: Vec<u64>,
     writes: Vec<RosterWrite>,
+    /// Records written so far (created, updated or disabled).
+    wrote: usize,
 }
 
 enum Connection {
@@ -112,6 +114,7 @@ impl BatchWriter {
             batch_size,
             lines: Vec::with_capacity(batch_size),
             writes: Vec::with_capacity(batch_size),
+            wrote: 0,
         })
     }
 
@@ -143,7 +146,7 @@ impl BatchWriter {
     pub async fn finish(mut self, report: &mut ImportReport) -> Result<(), ImportError> {
         self.flush(report).await?;
         if let Some(writer) = self.idle(report).await? {
-            writer.finish().await;
+            writer.finish(self.wrote).await;
         }
         Ok(())
     }
@@ -173,7 +176,9 @@ impl BatchWriter {
                     // Cancelled: the runtime is shutting down under the import.
                     Err(_) => return Err(StoreError::Database(sqlx::Error::WorkerCrashed).into()),
                 };
-                written.outcome?.add_to(report);
+                let tally = written.outcome?;
+                self.wrote += tally.created + tally.updated + tally.disabled;
+                tally.add_to(report);
                 Ok(Some(written.writer))
             }
             // Only after an error was returned, which ends the import.

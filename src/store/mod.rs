@@ -24,6 +24,9 @@ mod directory;
 mod error;
 mod handoffs;
 mod hierarchy;
+mod json_pages;
+#[cfg(test)]
+mod json_pages_tests;
 mod links;
 mod moves;
 mod outbox;
@@ -299,4 +302,51 @@ pub(crate) async fn migrated_sqlite_for_tests() -> (tempfile::TempDir, Store) {
         .unwrap();
     store.migrate().await.unwrap();
     (dir, store)
+}
+
+/// A fresh, empty PostgreSQL database on the test server
+/// (`HALLPASS_TEST_POSTGRES_URL`, else the local one), for the tests of this
+/// crate; [`PostgresForTests::drop_database`] removes it.
+#[cfg(test)]
+pub(crate) struct PostgresForTests {
+    pub url: String,
+    name: String,
+    admin: Store,
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+impl PostgresForTests {
+    pub(crate) async fn create(prefix: &str) -> Self {
+        let admin_url = std::env::var("HALLPASS_TEST_POSTGRES_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+        let name = format!("{prefix}_{}", uuid::Uuid::new_v4().simple());
+        let admin = Store::connect(&admin_url)
+            .await
+            .expect("PostgreSQL is required for this test");
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(admin.pool())
+            .await
+            .unwrap();
+        let base = admin_url
+            .rsplit_once('/')
+            .map(|(base, _)| base.to_owned())
+            .unwrap();
+        Self {
+            url: format!("{base}/{name}"),
+            name,
+            admin,
+        }
+    }
+
+    pub(crate) async fn drop_database(self) {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE {} WITH (FORCE)",
+            self.name
+        )))
+        .execute(self.admin.pool())
+        .await
+        .unwrap();
+        self.admin.close().await;
+    }
 }

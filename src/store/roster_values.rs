@@ -8,9 +8,7 @@
 
 use std::collections::HashMap;
 
-use sqlx::Row;
-use sqlx::any::AnyRow;
-
+use super::json_pages::{Pages, read_pages};
 use super::roster::values_list;
 use super::{Backend, Store, StoreError, hierarchy::search_key, time};
 use crate::directory::{
@@ -34,33 +32,50 @@ fn corrupt(column: &str) -> impl Fn(ParseError) -> StoreError + '_ {
     move |e| StoreError::Corrupt(format!("roster_values.{column}: {e}"))
 }
 
-fn values_from_row(row: &AnyRow) -> Result<(UserId, RosterValues), StoreError> {
-    let text = |name: &str| -> Result<String, StoreError> { Ok(row.try_get::<String, _>(name)?) };
-    let district = DistrictId::parse(&text("district_id")?).map_err(corrupt("district_id"))?;
-    let place = match row.try_get::<Option<String>, _>("school_id")? {
-        Some(school) => Place::School {
-            school: SchoolId::parse(&school).map_err(corrupt("school_id"))?,
-            district,
-        },
-        None => Place::District { district },
-    };
-    let values = RosterValues {
-        login: Login::parse(&text("login")?).map_err(corrupt("login"))?,
-        first_name: PersonName::parse(&text("first_name")?).map_err(corrupt("first_name"))?,
-        last_name: PersonName::parse(&text("last_name")?).map_err(corrupt("last_name"))?,
-        role: Role::parse(&text("role")?).map_err(corrupt("role"))?,
-        place,
-        grade: row
-            .try_get::<Option<String>, _>("grade")?
-            .map(|g| Grade::parse(&g))
-            .transpose()
-            .map_err(corrupt("grade"))?,
-        disabled: row.try_get::<i64, _>("disabled")? != 0,
-    };
-    Ok((
-        UserId::parse(&text("user_id")?).map_err(corrupt("user_id"))?,
-        values,
-    ))
+/// What `roster_values` holds for one user, in [`VALUES_COLUMNS`] order, as
+/// an element of a page of JSON (`json_pages`).
+#[derive(Debug, serde::Deserialize)]
+struct ValuesRaw {
+    user_id: String,
+    login: String,
+    first_name: String,
+    last_name: String,
+    role: String,
+    school_id: Option<String>,
+    district_id: String,
+    grade: Option<String>,
+    disabled: i64,
+}
+
+const VALUES_COLUMNS: &str = "r.user_id, r.login, r.first_name, r.last_name, r.role, r.school_id, \
+     r.district_id, r.grade, r.disabled";
+
+impl ValuesRaw {
+    fn into_values(self) -> Result<(UserId, RosterValues), StoreError> {
+        let district = DistrictId::parse(&self.district_id).map_err(corrupt("district_id"))?;
+        let place = match self.school_id {
+            Some(school) => Place::School {
+                school: SchoolId::parse(&school).map_err(corrupt("school_id"))?,
+                district,
+            },
+            None => Place::District { district },
+        };
+        let values = RosterValues {
+            login: Login::parse(&self.login).map_err(corrupt("login"))?,
+            first_name: PersonName::parse(&self.first_name).map_err(corrupt("first_name"))?,
+            last_name: PersonName::parse(&self.last_name).map_err(corrupt("last_name"))?,
+            role: Role::parse(&self.role).map_err(corrupt("role"))?,
+            place,
+            grade: self
+                .grade
+                .map(|g| Grade::parse(&g))
+                .transpose()
+                .map_err(corrupt("grade"))?,
+            disabled: self.disabled != 0,
+        };
+        let user = UserId::parse(&self.user_id).map_err(corrupt("user_id"))?;
+        Ok((user, values))
+    }
 }
 
 impl Store {
@@ -71,14 +86,36 @@ impl Store {
         &self,
         tenant: TenantId,
     ) -> Result<HashMap<UserId, RosterValues>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT r.user_id, r.login, r.first_name, r.last_name, r.role, r.school_id, r.district_id, \
-             r.grade, r.disabled FROM roster_values r JOIN users u ON u.id = r.user_id WHERE u.tenant_id = $1",
+        self.roster_values_in_pages(tenant, PAGE).await
+    }
+
+    pub(super) async fn roster_values_in_pages(
+        &self,
+        tenant: TenantId,
+        page: i64,
+    ) -> Result<HashMap<UserId, RosterValues>, StoreError> {
+        let pages = Pages {
+            columns: VALUES_COLUMNS,
+            from: "roster_values r JOIN users u ON u.id = r.user_id WHERE u.tenant_id = $1",
+            key: "r.user_id",
+            what: "roster_values",
+        };
+        let mut conn = self.pool.acquire().await?;
+        let mut values = HashMap::new();
+        let tenant = tenant.to_string();
+        read_pages(
+            &mut conn,
+            self.backend,
+            &pages,
+            (&tenant, page),
+            |raw: ValuesRaw| {
+                let (user, v) = raw.into_values()?;
+                values.insert(user, v);
+                Ok(())
+            },
         )
-        .bind(tenant.to_string())
-        .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(values_from_row).collect()
+        Ok(values)
     }
 
     /// Creates the district hallpass makes for a school whose roster names no
@@ -114,6 +151,9 @@ impl Store {
 /// Rows per multi-row upsert on SQLite: 500 × 10 parameters, well within its
 /// limit. PostgreSQL takes them all in one statement (`roster::bulk`).
 const ROWS_PER_STATEMENT: usize = 500;
+
+/// Rows a page when the values are read.
+const PAGE: i64 = 20_000;
 
 /// Records what the roster said about these users now (inside the caller's
 /// transaction, after the users' own rows are written).

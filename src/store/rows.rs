@@ -21,45 +21,92 @@ fn corrupt(column: &str) -> impl Fn(ParseError) -> StoreError + '_ {
     move |e| StoreError::Corrupt(format!("users.{column}: {e}"))
 }
 
-pub(crate) fn user_from_row(row: &AnyRow) -> Result<User, StoreError> {
-    let text = |name: &str| -> Result<String, StoreError> { Ok(row.try_get::<String, _>(name)?) };
-    let opt = |name: &str| -> Result<Option<String>, StoreError> {
-        Ok(row.try_get::<Option<String>, _>(name)?)
-    };
+/// A user's columns as read, in [`USER_COLUMNS`] order: from a row
+/// ([`user_from_row`]), or as an element of a page of JSON (`json_pages`),
+/// whose arrays serde reads into these fields in order.
+#[derive(Debug, serde::Deserialize)]
+pub(crate) struct UserRaw {
+    id: String,
+    tenant_id: String,
+    login: String,
+    first_name: String,
+    last_name: String,
+    role: String,
+    school_id: Option<String>,
+    district_id: String,
+    grade: Option<String>,
+    title: Option<String>,
+    must_change_password: i64,
+    disabled: i64,
+    source_id: Option<String>,
+    version: i64,
+    updated_at: String,
+    discord_user_id: Option<String>,
+}
 
-    let role = Role::parse(&text("role")?).map_err(corrupt("role"))?;
-    let district = DistrictId::parse(&text("district_id")?).map_err(corrupt("district_id"))?;
-    let place = match opt("school_id")? {
-        Some(school) => Place::School {
-            school: SchoolId::parse(&school).map_err(corrupt("school_id"))?,
-            district,
-        },
-        None => Place::District { district },
-    };
-    Ok(User {
-        id: UserId::parse(&text("id")?).map_err(corrupt("id"))?,
-        tenant_id: TenantId::parse(&text("tenant_id")?).map_err(corrupt("tenant_id"))?,
-        login: Login::parse(&text("login")?).map_err(corrupt("login"))?,
-        first_name: PersonName::parse(&text("first_name")?).map_err(corrupt("first_name"))?,
-        last_name: PersonName::parse(&text("last_name")?).map_err(corrupt("last_name"))?,
-        role,
-        place,
-        grade: opt("grade")?
-            .map(|g| Grade::parse(&g))
-            .transpose()
-            .map_err(corrupt("grade"))?,
-        title: opt("title")?
-            .map(|t| Title::parse(&t))
-            .transpose()
-            .map_err(corrupt("title"))?,
-        must_change_password: row.try_get::<i64, _>("must_change_password")? != 0,
-        disabled: row.try_get::<i64, _>("disabled")? != 0,
-        discord_user_id: opt("discord_user_id")?
-            .map(|d| DiscordUserId::parse(&d))
-            .transpose()
-            .map_err(corrupt("discord_user_id"))?,
-        source_id: opt("source_id")?,
+pub(crate) fn user_from_row(row: &AnyRow) -> Result<User, StoreError> {
+    UserRaw {
+        id: row.try_get("id")?,
+        tenant_id: row.try_get("tenant_id")?,
+        login: row.try_get("login")?,
+        first_name: row.try_get("first_name")?,
+        last_name: row.try_get("last_name")?,
+        role: row.try_get("role")?,
+        school_id: row.try_get("school_id")?,
+        district_id: row.try_get("district_id")?,
+        grade: row.try_get("grade")?,
+        title: row.try_get("title")?,
+        must_change_password: row.try_get("must_change_password")?,
+        disabled: row.try_get("disabled")?,
+        source_id: row.try_get("source_id")?,
         version: row.try_get("version")?,
-        updated_at: time::decode(&text("updated_at")?)?,
-    })
+        updated_at: row.try_get("updated_at")?,
+        discord_user_id: row.try_get("discord_user_id")?,
+    }
+    .into_user()
+}
+
+impl UserRaw {
+    /// The user these columns hold; a value that no longer parses is
+    /// [`StoreError::Corrupt`], naming its column.
+    pub(crate) fn into_user(self) -> Result<User, StoreError> {
+        let role = Role::parse(&self.role).map_err(corrupt("role"))?;
+        let district = DistrictId::parse(&self.district_id).map_err(corrupt("district_id"))?;
+        let place = match self.school_id {
+            Some(school) => Place::School {
+                school: SchoolId::parse(&school).map_err(corrupt("school_id"))?,
+                district,
+            },
+            None => Place::District { district },
+        };
+        Ok(User {
+            id: UserId::parse(&self.id).map_err(corrupt("id"))?,
+            tenant_id: TenantId::parse(&self.tenant_id).map_err(corrupt("tenant_id"))?,
+            login: Login::parse(&self.login).map_err(corrupt("login"))?,
+            first_name: PersonName::parse(&self.first_name).map_err(corrupt("first_name"))?,
+            last_name: PersonName::parse(&self.last_name).map_err(corrupt("last_name"))?,
+            role,
+            place,
+            grade: self
+                .grade
+                .map(|g| Grade::parse(&g))
+                .transpose()
+                .map_err(corrupt("grade"))?,
+            title: self
+                .title
+                .map(|t| Title::parse(&t))
+                .transpose()
+                .map_err(corrupt("title"))?,
+            must_change_password: self.must_change_password != 0,
+            disabled: self.disabled != 0,
+            discord_user_id: self
+                .discord_user_id
+                .map(|d| DiscordUserId::parse(&d))
+                .transpose()
+                .map_err(corrupt("discord_user_id"))?,
+            source_id: self.source_id,
+            version: self.version,
+            updated_at: time::decode(&self.updated_at)?,
+        })
+    }
 }

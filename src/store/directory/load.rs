@@ -1,16 +1,10 @@
 //! Reading a tenant's people in for the index: pages of 20,000 people, each
-//! page one row holding a JSON array of the people (`json_group_array` on
-//! SQLite, `json_agg` on PostgreSQL), in id order.
-//!
-//! Why JSON and not a row per person: sqlx hands each row across from its
-//! driver thread (SQLite) or decodes it through the `Any` driver one value at
-//! a time; at a million people that per-row toll, not the database, was the
-//! load's cost. One text value a page crosses once, and serde_json reads it.
-
-use sqlx::Row;
+//! page one row holding a JSON array of the people, in id order
+//! (`store::json_pages`, which says why).
 
 use super::index::{PersonRow, TenantIndex};
 use crate::directory::{DistrictId, Grade, Place, Role, SchoolId, TenantId, UserId};
+use crate::store::json_pages::{Pages, read_pages};
 use crate::store::{Backend, StoreError};
 
 const PAGE: i64 = 20_000;
@@ -85,42 +79,18 @@ pub(super) async fn load_people_in_pages(
     index: &mut TenantIndex,
     page_size: i64,
 ) -> Result<(), StoreError> {
-    let (array, element) = match backend {
-        Backend::Sqlite => ("json_group_array", "json_array"),
-        Backend::Postgres => ("json_agg", "json_build_array"),
+    let pages = Pages {
+        columns: PERSON_COLUMNS,
+        from: "users u WHERE u.tenant_id = $1",
+        key: "u.id",
+        what: "users (read for autocomplete)",
     };
-    let cast = if backend == Backend::Postgres {
-        "::text"
-    } else {
-        ""
-    };
-    let sql = format!(
-        "SELECT {array}({element}({PERSON_COLUMNS})){cast} AS page, MAX(u.id) AS last FROM \
-         (SELECT {PERSON_COLUMNS} FROM users u WHERE u.tenant_id = $1 AND u.id > $2 ORDER BY u.id LIMIT $3) u"
-    );
-    let mut after = String::new();
-    loop {
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
-            .bind(tenant.to_string())
-            .bind(after.clone())
-            .bind(page_size)
-            .fetch_one(&mut *conn)
-            .await?;
-        let Some(last) = row.try_get::<Option<String>, _>("last")? else {
-            return Ok(());
-        };
-        let page: String = row.try_get("page")?;
-        let people: Vec<Raw> = serde_json::from_str(&page)
-            .map_err(|e| StoreError::Corrupt(format!("users (read for autocomplete): {e}")))?;
-        let full = people.len() as i64 == page_size;
-        for raw in people {
-            index.put_row(person(raw)?);
-        }
-        if !full {
-            return Ok(());
-        }
-        after = last;
-    }
+    let tenant = tenant.to_string();
+    read_pages(conn, backend, &pages, (&tenant, page_size), |raw: Raw| {
+        index.put_row(person(raw)?);
+        Ok(())
+    })
+    .await
 }
 
 #[cfg(test)]
@@ -209,27 +179,8 @@ mod tests {
 
     #[tokio::test]
     async fn postgres_every_page_size_reads_the_tenant_whole_and_no_other() {
-        let admin = std::env::var("HALLPASS_TEST_POSTGRES_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-        let name = format!("hallpass_load_{}", uuid::Uuid::new_v4().simple());
-        let admin_store = Store::connect(&admin)
-            .await
-            .expect("PostgreSQL is required for this test");
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(admin_store.pool())
-            .await
-            .unwrap();
-        let base = admin
-            .rsplit_once('/')
-            .map(|(base, _)| base.to_owned())
-            .unwrap();
-        every_page_size_reads_the_tenant_whole(&format!("{base}/{name}")).await;
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "DROP DATABASE {name} WITH (FORCE)"
-        )))
-        .execute(admin_store.pool())
-        .await
-        .unwrap();
-        admin_store.close().await;
+        let db = crate::store::PostgresForTests::create("hallpass_load").await;
+        every_page_size_reads_the_tenant_whole(&db.url).await;
+        db.drop_database().await;
     }
 }

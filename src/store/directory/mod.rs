@@ -23,6 +23,8 @@ mod people;
 mod sync;
 
 #[cfg(test)]
+mod plan_tests;
+#[cfg(test)]
 mod tests;
 
 use std::collections::HashMap;

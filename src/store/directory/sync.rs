@@ -69,20 +69,52 @@ fn person_from_row(row: &AnyRow) -> Result<PersonRow, StoreError> {
 
 /// PostgreSQL: whether tenant `tenant` (an SQL expression) has a user or
 /// school row written by a transaction the snapshot `snapshot` (a parameter)
-/// could not see. The one predicate of every change check and fetch.
+/// could not see. The one predicate of every change check.
 pub(super) fn changed_since(tenant: &str, snapshot: &str) -> String {
     let exists = |table: &str| {
         format!(
-            "EXISTS (SELECT 1 FROM {table} c WHERE c.tenant_id = {tenant} AND {})",
-            unseen("c.", snapshot)
+            "EXISTS (SELECT 1 FROM ({}) r WHERE NOT pg_visible_in_snapshot(r.written_by, {snapshot}::pg_snapshot))",
+            candidates(table, "c.written_by", tenant, snapshot)
         )
     };
     format!("({} OR {})", exists("users"), exists("schools"))
 }
 
+/// PostgreSQL: `columns` of the rows of `table` (alias `c`) of tenant
+/// `tenant` that snapshot `snapshot` may not have seen, those written by a
+/// transaction at or after its xmin, as a subquery whose rows have
+/// `written_by`; the caller keeps those `pg_visible_in_snapshot` says it
+/// could not see.
+///
+/// Read in `written_by` order, through the index on (tenant_id, written_by),
+/// with a LIMIT no tenant reaches: that makes the index the plan whatever
+/// the statistics say. Written as a plain range, the planner estimated a
+/// third of the tenant for `written_by >= pg_snapshot_xmin(…)` once
+/// `users` had statistics (after ANALYZE, or autovacuum's), and scanned the
+/// table: measured at 100,000 users, 27 ms for every keystroke's check
+/// (a third of a second at a million), against 0.1 ms through the index.
+pub(super) fn candidates(table: &str, columns: &str, tenant: &str, snapshot: &str) -> String {
+    format!(
+        "SELECT {columns} FROM {table} c WHERE c.tenant_id = {tenant} \
+         AND c.written_by >= pg_snapshot_xmin({snapshot}::pg_snapshot) \
+         ORDER BY c.written_by LIMIT 9223372036854775807"
+    )
+}
+
+/// PostgreSQL: the people of tenant `$1` written by a transaction snapshot
+/// `$2` could not see, at most `$3`, each row with the statement's own
+/// snapshot (`snap`; one row with no person when there is none).
+pub(super) fn unseen_people_sql() -> String {
+    format!(
+        "SELECT pg_current_snapshot()::text AS snap, {PERSON_COLUMNS} FROM (SELECT 1) one \
+         LEFT JOIN users u ON u.id IN (SELECT r.id FROM ({}) r \
+         WHERE NOT pg_visible_in_snapshot(r.written_by, $2::pg_snapshot)) LIMIT $3",
+        candidates("users", "c.id, c.written_by", "$1", "$2")
+    )
+}
+
 /// PostgreSQL: rows (of alias `alias`, given with its dot) written by a
-/// transaction snapshot `snapshot` could not see; the index on (tenant_id,
-/// written_by) serves the range.
+/// transaction snapshot `snapshot` could not see.
 pub(super) fn unseen(alias: &str, snapshot: &str) -> String {
     format!(
         "{alias}written_by >= pg_snapshot_xmin({snapshot}::pg_snapshot) \
@@ -255,12 +287,7 @@ impl Store {
     ) -> Result<Option<Changes>, StoreError> {
         // One statement, so the snapshot returned is the one the rows were
         // read at (pg_current_snapshot() is the statement's snapshot).
-        let sql = format!(
-            "SELECT pg_current_snapshot()::text AS snap, {PERSON_COLUMNS} FROM (SELECT 1) one \
-             LEFT JOIN users u ON u.tenant_id = $1 AND {} LIMIT $3",
-            unseen("u.", "$2")
-        );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let rows = sqlx::query(sqlx::AssertSqlSafe(unseen_people_sql()))
             .bind(tenant.to_string())
             .bind(snap.to_owned())
             .bind(CHANGES_APPLIED_AT_MOST + 1)

@@ -1,0 +1,251 @@
+//! Reading a tenant in pages of JSON gives exactly what reading it row by row
+//! gives, on both backends: every value (NULLs, quotes, backslashes, accents,
+//! a linked chat account), every page size, and nothing of another tenant.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use chrono::{TimeZone, Utc};
+
+use super::rows::{USER_COLUMNS, USER_FROM, user_from_row};
+use super::{PostgresForTests, Store};
+use crate::audit::{Action, AuditActor, AuditEntry, Origin};
+use crate::directory::{
+    DiscordUserId, Grade, Login, PersonName, Place, Role, TenantId, TenantName, Title, User,
+};
+use crate::roster::{ImportOptions, import_oneroster};
+use crate::store::NewUser;
+
+fn audit(tenant: TenantId) -> AuditEntry {
+    let now = Utc.with_ymd_and_hms(2026, 12, 2, 9, 0, 0).unwrap();
+    AuditEntry::new(
+        Some(tenant),
+        now,
+        AuditActor::system("t"),
+        Action::UserCreate,
+        Origin::api("t"),
+    )
+}
+
+/// Tenant `name` with a district admin, a student with a grade, a teacher
+/// with a title and a linked chat account, and a disabled student whose name
+/// holds a quote, a backslash and an accent.
+async fn people(store: &Store, name: &str) -> TenantId {
+    let now = Utc.with_ymd_and_hms(2026, 12, 2, 9, 0, 0).unwrap();
+    let tenant = store
+        .create_tenant(&TenantName::parse(name).unwrap(), now)
+        .await
+        .unwrap()
+        .id;
+    let district = store.create_district(tenant, "D", None).await.unwrap().id;
+    let school = store
+        .create_school(tenant, district, "S", None)
+        .await
+        .unwrap()
+        .id;
+    let in_school = Place::School { school, district };
+    let rows = [
+        (
+            "admin",
+            "Ana",
+            Role::DistrictAdmin,
+            Place::District { district },
+            None,
+            None,
+            false,
+        ),
+        (
+            "kid",
+            "Kai",
+            Role::Student,
+            in_school,
+            Some("7"),
+            None,
+            false,
+        ),
+        (
+            "coach",
+            "Lee",
+            Role::Teacher,
+            in_school,
+            None,
+            Some("Coach"),
+            false,
+        ),
+        (
+            "zoe",
+            "Zoë \"Z\\\"",
+            Role::Student,
+            in_school,
+            Some("K"),
+            None,
+            true,
+        ),
+    ];
+    for (login, first, role, place, grade, title, disabled) in rows {
+        let new = NewUser {
+            login: Login::parse(&format!("{name}.{login}")).unwrap(),
+            first_name: PersonName::parse(first).unwrap(),
+            last_name: PersonName::parse("O'Neil").unwrap(),
+            role,
+            place,
+            grade: grade.map(|g| Grade::parse(g).unwrap()),
+            title: title.map(|t| Title::parse(t).unwrap()),
+            source_id: Some(format!("{name}-{login}")),
+            disabled,
+        };
+        let user = store
+            .insert_user(tenant, &new, audit(tenant))
+            .await
+            .unwrap();
+        if login == "coach" {
+            let discord = DiscordUserId::parse(if name == "a" { "4242" } else { "4343" }).unwrap();
+            store
+                .link_discord(&user, discord, audit(tenant))
+                .await
+                .unwrap();
+        }
+    }
+    tenant
+}
+
+async fn row_by_row(store: &Store, tenant: TenantId) -> Vec<User> {
+    let sql =
+        format!("SELECT {USER_COLUMNS} FROM {USER_FROM} WHERE u.tenant_id = $1 ORDER BY u.id");
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(tenant.to_string())
+        .fetch_all(store.pool())
+        .await
+        .unwrap();
+    rows.iter().map(|r| user_from_row(r).unwrap()).collect()
+}
+
+async fn users_in_pages_are_the_users_row_by_row(url: &str) {
+    let store = Store::connect(url).await.unwrap();
+    store.migrate().await.unwrap();
+    let a = people(&store, "a").await;
+    people(&store, "b").await;
+    let expected = row_by_row(&store, a).await;
+    assert_eq!(expected.len(), 4);
+    assert!(
+        expected
+            .iter()
+            .any(|u| u.discord_user_id.is_some() && u.title.is_some())
+    );
+    for page in [1, 2, 3, 4, 100] {
+        let read = store.tenant_users_in_pages(a, page).await.unwrap();
+        assert_eq!(read, expected, "page size {page}");
+    }
+    store.close().await;
+}
+
+async fn roster_values_in_pages_are_every_imported_user_of_the_tenant(url: &str) {
+    let store = Store::connect(url).await.unwrap();
+    store.migrate().await.unwrap();
+    let bundle =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/oneroster/sample");
+    let now = Utc.with_ymd_and_hms(2026, 12, 2, 9, 0, 0).unwrap();
+    let mut tenants = Vec::new();
+    for name in ["a", "b"] {
+        let name = TenantName::parse(name).unwrap();
+        let report = import_oneroster(&store, &name, &bundle, &ImportOptions::default(), now)
+            .await
+            .unwrap();
+        assert!(report.users_created > 3, "{report:?}");
+        tenants.push((
+            store.tenant_by_name(&name).await.unwrap().unwrap().id,
+            report.users_created,
+        ));
+    }
+    let (a, created) = tenants[0];
+    let whole = store.roster_values_in_pages(a, 10_000).await.unwrap();
+    assert_eq!(whole.len(), created);
+    let users = store.tenant_users(a).await.unwrap();
+    for user in &users {
+        let said = &whole[&user.id];
+        assert_eq!(
+            (&said.login, said.role, said.place),
+            (&user.login, user.role, user.place)
+        );
+    }
+    for page in [1, 2, 3] {
+        assert_eq!(
+            store.roster_values_in_pages(a, page).await.unwrap(),
+            whole,
+            "page size {page}"
+        );
+    }
+    store.close().await;
+}
+
+#[tokio::test]
+async fn sqlite_users_read_in_pages_of_json_are_the_users_read_row_by_row() {
+    let dir = tempfile::tempdir().unwrap();
+    users_in_pages_are_the_users_row_by_row(&format!(
+        "sqlite://{}",
+        dir.path().join("t.db").display()
+    ))
+    .await;
+}
+
+#[tokio::test]
+async fn postgres_users_read_in_pages_of_json_are_the_users_read_row_by_row() {
+    let db = PostgresForTests::create("hallpass_pages").await;
+    users_in_pages_are_the_users_row_by_row(&db.url).await;
+    db.drop_database().await;
+}
+
+#[tokio::test]
+async fn sqlite_roster_values_read_in_pages_are_every_imported_user_of_the_tenant_and_no_other() {
+    let dir = tempfile::tempdir().unwrap();
+    roster_values_in_pages_are_every_imported_user_of_the_tenant(&format!(
+        "sqlite://{}",
+        dir.path().join("t.db").display()
+    ))
+    .await;
+}
+
+#[tokio::test]
+async fn postgres_roster_values_read_in_pages_are_every_imported_user_of_the_tenant_and_no_other() {
+    let db = PostgresForTests::create("hallpass_pages").await;
+    roster_values_in_pages_are_every_imported_user_of_the_tenant(&db.url).await;
+    db.drop_database().await;
+}
+
+/// Without statistics, PostgreSQL planned each page of a freshly imported
+/// tenant as a sort of the whole tenant; the import gathers them.
+#[tokio::test]
+async fn postgres_an_import_that_wrote_leaves_the_statistics_of_users_and_roster_values_gathered() {
+    let db = PostgresForTests::create("hallpass_pages").await;
+    let store = Store::connect(&db.url).await.unwrap();
+    store.migrate().await.unwrap();
+    let analyzed = || async {
+        let sql = "SELECT COUNT(*) FROM pg_stat_user_tables \
+                   WHERE relname IN ('users', 'roster_values') AND last_analyze IS NOT NULL";
+        sqlx::query_scalar::<_, i64>(sql)
+            .fetch_one(store.pool())
+            .await
+            .unwrap()
+    };
+    assert_eq!(analyzed().await, 0, "a new database has no statistics yet");
+    let bundle =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/oneroster/sample");
+    let now = Utc.with_ymd_and_hms(2026, 12, 2, 9, 0, 0).unwrap();
+    let name = TenantName::parse("a").unwrap();
+    import_oneroster(&store, &name, &bundle, &ImportOptions::default(), now)
+        .await
+        .unwrap();
+    let mut found = 0;
+    for _ in 0..50 {
+        found = analyzed().await;
+        if found == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        found, 2,
+        "ANALYZE after the import (not autovacuum's, which is last_autoanalyze)"
+    );
+    store.close().await;
+    db.drop_database().await;
+}
