@@ -249,3 +249,48 @@ async fn postgres_an_import_that_wrote_leaves_the_statistics_of_users_and_roster
     store.close().await;
     db.drop_database().await;
 }
+
+/// SQLite reads every page as a range of the key's index: no sort of the
+/// whole tenant per page, which made reading a tenant of a million
+/// quadratic (100 sorts of a million rows for the import's users).
+#[tokio::test]
+async fn sqlite_every_page_is_a_range_of_the_keys_index_never_a_sort_of_the_tenant() {
+    let (_dir, store) = super::migrated_sqlite_for_tests().await;
+    let pages = [
+        (
+            "users",
+            &super::roster::USER_PAGES,
+            "sqlite_autoindex_users_1",
+        ),
+        (
+            "roster values",
+            &super::roster_values::VALUES_PAGES,
+            "sqlite_autoindex_roster_values_1",
+        ),
+        (
+            "people",
+            &super::directory::PERSON_PAGES,
+            "sqlite_autoindex_users_1",
+        ),
+    ];
+    for (what, pages, index) in pages {
+        let sql = super::json_pages::page_sql(super::Backend::Sqlite, pages);
+        let plan: Vec<String> =
+            sqlx::query(sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}")))
+                .bind("t")
+                .bind("")
+                .bind(10_i64)
+                .fetch_all(store.pool())
+                .await
+                .unwrap()
+                .iter()
+                .map(|row| sqlx::Row::get::<String, _>(row, "detail"))
+                .collect();
+        let plan = plan.join("\n");
+        assert!(!plan.contains("TEMP B-TREE"), "{what}:\n{plan}");
+        assert!(
+            plan.contains(&format!("{index} (")) && plan.contains(">?)"),
+            "{what}:\n{plan}"
+        );
+    }
+}

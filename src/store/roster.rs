@@ -63,19 +63,13 @@ impl Store {
         tenant: TenantId,
         page: i64,
     ) -> Result<Vec<User>, StoreError> {
-        let pages = Pages {
-            columns: USER_COLUMNS,
-            from: &format!("{USER_FROM} WHERE u.tenant_id = $1"),
-            key: "u.id",
-            what: "users",
-        };
         let mut conn = self.pool.acquire().await?;
         let mut users = Vec::new();
         let tenant = tenant.to_string();
         read_pages(
             &mut conn,
             self.backend,
-            &pages,
+            &USER_PAGES,
             (&tenant, page),
             |raw: UserRaw| {
                 users.push(raw.into_user()?);
@@ -291,6 +285,15 @@ async fn update_user_row(
         false => Err(StoreError::Conflict),
     }
 }
+
+/// What a page of it reads (`json_pages`).
+pub(super) const USER_PAGES: Pages<'static> = Pages {
+    columns: USER_COLUMNS,
+    tables: USER_FROM,
+    tenant: "u.tenant_id",
+    key: "u.id",
+    what: "users",
+};
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]

@@ -94,19 +94,13 @@ impl Store {
         tenant: TenantId,
         page: i64,
     ) -> Result<HashMap<UserId, RosterValues>, StoreError> {
-        let pages = Pages {
-            columns: VALUES_COLUMNS,
-            from: "roster_values r JOIN users u ON u.id = r.user_id WHERE u.tenant_id = $1",
-            key: "r.user_id",
-            what: "roster_values",
-        };
         let mut conn = self.pool.acquire().await?;
         let mut values = HashMap::new();
         let tenant = tenant.to_string();
         read_pages(
             &mut conn,
             self.backend,
-            &pages,
+            &VALUES_PAGES,
             (&tenant, page),
             |raw: ValuesRaw| {
                 let (user, v) = raw.into_values()?;
@@ -193,3 +187,12 @@ pub(crate) async fn remember(
     }
     Ok(())
 }
+
+/// What a page of it reads (`json_pages`).
+pub(super) const VALUES_PAGES: Pages<'static> = Pages {
+    columns: VALUES_COLUMNS,
+    tables: "roster_values r JOIN users u ON u.id = r.user_id",
+    tenant: "u.tenant_id",
+    key: "r.user_id",
+    what: "roster_values",
+};

@@ -79,19 +79,28 @@ pub(super) async fn load_people_in_pages(
     index: &mut TenantIndex,
     page_size: i64,
 ) -> Result<(), StoreError> {
-    let pages = Pages {
-        columns: PERSON_COLUMNS,
-        from: "users u WHERE u.tenant_id = $1",
-        key: "u.id",
-        what: "users (read for autocomplete)",
-    };
     let tenant = tenant.to_string();
-    read_pages(conn, backend, &pages, (&tenant, page_size), |raw: Raw| {
-        index.put_row(person(raw)?);
-        Ok(())
-    })
+    read_pages(
+        conn,
+        backend,
+        &PERSON_PAGES,
+        (&tenant, page_size),
+        |raw: Raw| {
+            index.put_row(person(raw)?);
+            Ok(())
+        },
+    )
     .await
 }
+
+/// What a page of it reads (`json_pages`).
+pub(crate) const PERSON_PAGES: Pages<'static> = Pages {
+    columns: PERSON_COLUMNS,
+    tables: "users u",
+    tenant: "u.tenant_id",
+    key: "u.id",
+    what: "users (read for autocomplete)",
+};
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]

@@ -36,6 +36,8 @@ use tokio::sync::{Mutex, RwLock};
 pub use caller::{CallerFound, DirectoryCheck};
 pub use index::PersonRow;
 use index::{Area, TenantIndex};
+#[cfg(test)]
+pub(crate) use load::PERSON_PAGES;
 pub(crate) use lookups::{Lookups, Source};
 use sync::{Check, Watermark};
 
