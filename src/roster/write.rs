@@ -44,8 +44,6 @@ pub(crate) struct BatchWriter {
     batch_size: usize,
     lines: Vec<u64>,
     writes: Vec<RosterWrite>,
-    /// Records written so far (created, updated or disabled).
-    wrote: usize,
 }
 
 enum Connection {
@@ -114,7 +112,6 @@ impl BatchWriter {
             batch_size,
             lines: Vec::with_capacity(batch_size),
             writes: Vec::with_capacity(batch_size),
-            wrote: 0,
         })
     }
 
@@ -146,7 +143,9 @@ impl BatchWriter {
     pub async fn finish(mut self, report: &mut ImportReport) -> Result<(), ImportError> {
         self.flush(report).await?;
         if let Some(writer) = self.idle(report).await? {
-            writer.finish(self.wrote).await;
+            // Only written batches count records created, updated or disabled.
+            let wrote = report.users_created + report.users_updated + report.users_disabled;
+            writer.finish(wrote).await;
         }
         Ok(())
     }
@@ -176,9 +175,7 @@ impl BatchWriter {
                     // Cancelled: the runtime is shutting down under the import.
                     Err(_) => return Err(StoreError::Database(sqlx::Error::WorkerCrashed).into()),
                 };
-                let tally = written.outcome?;
-                self.wrote += tally.created + tally.updated + tally.disabled;
-                tally.add_to(report);
+                written.outcome?.add_to(report);
                 Ok(Some(written.writer))
             }
             // Only after an error was returned, which ends the import.

@@ -245,7 +245,8 @@ pub(crate) async fn prepare_connection(
         // rows, bindings, links) fit, and the 8 MiB it had cost the
         // server 5 MiB of resident memory at 100,000 users and 8 at
         // 1,000,000 (where the limit is 256), with edits no faster
-        // (submit p99 5.6-7.4 ms with 2 MiB, 7.3-7.7 with 8); the file is not memory-mapped (mmap_size 0): mapped pages
+        // (submit p99 5.6-7.4 ms with 2 MiB, 7.3-7.7 with 8). The
+        // file is not memory-mapped (mmap_size 0): mapped pages
         // count in the server's resident memory, up to the size of
         // the database, while pages read with pread stay in the
         // kernel's cache, shared and reclaimable. Autocomplete, the

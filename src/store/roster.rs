@@ -286,7 +286,7 @@ async fn update_user_row(
     }
 }
 
-/// What a page of it reads (`json_pages`).
+/// The tenant's users, as [`Store::tenant_users`] reads them in pages (`json_pages`).
 pub(super) const USER_PAGES: Pages<'static> = Pages {
     columns: USER_COLUMNS,
     tables: USER_FROM,

@@ -10,10 +10,10 @@ use std::collections::HashMap;
 
 use super::json_pages::{Pages, read_pages};
 use super::roster::values_list;
+use super::rows::place_of;
 use super::{Backend, Store, StoreError, hierarchy::search_key, time};
 use crate::directory::{
-    District, DistrictId, Grade, Login, ParseError, PersonName, Place, Role, SchoolId, TenantId,
-    UserId,
+    District, DistrictId, Grade, Login, ParseError, PersonName, Place, Role, TenantId, UserId,
 };
 
 /// The fields a roster sets on a user, as it last gave them.
@@ -52,14 +52,11 @@ const VALUES_COLUMNS: &str = "r.user_id, r.login, r.first_name, r.last_name, r.r
 
 impl ValuesRaw {
     fn into_values(self) -> Result<(UserId, RosterValues), StoreError> {
-        let district = DistrictId::parse(&self.district_id).map_err(corrupt("district_id"))?;
-        let place = match self.school_id {
-            Some(school) => Place::School {
-                school: SchoolId::parse(&school).map_err(corrupt("school_id"))?,
-                district,
-            },
-            None => Place::District { district },
-        };
+        let place = place_of(
+            "roster_values",
+            &self.district_id,
+            self.school_id.as_deref(),
+        )?;
         let values = RosterValues {
             login: Login::parse(&self.login).map_err(corrupt("login"))?,
             first_name: PersonName::parse(&self.first_name).map_err(corrupt("first_name"))?,
@@ -188,7 +185,8 @@ pub(crate) async fn remember(
     Ok(())
 }
 
-/// What a page of it reads (`json_pages`).
+/// What the roster said about the tenant's users, as [`Store::roster_values`]
+/// reads it in pages (`json_pages`).
 pub(super) const VALUES_PAGES: Pages<'static> = Pages {
     columns: VALUES_COLUMNS,
     tables: "roster_values r JOIN users u ON u.id = r.user_id",

@@ -44,6 +44,27 @@ pub(crate) struct UserRaw {
     discord_user_id: Option<String>,
 }
 
+/// The place a row's `district_id` and `school_id` name (a district admin has
+/// no school); a value that no longer parses is [`StoreError::Corrupt`],
+/// naming the column of `table`.
+pub(crate) fn place_of(
+    table: &str,
+    district: &str,
+    school: Option<&str>,
+) -> Result<Place, StoreError> {
+    let corrupt = |column: &'static str| {
+        move |e: ParseError| StoreError::Corrupt(format!("{table}.{column}: {e}"))
+    };
+    let district = DistrictId::parse(district).map_err(corrupt("district_id"))?;
+    Ok(match school {
+        Some(school) => Place::School {
+            school: SchoolId::parse(school).map_err(corrupt("school_id"))?,
+            district,
+        },
+        None => Place::District { district },
+    })
+}
+
 pub(crate) fn user_from_row(row: &AnyRow) -> Result<User, StoreError> {
     UserRaw {
         id: row.try_get("id")?,
@@ -71,14 +92,7 @@ impl UserRaw {
     /// [`StoreError::Corrupt`], naming its column.
     pub(crate) fn into_user(self) -> Result<User, StoreError> {
         let role = Role::parse(&self.role).map_err(corrupt("role"))?;
-        let district = DistrictId::parse(&self.district_id).map_err(corrupt("district_id"))?;
-        let place = match self.school_id {
-            Some(school) => Place::School {
-                school: SchoolId::parse(&school).map_err(corrupt("school_id"))?,
-                district,
-            },
-            None => Place::District { district },
-        };
+        let place = place_of("users", &self.district_id, self.school_id.as_deref())?;
         Ok(User {
             id: UserId::parse(&self.id).map_err(corrupt("id"))?,
             tenant_id: TenantId::parse(&self.tenant_id).map_err(corrupt("tenant_id"))?,

@@ -3,8 +3,9 @@
 //! (`store::json_pages`, which says why).
 
 use super::index::{PersonRow, TenantIndex};
-use crate::directory::{DistrictId, Grade, Place, Role, SchoolId, TenantId, UserId};
+use crate::directory::{Grade, Role, TenantId, UserId};
 use crate::store::json_pages::{Pages, read_pages};
+use crate::store::rows::place_of;
 use crate::store::{Backend, StoreError};
 
 const PAGE: i64 = 20_000;
@@ -35,14 +36,7 @@ fn corrupt(column: &str) -> impl Fn(crate::directory::ParseError) -> StoreError 
 
 pub(super) fn person(raw: Raw) -> Result<PersonRow, StoreError> {
     let (id, role, school, district, disabled, grade, first, last, login, fk, lk, gk) = raw;
-    let district = DistrictId::parse(&district).map_err(corrupt("district_id"))?;
-    let place = match school {
-        Some(school) => Place::School {
-            school: SchoolId::parse(&school).map_err(corrupt("school_id"))?,
-            district,
-        },
-        None => Place::District { district },
-    };
+    let place = place_of("users", &district, school.as_deref())?;
     Ok(PersonRow {
         id: UserId::parse(&id).map_err(corrupt("id"))?,
         role: Role::parse(&role).map_err(corrupt("role"))?,
@@ -93,7 +87,7 @@ pub(super) async fn load_people_in_pages(
     .await
 }
 
-/// What a page of it reads (`json_pages`).
+/// The tenant's people, as the index load reads them in pages (`json_pages`).
 pub(crate) const PERSON_PAGES: Pages<'static> = Pages {
     columns: PERSON_COLUMNS,
     tables: "users u",
@@ -109,7 +103,7 @@ mod tests {
 
     use super::*;
     use crate::audit::{Action, AuditActor, AuditEntry, Origin};
-    use crate::directory::{Login, PersonName, TenantName};
+    use crate::directory::{Login, PersonName, Place, TenantName};
     use crate::store::{NewUser, Store};
 
     /// Seven people in tenant "a" and seven in "b", one of them with a
