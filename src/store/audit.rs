@@ -200,30 +200,74 @@ impl Store {
         insert(&mut conn, entry).await
     }
 
-    /// Events matching `query`, oldest first.
+    /// Events matching `query`, oldest first ([`audit_query_sql`]).
     pub async fn audit_events(&self, query: &AuditQuery) -> Result<Vec<AuditEvent>, StoreError> {
-        let limit = query.limit.map(i64::from).unwrap_or(i64::MAX);
-        let rows = sqlx::query(
-            "SELECT * FROM (SELECT a.seq, a.id, t.name AS tenant_name, a.at, a.actor_user_id, a.actor_discord_id, \
-             a.actor_label, a.action, a.target_user_id, a.target_label, a.outcome, a.reason, a.before_json, \
-             a.after_json, a.guild_id, a.channel_id, a.interaction_id, a.api_caller \
-             FROM audit_events a LEFT JOIN tenants t ON t.id = a.tenant_id \
-             WHERE ($1 IS NULL OR a.tenant_id = $1) AND ($2 IS NULL OR a.target_user_id = $2) \
-             AND ($3 IS NULL OR a.actor_user_id = $3) AND ($4 IS NULL OR a.at >= $4) AND ($5 IS NULL OR a.at < $5) \
-             ORDER BY a.seq DESC LIMIT $6) newest ORDER BY seq ASC",
-        )
-        .bind(query.tenant_id.map(|t| t.to_string()))
-        .bind(query.target_user_id.map(|u| u.to_string()))
-        .bind(query.actor_user_id.map(|u| u.to_string()))
-        .bind(query.since.map(time::encode))
-        .bind(query.until.map(time::encode))
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
+        let (sql, binds) = audit_query_sql(query);
+        let mut statement = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for bind in binds {
+            statement = statement.bind(bind);
+        }
+        if let Some(limit) = query.limit {
+            statement = statement.bind(i64::from(limit));
+        }
+        let rows = statement.fetch_all(&self.pool).await?;
         rows.iter().map(event_from_row).collect()
     }
+}
+
+const EVENT_COLUMNS: &str = "a.seq, a.id, t.name AS tenant_name, a.at, a.actor_user_id, \
+     a.actor_discord_id, a.actor_label, a.action, a.target_user_id, a.target_label, a.outcome, \
+     a.reason, a.before_json, a.after_json, a.guild_id, a.channel_id, a.interaction_id, a.api_caller";
+
+/// The statement reading the events of `query`, and the values it binds in
+/// order (the limit, when there is one, is bound last). Only the filters the
+/// query sets are in the statement: a filter written for every query as
+/// `($2 IS NULL OR a.target_user_id = $2)` is one plan for all values, and
+/// no index serves it, so `/audit user:` and a re-import's conflicts walked
+/// the whole log for a user with few events (measured: 30-140 ms at 100,000
+/// events on SQLite, growing with the log). With the conditions it has, the
+/// newest events about a user are one range of `audit_by_target`.
+pub(super) fn audit_query_sql(query: &AuditQuery) -> (String, Vec<String>) {
+    let mut conditions = Vec::new();
+    let mut binds = Vec::new();
+    let mut filter = |condition: &str, value: Option<String>| {
+        if let Some(value) = value {
+            binds.push(value);
+            conditions.push(format!("{condition} ${}", binds.len()));
+        }
+    };
+    filter("a.tenant_id =", query.tenant_id.map(|t| t.to_string()));
+    filter(
+        "a.target_user_id =",
+        query.target_user_id.map(|u| u.to_string()),
+    );
+    filter(
+        "a.actor_user_id =",
+        query.actor_user_id.map(|u| u.to_string()),
+    );
+    filter("a.at >=", query.since.map(time::encode));
+    filter("a.at <", query.until.map(time::encode));
+    let filters = match conditions.is_empty() {
+        true => String::new(),
+        false => format!(" WHERE {}", conditions.join(" AND ")),
+    };
+    let select = format!(
+        "SELECT {EVENT_COLUMNS} FROM audit_events a LEFT JOIN tenants t ON t.id = a.tenant_id{filters}"
+    );
+    let sql = match query.limit {
+        Some(_) => format!(
+            "SELECT * FROM ({select} ORDER BY a.seq DESC LIMIT ${}) newest ORDER BY seq ASC",
+            binds.len() + 1
+        ),
+        None => format!("{select} ORDER BY a.seq ASC"),
+    };
+    (sql, binds)
 }
 
 #[cfg(test)]
 #[path = "audit_index_tests.rs"]
 mod index_tests;
+
+#[cfg(test)]
+#[path = "audit_query_tests.rs"]
+mod query_tests;

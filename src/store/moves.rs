@@ -57,15 +57,7 @@ impl Store {
         conn: &mut sqlx::AnyConnection,
         target: &User,
     ) -> Result<usize, StoreError> {
-        let lock = match self.backend {
-            Backend::Postgres => " FOR UPDATE",
-            Backend::Sqlite => "",
-        };
-        let sql = format!(
-            "SELECT id FROM users WHERE tenant_id = $1 AND district_id = $2 \
-             AND role = 'district_admin' AND disabled = 0 ORDER BY id{lock}"
-        );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let rows = sqlx::query(sqlx::AssertSqlSafe(lock_district_admins_sql(self.backend)))
             .bind(target.tenant_id.to_string())
             .bind(target.place.district().to_string())
             .fetch_all(&mut *conn)
@@ -82,6 +74,26 @@ impl Store {
     }
 }
 
+/// The enabled district admins of district `$2` in tenant `$1`, in the words
+/// of the partial index `users_district_admins` (migration 170), so both
+/// planners read that index rather than the tenant's users.
+const ENABLED_DISTRICT_ADMINS: &str = "FROM users WHERE tenant_id = $1 AND district_id = $2 \
+     AND role = 'district_admin' AND disabled = 0";
+
+/// Counts the enabled district admins of a district ([`Store::count_district_admins`]).
+pub(super) fn count_district_admins_sql() -> String {
+    format!("SELECT COUNT(*) AS n {ENABLED_DISTRICT_ADMINS}")
+}
+
+/// Reads, and on PostgreSQL locks, the enabled district admins of a district.
+pub(super) fn lock_district_admins_sql(backend: Backend) -> String {
+    let lock = match backend {
+        Backend::Postgres => " FOR UPDATE",
+        Backend::Sqlite => "",
+    };
+    format!("SELECT id {ENABLED_DISTRICT_ADMINS} ORDER BY id{lock}")
+}
+
 /// Whether the change takes an enabled district admin out of the district
 /// admins of their district (a role switch, a move to another district).
 fn leaves_district_admins(before: &User, after: &User) -> bool {
@@ -91,3 +103,7 @@ fn leaves_district_admins(before: &User, after: &User) -> bool {
             || after.place.district() != before.place.district()
             || after.disabled)
 }
+
+#[cfg(test)]
+#[path = "district_admins_tests.rs"]
+mod district_admins_tests;

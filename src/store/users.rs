@@ -273,10 +273,9 @@ impl Store {
         tenant: TenantId,
         district: DistrictId,
     ) -> Result<u32, StoreError> {
-        let row = sqlx::query(
-            "SELECT COUNT(*) AS n FROM users WHERE tenant_id = $1 AND district_id = $2 \
-             AND role = 'district_admin' AND disabled = 0",
-        )
+        let row = sqlx::query(sqlx::AssertSqlSafe(
+            super::moves::count_district_admins_sql(),
+        ))
         .bind(tenant.to_string())
         .bind(district.to_string())
         .fetch_one(&self.pool)

@@ -1,0 +1,237 @@
+//! Reading the audit log ([`super::audit_query_sql`]): every combination of
+//! filters reads exactly the events it names, oldest first, on both
+//! backends; and the newest events about one user, as `/audit user:` and a
+//! re-import's conflicts ask for them, are one range of `audit_by_target`,
+//! not a walk of the whole log (the plan of a statement whose filters were
+//! all written as `($n IS NULL OR …)`).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use chrono::{Duration, TimeZone, Utc};
+use sqlx::Row;
+
+use super::audit_query_sql;
+use crate::audit::{Action, AuditActor, AuditEntry, AuditQuery, Origin};
+use crate::directory::{DiscordUserId, TenantId, TenantName, UserId};
+use crate::store::{PostgresForTests, Store};
+
+/// What the events were written with, to compute what a query should find.
+struct Written {
+    tag: String,
+    tenant: TenantId,
+    target: Option<UserId>,
+    actor: Option<UserId>,
+    at: chrono::DateTime<Utc>,
+}
+
+const TARGETS: usize = 3;
+
+/// Events in two tenants about two users and about no one, by two educators and
+/// by the system, one minute apart; returned in the order they were written.
+async fn events(store: &Store) -> (Vec<Written>, Vec<TenantId>, Vec<UserId>, Vec<UserId>) {
+    let start = Utc.with_ymd_and_hms(2026, 12, 2, 9, 0, 0).unwrap();
+    // The log names tenants without referring to them: none need exist.
+    let tenants = vec![TenantId::new(), TenantId::new()];
+    let targets: Vec<UserId> = (0..TARGETS - 1).map(|_| UserId::new()).collect();
+    let actors: Vec<UserId> = (0..2).map(|_| UserId::new()).collect();
+    let mut written = Vec::new();
+    for i in 0..30_usize {
+        let tenant = tenants[i % 2];
+        let target = targets.get(i % TARGETS).copied();
+        let actor = actors.get(i % 3).copied();
+        let at = start + Duration::minutes(i64::try_from(i).unwrap());
+        let who = match actor {
+            Some(id) => AuditActor {
+                user_id: Some(id),
+                discord_user_id: Some(DiscordUserId::new(7)),
+                label: "Lopez, Ana (alopez)".into(),
+            },
+            None => AuditActor::system("roster import"),
+        };
+        let mut entry = AuditEntry::new(
+            Some(tenant),
+            at,
+            who,
+            Action::PasswordReset,
+            Origin::api("t"),
+        );
+        if let Some(target) = target {
+            entry = entry.target(target, "Kim, Mara (mkim)");
+        }
+        entry.reason = Some(format!("e{i}"));
+        store.append_audit(&entry).await.unwrap();
+        let tag = format!("e{i}");
+        written.push(Written {
+            tag,
+            tenant,
+            target,
+            actor,
+            at,
+        });
+    }
+    (written, tenants, targets, actors)
+}
+
+async fn every_combination_of_filters_reads_exactly_the_events_it_names(store: &Store) {
+    let (written, tenants, targets, actors) = events(store).await;
+    let t0 = Utc.with_ymd_and_hms(2026, 12, 2, 9, 0, 0).unwrap();
+    let since = t0 + Duration::minutes(7);
+    let until = t0 + Duration::minutes(23);
+    for mask in 0..32_u32 {
+        for limit in [None, Some(2), Some(100)] {
+            let query = AuditQuery {
+                tenant_id: (mask & 1 != 0).then_some(tenants[1]),
+                target_user_id: (mask & 2 != 0).then_some(targets[0]),
+                actor_user_id: (mask & 4 != 0).then_some(actors[1]),
+                since: (mask & 8 != 0).then_some(since),
+                until: (mask & 16 != 0).then_some(until),
+                limit,
+            };
+            let mut expected: Vec<&str> = written
+                .iter()
+                .filter(|w| query.tenant_id.is_none_or(|t| w.tenant == t))
+                .filter(|w| query.target_user_id.is_none_or(|u| w.target == Some(u)))
+                .filter(|w| query.actor_user_id.is_none_or(|u| w.actor == Some(u)))
+                .filter(|w| query.since.is_none_or(|s| w.at >= s))
+                .filter(|w| query.until.is_none_or(|u| w.at < u))
+                .map(|w| w.tag.as_str())
+                .collect();
+            if let Some(limit) = limit {
+                let keep = usize::try_from(limit).unwrap();
+                expected.drain(..expected.len().saturating_sub(keep));
+            }
+            let found: Vec<String> = store
+                .audit_events(&query)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|e| e.reason.unwrap())
+                .collect();
+            assert_eq!(found, expected, "{query:?}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn sqlite_every_combination_of_audit_filters_reads_exactly_the_events_it_names_oldest_first()
+{
+    let (_dir, store) = crate::store::migrated_sqlite_for_tests().await;
+    every_combination_of_filters_reads_exactly_the_events_it_names(&store).await;
+}
+
+#[tokio::test]
+async fn postgres_every_combination_of_audit_filters_reads_exactly_the_events_it_names_oldest_first()
+ {
+    let db = PostgresForTests::create("hallpass_audit_query").await;
+    let store = Store::connect(&db.url).await.unwrap();
+    store.migrate().await.unwrap();
+    every_combination_of_filters_reads_exactly_the_events_it_names(&store).await;
+    store.close().await;
+    db.drop_database().await;
+}
+
+/// The queries of `/audit user:` (the newest ten) and of a re-import's
+/// conflicts (all of them), with their binds.
+fn about_one_user() -> Vec<(String, Vec<String>, Option<u32>)> {
+    [Some(10), None]
+        .into_iter()
+        .map(|limit| {
+            let query = AuditQuery {
+                tenant_id: Some(TenantId::new()),
+                target_user_id: Some(UserId::new()),
+                limit,
+                ..AuditQuery::default()
+            };
+            let (sql, binds) = audit_query_sql(&query);
+            (sql, binds, limit)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn sqlite_the_newest_events_about_a_user_are_one_range_of_the_target_index_not_a_walk_of_the_log()
+ {
+    let (_dir, store) = crate::store::migrated_sqlite_for_tests().await;
+    for (sql, binds, limit) in about_one_user() {
+        let mut explain = sqlx::query(sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}")));
+        for bind in binds {
+            explain = explain.bind(bind);
+        }
+        if let Some(limit) = limit {
+            explain = explain.bind(i64::from(limit));
+        }
+        let plan: Vec<String> = explain
+            .fetch_all(store.pool())
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.try_get::<String, _>("detail").unwrap())
+            .collect();
+        let plan = plan.join("\n");
+        assert!(
+            plan.contains(
+                "SEARCH a USING INDEX audit_by_target (tenant_id=? AND target_user_id=?)"
+            ),
+            "{sql}\n{plan}"
+        );
+        assert!(!plan.contains("SCAN a"), "{sql}\n{plan}");
+    }
+    store.close().await;
+}
+
+#[tokio::test]
+async fn postgres_the_newest_events_about_a_user_are_one_range_of_the_target_index_in_the_generic_plan()
+ {
+    let db = PostgresForTests::create("hallpass_audit_plan").await;
+    let store = Store::connect(&db.url).await.unwrap();
+    store.migrate().await.unwrap();
+    // A log of 20,000 events about 2,000 users, with statistics.
+    let now = Utc.with_ymd_and_hms(2026, 12, 2, 9, 0, 0).unwrap();
+    let tenant = store
+        .create_tenant(&TenantName::parse("big").unwrap(), now)
+        .await
+        .unwrap()
+        .id;
+    sqlx::query(
+        "INSERT INTO audit_events (id, tenant_id, at, actor_label, action, target_user_id, outcome) \
+         SELECT 'e' || n, $1, '2026-12-02T09:00:00Z', 'roster import', 'user.create', 'u' || (n % 2000), \
+         'applied' FROM generate_series(1, 20000) AS n",
+    )
+    .bind(tenant.to_string())
+    .execute(store.pool())
+    .await
+    .unwrap();
+    sqlx::query("ANALYZE audit_events")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let mut conn = store.pool().acquire().await.unwrap();
+    // After five executions PostgreSQL may keep a plan made without the
+    // values: that plan must use the index too.
+    sqlx::query("SET plan_cache_mode = force_generic_plan")
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    for (sql, binds, limit) in about_one_user() {
+        let mut explain = sqlx::query(sqlx::AssertSqlSafe(format!("EXPLAIN {sql}")));
+        for bind in binds {
+            explain = explain.bind(bind);
+        }
+        if let Some(limit) = limit {
+            explain = explain.bind(i64::from(limit));
+        }
+        let plan: Vec<String> = explain
+            .fetch_all(&mut *conn)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get::<String, _>(0))
+            .collect();
+        let plan = plan.join("\n");
+        assert!(plan.contains("using audit_by_target"), "{sql}\n{plan}");
+        assert!(!plan.contains("Seq Scan on audit_events"), "{sql}\n{plan}");
+    }
+    drop(conn);
+    store.close().await;
+    db.drop_database().await;
+}
