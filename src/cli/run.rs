@@ -35,6 +35,7 @@ impl RowsRefused {
     pub const EXIT_STATUS: u8 = 3;
 }
 
+use std::io::Write;
 use std::sync::Arc;
 
 pub async fn run(cli: Cli) -> Result<()> {
@@ -349,21 +350,34 @@ async fn audit(store: &Store, args: &AuditArgs) -> Result<()> {
                 })
         })
         .transpose()?;
-    let events = store
-        .audit_events(&AuditQuery {
-            tenant_id,
-            since,
-            ..AuditQuery::default()
+    let query = AuditQuery {
+        tenant_id,
+        since,
+        ..AuditQuery::default()
+    };
+    // Printed as read, not gathered first: a district's whole log is
+    // millions of events.
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let printed = store
+        .for_each_audit_event(&query, |event| -> Result<()> {
+            match args.json {
+                true => writeln!(out, "{}", serde_json::to_string(&event)?)?,
+                false => writeln!(out, "{}", audit_line(&event))?,
+            }
+            Ok(())
         })
-        .await?;
-    for event in &events {
-        if args.json {
-            println!("{}", serde_json::to_string(event)?);
-        } else {
-            println!("{}", audit_line(event));
+        .await
+        .and_then(|()| Ok(out.flush()?));
+    match printed {
+        // The reader has gone (`hallpass audit | head`): what it wanted is out.
+        Err(e)
+            if e.downcast_ref::<std::io::Error>().map(std::io::Error::kind)
+                == Some(std::io::ErrorKind::BrokenPipe) =>
+        {
+            Ok(())
         }
+        other => other,
     }
-    Ok(())
 }
 
 /// Uploads `commands/` (embedded at build time) with a bulk overwrite.

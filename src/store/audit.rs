@@ -4,6 +4,7 @@
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 
+use futures_util::TryStreamExt;
 use serde_json::Value;
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -202,17 +203,41 @@ impl Store {
 
     /// Events matching `query`, oldest first ([`audit_query_sql`]).
     pub async fn audit_events(&self, query: &AuditQuery) -> Result<Vec<AuditEvent>, StoreError> {
-        let (sql, binds) = audit_query_sql(query);
-        let mut statement = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for bind in binds {
-            statement = statement.bind(bind);
-        }
-        if let Some(limit) = query.limit {
-            statement = statement.bind(i64::from(limit));
-        }
-        let rows = statement.fetch_all(&self.pool).await?;
+        let rows = audit_statement(query).fetch_all(&self.pool).await?;
         rows.iter().map(event_from_row).collect()
     }
+
+    /// Hands `each` the events matching `query`, oldest first, one at a time
+    /// as they are read, and stops at the first error it returns. For
+    /// `hallpass audit`, whose unlimited dump of a district's log is millions
+    /// of events: [`Store::audit_events`] would hold them all in memory.
+    pub async fn for_each_audit_event<E: From<StoreError>>(
+        &self,
+        query: &AuditQuery,
+        mut each: impl FnMut(AuditEvent) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let statement = audit_statement(query);
+        let mut rows = statement.fetch(&self.pool);
+        while let Some(row) = rows.try_next().await.map_err(StoreError::from)? {
+            each(event_from_row(&row)?)?;
+        }
+        Ok(())
+    }
+}
+
+/// The statement of [`audit_query_sql`] with its values bound.
+fn audit_statement(
+    query: &AuditQuery,
+) -> sqlx::query::Query<'static, sqlx::Any, sqlx::any::AnyArguments> {
+    let (sql, binds) = audit_query_sql(query);
+    let mut statement = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for bind in binds {
+        statement = statement.bind(bind);
+    }
+    if let Some(limit) = query.limit {
+        statement = statement.bind(i64::from(limit));
+    }
+    statement
 }
 
 const EVENT_COLUMNS: &str = "a.seq, a.id, t.name AS tenant_name, a.at, a.actor_user_id, \

@@ -325,3 +325,61 @@ async fn serve_warns_at_start_up_that_dms_need_a_bot_token_and_that_the_api_is_o
     assert!(api.contains("WARN"), "{api}");
     assert!(api.contains("/api/v1 is open"), "{api}");
 }
+
+/// `hallpass audit` prints the log as it reads it, oldest first, and when
+/// its reader stops early (`hallpass audit | head`) it ends quietly, exit 0,
+/// rather than panicking on the closed pipe.
+#[tokio::test]
+async fn audit_prints_a_long_log_oldest_first_and_ends_quietly_when_its_reader_goes() {
+    use std::io::{BufRead, BufReader, Read};
+    use std::process::Stdio;
+
+    let db = TestDb::sqlite().await;
+    // About 600 KB of JSON lines: far more than a pipe holds.
+    const EVENTS: usize = 1_500;
+    for n in 0..EVENTS {
+        let mut entry =
+            crate::helpers::cli_audit(hallpass::audit::Action::PasswordReset, crate::helpers::t0());
+        entry.reason = Some(format!("event {n} {}", "x".repeat(300)));
+        db.store.append_audit(&entry).await.unwrap();
+    }
+    let all = hallpass(&db, &["audit", "--json"]);
+    assert!(all.status.success(), "{}", stderr(&all));
+    let reasons: Vec<String> = stdout(&all)
+        .lines()
+        .map(|l| {
+            let event: serde_json::Value = serde_json::from_str(l).unwrap();
+            event["reason"].as_str().unwrap_or_default().to_owned()
+        })
+        .filter(|r| r.starts_with("event "))
+        .collect();
+    assert_eq!(reasons.len(), EVENTS);
+    for (n, reason) in reasons.iter().enumerate() {
+        assert!(reason.starts_with(&format!("event {n} ")), "{n}: {reason}");
+    }
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hallpass"))
+        .args(["audit", "--json"])
+        .env("DATABASE_URL", &db.url)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    // The reader is dropped here, closing the pipe mid-dump.
+    assert!(first.contains("\"reason\":\"event 0 "), "{first}");
+    let status = child.wait().unwrap();
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    assert!(status.success(), "{status}: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
