@@ -230,11 +230,21 @@ fn audit_statement(
     query: &AuditQuery,
 ) -> sqlx::query::Query<'static, sqlx::Any, sqlx::any::AnyArguments> {
     let (sql, binds) = audit_query_sql(query);
+    with_binds(sql, binds, query.limit)
+}
+
+/// `sql` with `binds` bound in order, then the limit when there is one, as
+/// [`audit_query_sql`] numbers them.
+pub(super) fn with_binds(
+    sql: String,
+    binds: Vec<String>,
+    limit: Option<u32>,
+) -> sqlx::query::Query<'static, sqlx::Any, sqlx::any::AnyArguments> {
     let mut statement = sqlx::query(sqlx::AssertSqlSafe(sql));
     for bind in binds {
         statement = statement.bind(bind);
     }
-    if let Some(limit) = query.limit {
+    if let Some(limit) = limit {
         statement = statement.bind(i64::from(limit));
     }
     statement

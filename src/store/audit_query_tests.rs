@@ -10,7 +10,7 @@
 use chrono::{Duration, TimeZone, Utc};
 use sqlx::Row;
 
-use super::audit_query_sql;
+use super::{audit_query_sql, with_binds};
 use crate::audit::{Action, AuditActor, AuditEntry, AuditQuery, Origin};
 use crate::directory::{DiscordUserId, TenantId, TenantName, UserId};
 use crate::store::{PostgresForTests, Store};
@@ -122,52 +122,46 @@ async fn sqlite_every_combination_of_audit_filters_reads_exactly_the_events_it_n
 #[tokio::test]
 async fn postgres_every_combination_of_audit_filters_reads_exactly_the_events_it_names_oldest_first()
  {
-    let db = PostgresForTests::create("hallpass_audit_query").await;
-    let store = Store::connect(&db.url).await.unwrap();
-    store.migrate().await.unwrap();
+    let (db, store) = PostgresForTests::migrated("hallpass_audit_query").await;
     every_combination_of_filters_reads_exactly_the_events_it_names(&store).await;
-    store.close().await;
-    db.drop_database().await;
+    db.drop_with(store).await;
 }
 
 /// The queries of `/audit user:` (the newest ten) and of a re-import's
-/// conflicts (all of them), with their binds.
-fn about_one_user() -> Vec<(String, Vec<String>, Option<u32>)> {
-    [Some(10), None]
-        .into_iter()
-        .map(|limit| {
-            let query = AuditQuery {
-                tenant_id: Some(TenantId::new()),
-                target_user_id: Some(UserId::new()),
-                limit,
-                ..AuditQuery::default()
-            };
-            let (sql, binds) = audit_query_sql(&query);
-            (sql, binds, limit)
-        })
-        .collect()
+/// conflicts (all of them).
+fn about_one_user() -> [AuditQuery; 2] {
+    [Some(10), None].map(|limit| AuditQuery {
+        tenant_id: Some(TenantId::new()),
+        target_user_id: Some(UserId::new()),
+        limit,
+        ..AuditQuery::default()
+    })
+}
+
+/// The statement of `query` and its plan: `explain` is the backend's word for
+/// it, `column` where the plan's text is in each row.
+async fn plan(
+    conn: &mut sqlx::AnyConnection,
+    explain: &str,
+    column: usize,
+    query: &AuditQuery,
+) -> (String, String) {
+    let (sql, binds) = audit_query_sql(query);
+    let rows = with_binds(format!("{explain} {sql}"), binds, query.limit)
+        .fetch_all(conn)
+        .await
+        .unwrap();
+    let lines: Vec<String> = rows.iter().map(|r| r.get::<String, _>(column)).collect();
+    (sql, lines.join("\n"))
 }
 
 #[tokio::test]
 async fn sqlite_the_newest_events_about_a_user_are_one_range_of_the_target_index_not_a_walk_of_the_log()
  {
     let (_dir, store) = crate::store::migrated_sqlite_for_tests().await;
-    for (sql, binds, limit) in about_one_user() {
-        let mut explain = sqlx::query(sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}")));
-        for bind in binds {
-            explain = explain.bind(bind);
-        }
-        if let Some(limit) = limit {
-            explain = explain.bind(i64::from(limit));
-        }
-        let plan: Vec<String> = explain
-            .fetch_all(store.pool())
-            .await
-            .unwrap()
-            .iter()
-            .map(|r| r.try_get::<String, _>("detail").unwrap())
-            .collect();
-        let plan = plan.join("\n");
+    let mut conn = store.pool().acquire().await.unwrap();
+    for query in about_one_user() {
+        let (sql, plan) = plan(&mut conn, "EXPLAIN QUERY PLAN", 3, &query).await;
         assert!(
             plan.contains(
                 "SEARCH a USING INDEX audit_by_target (tenant_id=? AND target_user_id=?)"
@@ -176,15 +170,14 @@ async fn sqlite_the_newest_events_about_a_user_are_one_range_of_the_target_index
         );
         assert!(!plan.contains("SCAN a"), "{sql}\n{plan}");
     }
+    drop(conn);
     store.close().await;
 }
 
 #[tokio::test]
 async fn postgres_the_newest_events_about_a_user_are_one_range_of_the_target_index_in_the_generic_plan()
  {
-    let db = PostgresForTests::create("hallpass_audit_plan").await;
-    let store = Store::connect(&db.url).await.unwrap();
-    store.migrate().await.unwrap();
+    let (db, store) = PostgresForTests::migrated("hallpass_audit_plan").await;
     // A log of 20,000 events about 2,000 users, with statistics.
     let now = Utc.with_ymd_and_hms(2026, 12, 2, 9, 0, 0).unwrap();
     let tenant = store
@@ -212,26 +205,11 @@ async fn postgres_the_newest_events_about_a_user_are_one_range_of_the_target_ind
         .execute(&mut *conn)
         .await
         .unwrap();
-    for (sql, binds, limit) in about_one_user() {
-        let mut explain = sqlx::query(sqlx::AssertSqlSafe(format!("EXPLAIN {sql}")));
-        for bind in binds {
-            explain = explain.bind(bind);
-        }
-        if let Some(limit) = limit {
-            explain = explain.bind(i64::from(limit));
-        }
-        let plan: Vec<String> = explain
-            .fetch_all(&mut *conn)
-            .await
-            .unwrap()
-            .iter()
-            .map(|r| r.get::<String, _>(0))
-            .collect();
-        let plan = plan.join("\n");
+    for query in about_one_user() {
+        let (sql, plan) = plan(&mut conn, "EXPLAIN", 0, &query).await;
         assert!(plan.contains("using audit_by_target"), "{sql}\n{plan}");
         assert!(!plan.contains("Seq Scan on audit_events"), "{sql}\n{plan}");
     }
     drop(conn);
-    store.close().await;
-    db.drop_database().await;
+    db.drop_with(store).await;
 }

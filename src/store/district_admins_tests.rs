@@ -121,10 +121,7 @@ async fn sqlite_a_districts_enabled_district_admins_are_counted_from_their_own_i
 #[tokio::test]
 async fn postgres_a_districts_enabled_district_admins_are_counted_and_locked_from_their_own_index()
 {
-    let db = PostgresForTests::create("hallpass_admins").await;
-    let store = Store::connect(&db.url).await.unwrap();
-    store.migrate().await.unwrap();
+    let (db, store) = PostgresForTests::migrated("hallpass_admins").await;
     the_district_admins_are_read_from_their_own_index(&store).await;
-    store.close().await;
-    db.drop_database().await;
+    db.drop_with(store).await;
 }

@@ -215,9 +215,7 @@ async fn postgres_roster_values_read_in_pages_are_every_imported_user_of_the_ten
 /// tenant as a sort of the whole tenant; the import gathers them.
 #[tokio::test]
 async fn postgres_an_import_that_wrote_leaves_the_statistics_of_users_and_roster_values_gathered() {
-    let db = PostgresForTests::create("hallpass_pages").await;
-    let store = Store::connect(&db.url).await.unwrap();
-    store.migrate().await.unwrap();
+    let (db, store) = PostgresForTests::migrated("hallpass_pages").await;
     let analyzed = || async {
         let sql = "SELECT COUNT(*) FROM pg_stat_user_tables \
                    WHERE relname IN ('users', 'roster_values') AND last_analyze IS NOT NULL";
@@ -246,8 +244,7 @@ async fn postgres_an_import_that_wrote_leaves_the_statistics_of_users_and_roster
         found, 2,
         "ANALYZE after the import (not autovacuum's, which is last_autoanalyze)"
     );
-    store.close().await;
-    db.drop_database().await;
+    db.drop_with(store).await;
 }
 
 /// SQLite reads every page as a range of the key's index: no sort of the

@@ -340,6 +340,21 @@ impl PostgresForTests {
         }
     }
 
+    /// A fresh database with the migrations applied, and the store on it;
+    /// end with [`PostgresForTests::drop_with`].
+    pub(crate) async fn migrated(prefix: &str) -> (Self, Store) {
+        let db = Self::create(prefix).await;
+        let store = Store::connect(&db.url).await.unwrap();
+        store.migrate().await.unwrap();
+        (db, store)
+    }
+
+    /// Closes `store` and removes the database.
+    pub(crate) async fn drop_with(self, store: Store) {
+        store.close().await;
+        self.drop_database().await;
+    }
+
     pub(crate) async fn drop_database(self) {
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "DROP DATABASE {} WITH (FORCE)",

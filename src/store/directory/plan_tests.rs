@@ -77,9 +77,7 @@ async fn plan(store: &Store, sql: &str, binds: &[&str], limit: bool) -> String {
 
 #[tokio::test]
 async fn postgres_the_change_checks_use_the_writer_index_once_users_has_statistics() {
-    let db = PostgresForTests::create("hallpass_plans").await;
-    let store = Store::connect(&db.url).await.unwrap();
-    store.migrate().await.unwrap();
+    let (db, store) = PostgresForTests::migrated("hallpass_plans").await;
     let tenant = a_large_analyzed_tenant(&store).await;
     let snapshot: String = sqlx::query_scalar("SELECT pg_current_snapshot()::text")
         .fetch_one(store.pool())
@@ -117,6 +115,5 @@ async fn postgres_the_change_checks_use_the_writer_index_once_users_has_statisti
         assert!(plan.contains("users_by_writer"), "{what}:\n{plan}");
         assert!(!plan.contains("Seq Scan on users"), "{what}:\n{plan}");
     }
-    store.close().await;
-    db.drop_database().await;
+    db.drop_with(store).await;
 }
