@@ -27,7 +27,7 @@ use serenity::http::{Http, HttpBuilder};
 use tokio::sync::watch;
 use url::Url;
 
-use super::answer::{FirstResponse, NoHooks, answer};
+use super::answer::{FirstResponse, Hooks, answer};
 use super::interaction::{Incoming, understand};
 use super::rest::DiscordRest;
 use crate::app::App;
@@ -35,7 +35,8 @@ use crate::app::App;
 /// The longest wait between two attempts to ask `GET /gateway`.
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
 
-/// Where the gateway connection stands, as `/healthz` reports it.
+/// Where the gateway connection stands, as `/healthz` reports it (and
+/// `/metrics`, by [`GatewayState::label`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum GatewayState {
     /// Starting, or between a lost connection and its resume.
@@ -61,6 +62,17 @@ impl Default for GatewayHealth {
     }
 }
 
+impl GatewayState {
+    /// The state without its reason: `connected`, `connecting` or `failed`.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::Connecting => "connecting",
+            Self::Connected => "connected",
+            Self::Failed { .. } => "failed",
+        }
+    }
+}
+
 impl GatewayHealth {
     pub fn state(&self) -> GatewayState {
         self.state.borrow().clone()
@@ -74,6 +86,7 @@ impl GatewayHealth {
 struct Handler {
     app: App,
     rest: Arc<DiscordRest>,
+    hooks: Arc<dyn Hooks>,
     health: GatewayHealth,
     readies: AtomicU32,
 }
@@ -105,14 +118,20 @@ impl EventHandler for Handler {
     }
 
     async fn interaction_create(&self, _ctx: Context, interaction: Interaction) {
-        answer_interaction(&self.app, &self.rest, &interaction).await;
+        answer_interaction(&self.app, &self.rest, &interaction, &*self.hooks).await;
     }
 }
 
 /// Answers one interaction received over the gateway, by the same routine
 /// as the HTTP endpoint ([`answer`]), the first response going out as the
-/// interaction callback over REST.
-pub async fn answer_interaction(app: &App, rest: &DiscordRest, interaction: &Interaction) {
+/// interaction callback over REST, counted by `hooks` as the endpoint counts
+/// its own (`serve` passes its `/metrics`).
+pub async fn answer_interaction(
+    app: &App,
+    rest: &DiscordRest,
+    interaction: &Interaction,
+    hooks: &dyn Hooks,
+) {
     let Incoming::Request(envelope) = understand(interaction) else {
         return;
     };
@@ -121,7 +140,7 @@ pub async fn answer_interaction(app: &App, rest: &DiscordRest, interaction: &Int
         id: envelope.interaction_id,
         token: envelope.token.clone(),
     };
-    answer(app, Some(rest), *envelope, &callback, &NoHooks).await;
+    answer(app, Some(rest), *envelope, &callback, hooks).await;
 }
 
 /// The gateway's first response: `POST /interactions/{id}/{token}/callback`.
@@ -142,12 +161,13 @@ impl FirstResponse for Callback<'_> {
 }
 
 /// Connects to the gateway and answers interactions until the client stops
-/// for good (a refused token or intents), publishing its state in `health`.
+/// for good (a refused token or intents), publishing its state in `health`
+/// and counting what it answers in `hooks`.
 pub async fn run(
     api_base: &Url,
     token: &SecretString,
     app: App,
-    rest: Arc<DiscordRest>,
+    (rest, hooks): (Arc<DiscordRest>, Arc<dyn Hooks>),
     health: GatewayHealth,
 ) -> Result<(), serenity::Error> {
     let http = proxied_http(api_base, token);
@@ -175,6 +195,7 @@ pub async fn run(
     let handler = Handler {
         app,
         rest,
+        hooks,
         health: health.clone(),
         readies: AtomicU32::new(0),
     };

@@ -62,6 +62,9 @@ pub async fn metrics(State(state): State<WebState>, headers: HeaderMap) -> Respo
         }
         Err(e) => tracing::warn!(error = %e, "could not read the outbox backlog for /metrics"),
     }
+    if let Some(gateway) = &state.gateway {
+        state.metrics.gateway(gateway.state().label());
+    }
     (
         [(header::CONTENT_TYPE, super::metrics::CONTENT_TYPE)],
         state.metrics.render(),

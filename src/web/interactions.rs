@@ -8,7 +8,6 @@
 //! inside Discord's 3-second deadline.
 
 use std::sync::Mutex;
-use std::time::Duration;
 
 use async_trait::async_trait;
 use axum::Json;
@@ -18,16 +17,12 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::WebState;
-use super::metrics::Outcome;
 use serde_json::Value;
 use tokio::sync::oneshot;
 
-use crate::audit::Outcome as AuditOutcome;
-use crate::commands::{Request, Route};
+use crate::commands::Request;
 use crate::discord::MAX_SKEW_SECONDS;
-use crate::discord::{
-    Envelope, FirstResponse, Hooks, Incoming, answer, parse, pong, render_answer,
-};
+use crate::discord::{Envelope, FirstResponse, Incoming, answer, parse, pong, render_answer};
 
 /// How long an interaction id is remembered: a signed request verifies while
 /// its timestamp is within the skew of `now` either way, so a replay can come
@@ -127,14 +122,13 @@ async fn respond(state: WebState, envelope: Envelope) -> Response {
         // request's own task rather than handed to another and woken back.
         let body = ResponseBody(Mutex::new(Some(sender)));
         let rest = state.discord.as_deref();
-        answer(&state.app, rest, envelope, &body, &Counted(&state)).await;
+        answer(&state.app, rest, envelope, &body, &*state.metrics).await;
     } else {
         let task_state = state.clone();
         state.tasks.spawn(async move {
             let body = ResponseBody(Mutex::new(Some(sender)));
-            let hooks = Counted(&task_state);
             let rest = task_state.discord.as_deref();
-            answer(&task_state.app, rest, envelope, &body, &hooks).await;
+            answer(&task_state.app, rest, envelope, &body, &*task_state.metrics).await;
         });
     }
     match first.await {
@@ -156,45 +150,4 @@ impl FirstResponse for ResponseBody {
         let sender = self.0.lock().map_err(|_| ())?.take().ok_or(())?;
         sender.send(response).map_err(|_| ())
     }
-}
-
-/// What the endpoint counts in `/metrics`.
-struct Counted<'a>(&'a WebState);
-
-impl Hooks for Counted<'_> {
-    fn answered(&self, kind: &'static str, command: &'static str, took: Duration) {
-        self.0.metrics.interaction(kind, command, took);
-    }
-
-    fn rate_limited(&self, kind: &'static str) {
-        self.0.metrics.rate_limited(kind);
-    }
-
-    fn route(&self, route: Option<Route>) {
-        count_route(self.0, route);
-    }
-
-    fn outcome(&self, command: &'static str, audited: Option<AuditOutcome>) {
-        count_outcome(self.0, command, audited);
-    }
-}
-
-fn count_route(state: &WebState, route: Option<Route>) {
-    match route {
-        Some(Route::PrivateReply) => state.metrics.dm_fallback(),
-        Some(Route::Undone) => state.metrics.roll_back(),
-        Some(Route::DirectMessage) | None => {}
-    }
-}
-
-/// The outcome as audited for this interaction (gathered as its entries were
-/// written, see `store::AuditedOutcomes`): a command that wrote no entry (a
-/// lookup) counts as allowed.
-fn count_outcome(state: &WebState, command: &str, audited: Option<AuditOutcome>) {
-    let outcome = match audited {
-        Some(AuditOutcome::Failed) => Outcome::Failed,
-        Some(AuditOutcome::Refused) => Outcome::Refused,
-        Some(AuditOutcome::Applied) | None => Outcome::Allowed,
-    };
-    state.metrics.outcome(command, outcome);
 }

@@ -19,6 +19,10 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
+use crate::audit::Outcome as AuditOutcome;
+use crate::commands::Route;
+use crate::discord::Hooks;
+
 /// The content type of [`Metrics::render`].
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
@@ -43,6 +47,14 @@ struct ReasonLabels {
 struct KindLabels {
     kind: &'static str,
 }
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StateLabels {
+    state: &'static str,
+}
+
+/// The gateway client's states, as `hallpass_gateway_state` labels them.
+const GATEWAY_STATES: [&str; 3] = ["connected", "connecting", "failed"];
 
 type Histograms = Family<CommandLabels, Histogram, fn() -> Histogram>;
 
@@ -75,6 +87,7 @@ pub struct Metrics {
     roll_backs: Counter,
     outbox_depth: Gauge,
     outbox_oldest: Gauge<f64, AtomicU64>,
+    gateway: Family<StateLabels, Gauge>,
 }
 
 fn latency_histogram() -> Histogram {
@@ -139,6 +152,12 @@ impl Default for Metrics {
             "Age of the oldest ticket waiting for delivery (0 when none waits)",
             outbox_oldest.clone(),
         );
+        let gateway = Family::<StateLabels, Gauge>::default();
+        registry.register(
+            "hallpass_gateway_state",
+            "1 for the Discord gateway client's state (connected, connecting, failed), 0 for the others; absent without DISCORD_TOKEN",
+            gateway.clone(),
+        );
         Self {
             registry,
             interactions,
@@ -150,6 +169,7 @@ impl Default for Metrics {
             roll_backs,
             outbox_depth,
             outbox_oldest,
+            gateway,
         }
     }
 }
@@ -218,12 +238,54 @@ impl Metrics {
             .set(oldest.map_or(0.0, |age| age.as_secs_f64()));
     }
 
+    /// Sets the gateway state gauges (read from the client's health at
+    /// scrape time): `state` is one of [`GATEWAY_STATES`].
+    pub fn gateway(&self, state: &str) {
+        for label in GATEWAY_STATES {
+            self.gateway
+                .get_or_create(&StateLabels { state: label })
+                .set(i64::from(label == state));
+        }
+    }
+
     pub fn render(&self) -> String {
         let mut out = String::new();
         if encode(&mut out, &self.registry).is_err() {
             tracing::error!("could not encode the metrics");
         }
         out
+    }
+}
+
+/// What the HTTP endpoint and the gateway count of each interaction they
+/// answer (`discord::answer`).
+impl Hooks for Metrics {
+    fn answered(&self, kind: &'static str, command: &'static str, took: Duration) {
+        self.interaction(kind, command, took);
+    }
+
+    fn rate_limited(&self, kind: &'static str) {
+        Metrics::rate_limited(self, kind);
+    }
+
+    fn route(&self, route: Option<Route>) {
+        match route {
+            Some(Route::PrivateReply) => self.dm_fallback(),
+            Some(Route::Undone) => self.roll_back(),
+            Some(Route::DirectMessage) | None => {}
+        }
+    }
+
+    /// The outcome as audited for this interaction (gathered as its entries
+    /// were written, see `store::AuditedOutcomes`): a command that wrote no
+    /// entry (a lookup) counts as allowed.
+    fn outcome(&self, command: &'static str, audited: Option<AuditOutcome>) {
+        let outcome = match audited {
+            Some(AuditOutcome::Failed) => Outcome::Failed,
+            Some(AuditOutcome::Refused) => Outcome::Refused,
+            Some(AuditOutcome::Applied) | None => Outcome::Allowed,
+        };
+        Metrics::outcome(self, command, outcome);
     }
 }
 

@@ -10,6 +10,7 @@
 use std::time::Duration;
 
 use hallpass::discord::DiscordRest;
+use hallpass::discord::NoHooks;
 use hallpass::discord::gateway::answer_interaction;
 use hallpass::standins::discord as standin;
 use hallpass::standins::simulate::SimulatedDiscord;
@@ -124,7 +125,7 @@ async fn over_the_gateway_a_click_is_answered_through_the_callback_by_replacing_
     let discord = SimulatedDiscord::new([9; 32], APPLICATION_ID);
     let click = discord.button(Server::member(&bot.tess), "edit-user:not-a-form");
     let interaction: Interaction = serde_json::from_value(click.clone()).unwrap();
-    answer_interaction(&bot.app, &rest, &interaction).await;
+    answer_interaction(&bot.app, &rest, &interaction, &NoHooks).await;
     let id = click["id"].as_str().unwrap();
     let token = SimulatedDiscord::token_of(&click);
     let callback = standin
@@ -147,7 +148,7 @@ async fn over_the_gateway_a_slow_click_is_acknowledged_with_type_6_then_the_prom
     let discord = SimulatedDiscord::new([9; 32], APPLICATION_ID);
     let click = discord.button(Server::member(&bot.tess), "reset-email:not-a-form");
     let interaction: Interaction = serde_json::from_value(click.clone()).unwrap();
-    answer_interaction(&bot.app, &rest, &interaction).await;
+    answer_interaction(&bot.app, &rest, &interaction, &NoHooks).await;
     let token = SimulatedDiscord::token_of(&click);
     let requests = standin.requests();
     let callback = requests

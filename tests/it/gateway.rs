@@ -6,6 +6,7 @@ use hallpass::discord::DiscordRest;
 use hallpass::discord::gateway::answer_interaction;
 use hallpass::standins::discord as standin;
 use hallpass::standins::simulate::SimulatedDiscord;
+use hallpass::web::Metrics;
 use secrecy::SecretString;
 use serenity::all::Interaction;
 
@@ -32,7 +33,18 @@ async fn a_gateway_interaction_is_answered_through_the_callback_with_the_same_re
         "whois",
         &[("user", &bot.ana.id.to_string())],
     );
-    answer_interaction(&bot.app, &rest, &interaction(&payload)).await;
+    let metrics = Metrics::default();
+    answer_interaction(&bot.app, &rest, &interaction(&payload), &metrics).await;
+    let counted = metrics.render();
+    for line in [
+        "hallpass_interactions_total{kind=\"command\",command=\"whois\"} 1",
+        "hallpass_interaction_outcomes_total{command=\"whois\",outcome=\"allowed\"} 1",
+    ] {
+        assert!(
+            counted.contains(line),
+            "counted as the endpoint counts: {counted}"
+        );
+    }
     let id = payload["id"].as_str().unwrap();
     let token = SimulatedDiscord::token_of(&payload);
     let callback = standin
@@ -68,7 +80,15 @@ async fn a_slow_gateway_interaction_is_acknowledged_then_edited_and_the_password
         "reset-password",
         &[("user", &bot.ana.id.to_string())],
     );
-    answer_interaction(&bot.app, &rest, &interaction(&payload)).await;
+    let metrics = Metrics::default();
+    answer_interaction(&bot.app, &rest, &interaction(&payload), &metrics).await;
+    let counted = metrics.render();
+    assert!(
+        counted.contains(
+            "hallpass_interaction_outcomes_total{command=\"reset-password\",outcome=\"allowed\"} 1"
+        ),
+        "{counted}"
+    );
     let token = SimulatedDiscord::token_of(&payload);
     let paths: Vec<(String, String)> = standin
         .requests()

@@ -110,6 +110,28 @@ impl Serve {
         (answer.status().as_u16(), answer.text().await.unwrap())
     }
 
+    /// `GET /metrics`, asked again until it holds every one of `lines` (an
+    /// answer is counted just after its last request to Discord).
+    async fn metrics_with(&self, lines: &[&str]) -> String {
+        let asked = async {
+            loop {
+                let text = reqwest::get(self.base.join("/metrics").unwrap())
+                    .await
+                    .unwrap()
+                    .text()
+                    .await
+                    .unwrap();
+                if lines.iter().all(|line| text.contains(line)) {
+                    return text;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        };
+        tokio::time::timeout(PATIENCE, asked)
+            .await
+            .unwrap_or_else(|_| panic!("/metrics never showed {lines:#?}"))
+    }
+
     async fn login(&self, login: &str, password: &str) -> u16 {
         reqwest::Client::new()
             .post(self.base.join("/api/v1/login").unwrap())
@@ -276,6 +298,16 @@ async fn reset_password_over_the_gateway_websocket_is_acknowledged_dmed_and_edit
     let payload = world.reset_ana();
     world.gateway.dispatch_interaction(&payload).unwrap();
     world.assert_reset_answered(&payload, 0).await;
+    // Counted in /metrics as the HTTP endpoint counts its interactions.
+    world
+        .serve
+        .metrics_with(&[
+            "hallpass_interactions_total{kind=\"command\",command=\"reset-password\"} 1",
+            "hallpass_interaction_outcomes_total{command=\"reset-password\",outcome=\"allowed\"} 1",
+            "hallpass_gateway_state{state=\"connected\"} 1",
+            "hallpass_gateway_state{state=\"failed\"} 0",
+        ])
+        .await;
     // Heartbeats are answered: serenity sends the next one only after an ACK
     // (2 s apart, so that a loaded machine still acknowledges in time).
     let record = world.until("two heartbeats", |r| r.heartbeats >= 2).await;
@@ -398,6 +430,13 @@ async fn a_wrong_token_closed_with_4004_stops_the_client_with_a_clear_error_and_
     assert_eq!(record.identifies.len(), 1, "{record:?}");
     assert!(!record.identifies[0].token_accepted);
     assert_eq!(world.serve.healthz().await.0, 503);
+    world
+        .serve
+        .metrics_with(&[
+            "hallpass_gateway_state{state=\"failed\"} 1",
+            "hallpass_gateway_state{state=\"connected\"} 0",
+        ])
+        .await;
     let record = world.gateway.record();
     assert_eq!(record.connections.len(), 1, "no reconnect: {record:?}");
     assert_eq!(record.identifies.len(), 1, "no reconnect: {record:?}");
