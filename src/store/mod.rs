@@ -44,6 +44,7 @@ mod sqlite_build_tests;
 mod time;
 mod user_rows;
 mod users;
+mod writer_connection;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -109,6 +110,9 @@ pub struct Store {
     directory: std::sync::Arc<directory::DirectoryCache>,
     /// The callers' statements, run together (`store::directory::lookups`).
     lookups: std::sync::Arc<directory::Lookups>,
+    /// How to open a connection outside the pools (the import's); `None`
+    /// for an in-memory SQLite database, which is one per connection.
+    own: Option<AnyConnectOptions>,
 }
 
 impl Store {
@@ -131,6 +135,7 @@ impl Store {
         };
         let pool = open_pool(backend, readers, options.clone(), false).await?;
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        let own = (!in_memory).then(|| options.clone());
         let lookups = directory::Lookups::start(
             backend,
             match in_memory {
@@ -153,6 +158,7 @@ impl Store {
             replays: std::sync::Arc::default(),
             directory: std::sync::Arc::default(),
             lookups: std::sync::Arc::new(lookups),
+            own,
         })
     }
 
@@ -266,6 +272,23 @@ pub(crate) async fn prepare_connection(
         }
     }
     Ok(())
+}
+
+/// Opens a connection of its own (not the pool's), set up as the pool's
+/// readers are ([`prepare_connection`]), within [`CONNECT_WITHIN`].
+pub(crate) async fn connect_own(
+    backend: Backend,
+    options: &AnyConnectOptions,
+) -> Result<sqlx::AnyConnection, sqlx::Error> {
+    let connecting = async {
+        let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect_with(options).await?;
+        prepare_connection(&mut conn, backend, false).await?;
+        Ok(conn)
+    };
+    match tokio::time::timeout(CONNECT_WITHIN, connecting).await {
+        Ok(done) => done,
+        Err(_) => Err(sqlx::Error::PoolTimedOut),
+    }
 }
 
 /// A pool of up to `size` connections, each set up for its backend

@@ -15,15 +15,16 @@ pub(super) mod bulk;
 mod staged;
 
 use std::collections::HashSet;
+use std::time::Duration;
 
 use serde_json::{Map, Value};
-use sqlx::pool::PoolConnection;
-use sqlx::{Any, Connection};
+use sqlx::{ConnectOptions, Connection};
 
 use super::json_pages::{Pages, read_pages};
 use super::roster_values::{RosterValues, remember};
 use super::rows::{USER_COLUMNS, USER_FROM, UserRaw};
 use super::users::{audit_fields, diff};
+use super::writer_connection::WriterConnection;
 use super::{Backend, Store, StoreError, audit};
 use crate::audit::{Action, AuditEntry};
 use crate::directory::{Place, TenantId, User};
@@ -51,7 +52,7 @@ impl RosterWrite {
 impl Store {
     /// Every user of the tenant, with or without a `source_id`: the import
     /// needs them all to find records by `sourcedId` and taken logins. Read
-    /// in pages of JSON by id ([`read_pages`]), so the raw rows of a large
+    /// in pages of JSON by login ([`read_pages`]), so the raw rows of a large
     /// tenant are never all held at once beside the records made from them.
     #[tracing::instrument(skip(self))]
     pub(crate) async fn tenant_users(&self, tenant: TenantId) -> Result<Vec<User>, StoreError> {
@@ -90,9 +91,25 @@ impl Store {
     /// batches is copied into the database file once rather than every batch.
     #[tracing::instrument(skip(self))]
     pub(crate) async fn roster_writer(&self) -> Result<RosterWriter, StoreError> {
-        let mut conn = self.pool.acquire().await?;
-        // The tuning below stays with the connection: close it, not return it.
-        conn.close_on_drop();
+        let mut conn = match &self.own {
+            // On SQLite a batch's new users go in with one statement
+            // (`INSERT ... SELECT` of up to 25,000 staged rows), about a
+            // second by design, so sqlx's slow-statement warning (1 s, with
+            // the whole statement) fired for batch after batch of a large
+            // import. On the import's own connection it is at debug level.
+            Some(options) => {
+                let options = options
+                    .clone()
+                    .log_slow_statements(log::LevelFilter::Debug, Duration::from_secs(1));
+                WriterConnection::Own(super::connect_own(self.backend, &options).await?)
+            }
+            None => {
+                let mut conn = self.pool.acquire().await?;
+                // The tuning below stays with the connection: close it, not return it.
+                conn.close_on_drop();
+                WriterConnection::Pooled(conn)
+            }
+        };
         if self.backend == Backend::Sqlite {
             sqlx::query("PRAGMA cache_size = -65536")
                 .execute(&mut *conn)
@@ -113,7 +130,7 @@ impl Store {
 
 /// The import's own connection; see [`Store::roster_writer`].
 pub(crate) struct RosterWriter {
-    conn: PoolConnection<Any>,
+    conn: WriterConnection,
     backend: Backend,
 }
 
@@ -124,19 +141,22 @@ impl RosterWriter {
     /// that wrote, the planner's statistics of `users` and `roster_values`
     /// are gathered now (PostgreSQL's advice after a bulk load) rather than
     /// by autovacuum up to a minute later: without them a freshly imported
-    /// tenant's reads in id order (autocomplete's index load, the next
+    /// tenant's reads in pages (autocomplete's index load, the next
     /// import) were planned as a sort of the whole tenant for every page
     /// (measured at 100,000 users: 240 ms a page of roster values, 54 ms
     /// after ANALYZE, which took 0.2 s). Both are best effort.
     pub(crate) async fn finish(mut self, wrote: usize) {
         let sql = match self.backend {
-            Backend::Sqlite => "PRAGMA wal_checkpoint(TRUNCATE)",
-            Backend::Postgres if wrote > 0 => "ANALYZE users, roster_values",
-            Backend::Postgres => return,
+            Backend::Sqlite => Some("PRAGMA wal_checkpoint(TRUNCATE)"),
+            Backend::Postgres if wrote > 0 => Some("ANALYZE users, roster_values"),
+            Backend::Postgres => None,
         };
-        if let Err(e) = sqlx::query(sql).execute(&mut *self.conn).await {
+        if let Some(sql) = sql
+            && let Err(e) = sqlx::query(sql).execute(&mut *self.conn).await
+        {
             tracing::debug!(error = %e, statement = sql, "left to the database's own upkeep after the import");
         }
+        self.conn.close().await;
     }
 
     /// Writes `writes` and their audit entries in one transaction. `template`

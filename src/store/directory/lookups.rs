@@ -185,7 +185,9 @@ impl Worker {
                 loop {
                     let conn = match self.own.as_mut() {
                         Some(conn) => conn,
-                        None => self.own.insert(connect(self.backend, options).await?),
+                        None => self
+                            .own
+                            .insert(crate::store::connect_own(self.backend, options).await?),
                     };
                     match query().fetch_all(&mut *conn).await {
                         Ok(rows) => break rows,
@@ -210,22 +212,6 @@ impl Worker {
             }
         }
         Ok(found)
-    }
-}
-
-/// Opens a worker's connection, set up as the pool's readers are.
-async fn connect(
-    backend: Backend,
-    options: &AnyConnectOptions,
-) -> Result<AnyConnection, sqlx::Error> {
-    let connecting = async {
-        let mut conn = AnyConnection::connect_with(options).await?;
-        crate::store::prepare_connection(&mut conn, backend, false).await?;
-        Ok(conn)
-    };
-    match tokio::time::timeout(crate::store::CONNECT_WITHIN, connecting).await {
-        Ok(done) => done,
-        Err(_) => Err(sqlx::Error::PoolTimedOut),
     }
 }
 
