@@ -191,6 +191,6 @@ pub(super) const VALUES_PAGES: Pages<'static> = Pages {
     columns: VALUES_COLUMNS,
     tables: "roster_values r JOIN users u ON u.id = r.user_id",
     tenant: "u.tenant_id",
-    key: "r.user_id",
+    key: "u.id",
     what: "roster_values",
 };
