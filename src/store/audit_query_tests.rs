@@ -3,17 +3,18 @@
 //! backends; and the newest events about one user, as `/audit user:` and a
 //! re-import's conflicts ask for them, are one range of `audit_by_target`,
 //! not a walk of the whole log (the plan of a statement whose filters were
-//! all written as `($n IS NULL OR …)`).
+//! all written as `($n IS NULL OR …)`). A dump (`hallpass audit`) reads the
+//! same events in pages, each a range of the log's own order.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use chrono::{Duration, TimeZone, Utc};
 use sqlx::Row;
 
-use super::{audit_query_sql, with_binds};
+use super::{audit_dump_sql, audit_query_sql, with_binds};
 use crate::audit::{Action, AuditActor, AuditEntry, AuditQuery, Origin};
 use crate::directory::{DiscordUserId, TenantId, TenantName, UserId};
-use crate::store::{PostgresForTests, Store};
+use crate::store::{PostgresForTests, Store, StoreError};
 
 /// What the events were written with, to compute what a query should find.
 struct Written {
@@ -108,6 +109,17 @@ async fn every_combination_of_filters_reads_exactly_the_events_it_names(store: &
                 .map(|e| e.reason.unwrap())
                 .collect();
             assert_eq!(found, expected, "{query:?}");
+            for page in [1, 2, 7] {
+                let mut dumped = Vec::new();
+                store
+                    .for_each_audit_event_in_pages(&query, page, |e| -> Result<(), StoreError> {
+                        dumped.push(e.reason.unwrap());
+                        Ok(())
+                    })
+                    .await
+                    .unwrap();
+                assert_eq!(dumped, expected, "dumped in pages of {page}: {query:?}");
+            }
         }
     }
 }
@@ -155,6 +167,52 @@ async fn plan(
     (sql, lines.join("\n"))
 }
 
+/// What `hallpass audit` asks (a district's log, or all of it, from a time
+/// or from the start), and every filter at once.
+fn dumps() -> Vec<AuditQuery> {
+    let tenant = Some(TenantId::new());
+    let since = Some(Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap());
+    vec![
+        AuditQuery::default(),
+        AuditQuery {
+            tenant_id: tenant,
+            ..AuditQuery::default()
+        },
+        AuditQuery {
+            tenant_id: tenant,
+            since,
+            ..AuditQuery::default()
+        },
+        AuditQuery {
+            tenant_id: tenant,
+            target_user_id: Some(UserId::new()),
+            actor_user_id: Some(UserId::new()),
+            since,
+            until: since,
+            limit: None,
+        },
+    ]
+}
+
+/// The plan of a page of the dump of `query`.
+async fn dump_plan(
+    conn: &mut sqlx::AnyConnection,
+    explain: &str,
+    column: usize,
+    query: &AuditQuery,
+) -> (String, String) {
+    let (sql, binds) = audit_dump_sql(query);
+    let rows = with_binds(format!("{explain} {sql}"), binds, None)
+        .bind(0_i64)
+        .bind(100_i64)
+        .bind(10_i64)
+        .fetch_all(conn)
+        .await
+        .unwrap();
+    let lines: Vec<String> = rows.iter().map(|r| r.get::<String, _>(column)).collect();
+    (sql, lines.join("\n"))
+}
+
 #[tokio::test]
 async fn sqlite_the_newest_events_about_a_user_are_one_range_of_the_target_index_not_a_walk_of_the_log()
  {
@@ -174,8 +232,27 @@ async fn sqlite_the_newest_events_about_a_user_are_one_range_of_the_target_index
     store.close().await;
 }
 
+/// Every page of a dump (`hallpass audit`) is a range of the log's own
+/// order, whatever the filters: never a district's events taken from
+/// another index and sorted, once for every page.
 #[tokio::test]
-async fn postgres_the_newest_events_about_a_user_are_one_range_of_the_target_index_in_the_generic_plan()
+async fn sqlite_every_page_of_an_audit_dump_is_a_range_of_the_logs_order_never_a_sort() {
+    let (_dir, store) = crate::store::migrated_sqlite_for_tests().await;
+    let mut conn = store.pool().acquire().await.unwrap();
+    for query in dumps() {
+        let (sql, plan) = dump_plan(&mut conn, "EXPLAIN QUERY PLAN", 3, &query).await;
+        assert!(
+            plan.contains("SEARCH a USING INTEGER PRIMARY KEY (rowid>? AND rowid<?)"),
+            "{sql}\n{plan}"
+        );
+        assert!(!plan.contains("TEMP B-TREE"), "{sql}\n{plan}");
+    }
+    drop(conn);
+    store.close().await;
+}
+
+#[tokio::test]
+async fn postgres_the_newest_events_about_a_user_are_one_range_of_the_target_index_and_a_dump_pages_the_key_in_the_generic_plan()
  {
     let (db, store) = PostgresForTests::migrated("hallpass_audit_plan").await;
     // A log of 20,000 events about 2,000 users, with statistics.
@@ -208,6 +285,13 @@ async fn postgres_the_newest_events_about_a_user_are_one_range_of_the_target_ind
     for query in about_one_user() {
         let (sql, plan) = plan(&mut conn, "EXPLAIN", 0, &query).await;
         assert!(plan.contains("using audit_by_target"), "{sql}\n{plan}");
+        assert!(!plan.contains("Seq Scan on audit_events"), "{sql}\n{plan}");
+    }
+    // Every page of a dump is a range of the primary key, never a sort.
+    for query in dumps() {
+        let (sql, plan) = dump_plan(&mut conn, "EXPLAIN", 0, &query).await;
+        assert!(plan.contains("using audit_events_pkey"), "{sql}\n{plan}");
+        assert!(!plan.contains("Sort"), "{sql}\n{plan}");
         assert!(!plan.contains("Seq Scan on audit_events"), "{sql}\n{plan}");
     }
     drop(conn);

@@ -383,3 +383,77 @@ async fn audit_prints_a_long_log_oldest_first_and_ends_quietly_when_its_reader_g
     assert!(status.success(), "{status}: {err}");
     assert!(!err.contains("panicked"), "{err}");
 }
+
+/// A dump whose reader is slow (`hallpass audit | less`, left open) holds no
+/// read transaction while it waits on the reader: SQLite can still reset its
+/// write-ahead log behind it (a transaction held open would keep the log from
+/// being reset for as long as the reader stayed), and an event written after
+/// the dump began is not in it.
+#[tokio::test]
+async fn audit_waiting_on_a_slow_reader_holds_no_transaction_and_prints_the_log_as_it_began() {
+    use std::io::{BufRead, BufReader, Read};
+    use std::process::Stdio;
+
+    let db = TestDb::sqlite().await;
+    // About 1.2 MB of JSON lines, three pages: the pipe holds 64 KiB.
+    const EVENTS: usize = 3_000;
+    for n in 0..EVENTS {
+        let mut entry =
+            crate::helpers::cli_audit(hallpass::audit::Action::PasswordReset, crate::helpers::t0());
+        entry.reason = Some(format!("event {n} {}", "x".repeat(300)));
+        db.store.append_audit(&entry).await.unwrap();
+    }
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hallpass"))
+        .args(["audit", "--json"])
+        .env("DATABASE_URL", &db.url)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    out.read_line(&mut first).unwrap();
+    assert!(first.contains("\"reason\":\"event 0 "), "{first}");
+    // Mid-dump now, and it cannot go on until the pipe is read.
+    let mut later =
+        crate::helpers::cli_audit(hallpass::audit::Action::PasswordReset, crate::helpers::t0());
+    later.reason = Some("written after the dump began".into());
+    db.store.append_audit(&later).await.unwrap();
+    let (busy, log, _copied): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
+        .fetch_one(db.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(busy, 0, "no reader held the write-ahead log");
+    assert_eq!(
+        log, 0,
+        "the write-ahead log was reset while the dump waited"
+    );
+    let mut rest = String::new();
+    out.read_to_string(&mut rest).unwrap();
+    assert!(child.wait().unwrap().success());
+    let reasons: Vec<String> = std::iter::once(first.as_str())
+        .chain(rest.lines())
+        .map(|l| {
+            let event: serde_json::Value = serde_json::from_str(l).unwrap();
+            event["reason"].as_str().unwrap_or_default().to_owned()
+        })
+        .filter(|r| r.starts_with("event ") || r.starts_with("written after"))
+        .collect();
+    assert_eq!(
+        reasons.len(),
+        EVENTS,
+        "the log as it was when the dump began"
+    );
+    for (n, reason) in reasons.iter().enumerate() {
+        assert!(reason.starts_with(&format!("event {n} ")), "{n}: {reason}");
+    }
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    assert!(!err.contains("panicked"), "{err}");
+}
