@@ -58,18 +58,15 @@ async fn districts(store: &Store) -> (TenantId, DistrictId, DistrictId) {
     (tenant, first, second)
 }
 
+/// The plans of the count and the lock: on PostgreSQL both the plan for
+/// the values (the first executions) and the generic one (which a prepared
+/// statement may keep after five).
 async fn plans(store: &Store, tenant: TenantId, district: DistrictId) -> Vec<String> {
     let explain = match store.backend() {
         Backend::Sqlite => "EXPLAIN QUERY PLAN",
         Backend::Postgres => "EXPLAIN",
     };
     let mut conn = store.pool().acquire().await.unwrap();
-    if store.backend() == Backend::Postgres {
-        sqlx::query("SET plan_cache_mode = force_generic_plan")
-            .execute(&mut *conn)
-            .await
-            .unwrap();
-    }
     let mut plans = Vec::new();
     for sql in [
         count_district_admins_sql(),
@@ -87,6 +84,11 @@ async fn plans(store: &Store, tenant: TenantId, district: DistrictId) -> Vec<Str
         };
         let lines: Vec<String> = rows.iter().map(|r| r.get::<String, _>(column)).collect();
         plans.push(format!("{sql}\n{}", lines.join("\n")));
+        if store.backend() == Backend::Postgres {
+            let generic =
+                crate::store::postgres_generic_plan(&mut conn, &sql, &["text", "text"]).await;
+            plans.push(format!("{sql}\n(generic)\n{generic}"));
+        }
     }
     plans
 }

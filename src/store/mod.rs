@@ -389,3 +389,40 @@ impl PostgresForTests {
         self.admin.close().await;
     }
 }
+
+/// PostgreSQL's generic plan of `sql`, whose parameters `$1, $2, …` have the
+/// types `types`: the plan a prepared statement may keep after its fifth
+/// execution, made without its values (`PREPARE`, then `EXPLAIN EXECUTE`
+/// under `force_generic_plan`). `EXPLAIN` of the statement with values bound
+/// plans it for those values, whatever `plan_cache_mode` says.
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+pub(crate) async fn postgres_generic_plan(
+    conn: &mut sqlx::AnyConnection,
+    sql: &str,
+    types: &[&str],
+) -> String {
+    let nulls = vec!["NULL"; types.len()].join(", ");
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "SET plan_cache_mode = force_generic_plan; PREPARE hallpass_generic ({}) AS {sql}",
+        types.join(", ")
+    )))
+    .execute(&mut *conn)
+    .await
+    .unwrap();
+    let rows = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "EXPLAIN EXECUTE hallpass_generic ({nulls})"
+    )))
+    .fetch_all(&mut *conn)
+    .await
+    .unwrap();
+    sqlx::raw_sql("DEALLOCATE hallpass_generic; RESET plan_cache_mode")
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    let lines: Vec<String> = rows
+        .iter()
+        .map(|row| sqlx::Row::get::<String, _>(row, 0))
+        .collect();
+    lines.join("\n")
+}
