@@ -154,10 +154,14 @@ fn start_gateway(config: &Config, app: &App, discord: Option<Arc<DiscordRest>>, 
             let (token, app) = (token.clone(), app.clone());
             let api_base = config.discord_api_url.clone();
             let health = state.gateway.clone().unwrap_or_default();
-            let hooks: Arc<dyn crate::discord::Hooks> = state.metrics.clone();
+            let answering = gateway::Answering {
+                rest,
+                hooks: state.metrics.clone(),
+                in_flight: state.tasks.clone(),
+            };
             tokio::spawn(async move {
                 // `run` has logged why it stopped, and /healthz reports it.
-                let _ = gateway::run(&api_base, &token, app, (rest, hooks), health).await;
+                let _ = gateway::run(&api_base, &token, app, answering, health).await;
             });
         }
         _ => tracing::warn!(

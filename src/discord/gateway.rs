@@ -83,10 +83,19 @@ impl GatewayHealth {
     }
 }
 
+/// What the gateway client answers with: REST for the answers, the hooks
+/// that count them (`serve`'s `/metrics`), and the tracker of the work in
+/// flight that `serve` waits for when it stops (the HTTP endpoint's too), so
+/// a password on its way is delivered rather than cut off with the process.
+pub struct Answering {
+    pub rest: Arc<DiscordRest>,
+    pub hooks: Arc<dyn Hooks>,
+    pub in_flight: tokio_util::task::TaskTracker,
+}
+
 struct Handler {
     app: App,
-    rest: Arc<DiscordRest>,
-    hooks: Arc<dyn Hooks>,
+    answering: Answering,
     health: GatewayHealth,
     readies: AtomicU32,
 }
@@ -118,7 +127,14 @@ impl EventHandler for Handler {
     }
 
     async fn interaction_create(&self, _ctx: Context, interaction: Interaction) {
-        answer_interaction(&self.app, &self.rest, &interaction, &*self.hooks).await;
+        let Answering {
+            rest,
+            hooks,
+            in_flight,
+        } = &self.answering;
+        in_flight
+            .track_future(answer_interaction(&self.app, rest, &interaction, &**hooks))
+            .await;
     }
 }
 
@@ -162,12 +178,12 @@ impl FirstResponse for Callback<'_> {
 
 /// Connects to the gateway and answers interactions until the client stops
 /// for good (a refused token or intents), publishing its state in `health`
-/// and counting what it answers in `hooks`.
+/// and answering as `answering` says.
 pub async fn run(
     api_base: &Url,
     token: &SecretString,
     app: App,
-    (rest, hooks): (Arc<DiscordRest>, Arc<dyn Hooks>),
+    answering: Answering,
     health: GatewayHealth,
 ) -> Result<(), serenity::Error> {
     let http = proxied_http(api_base, token);
@@ -194,8 +210,7 @@ pub async fn run(
     // Slash commands need no privileged intents.
     let handler = Handler {
         app,
-        rest,
-        hooks,
+        answering,
         health: health.clone(),
         readies: AtomicU32::new(0),
     };

@@ -8,7 +8,7 @@
 use std::process::Stdio;
 use std::time::Duration;
 
-use hallpass::standins::discord::{self as standin, DiscordStandIn};
+use hallpass::standins::discord::{self as standin, DiscordStandIn, Fault, MESSAGES};
 use hallpass::standins::gateway::{self, GatewayRecord, GatewayStandIn};
 use hallpass::standins::simulate::SimulatedDiscord;
 use serde_json::{Value, json};
@@ -27,7 +27,7 @@ const PATIENCE: Duration = Duration::from_secs(120);
 
 /// `hallpass serve`, its log lines as they come, and its listener's address.
 struct Serve {
-    _child: Child,
+    child: Child,
     lines: watch::Receiver<Vec<String>>,
     base: Url,
 }
@@ -76,7 +76,7 @@ impl Serve {
             .unwrap_or_else(|| panic!("no address in {listening:?}"))
             .to_owned();
         Self {
-            _child: child,
+            child,
             lines,
             base: Url::parse(&format!("http://{address}/")).unwrap(),
         }
@@ -441,4 +441,85 @@ async fn a_wrong_token_closed_with_4004_stops_the_client_with_a_clear_error_and_
     assert_eq!(record.connections.len(), 1, "no reconnect: {record:?}");
     assert_eq!(record.identifies.len(), 1, "no reconnect: {record:?}");
     world.assert_token_not_logged();
+}
+
+/// SIGTERM while a reset that came over the gateway is delivering its
+/// password: `serve` waits for it (as for one sent to the HTTP endpoint),
+/// so the DM goes out, the answer is edited in and the password stands,
+/// rather than the process ending mid-delivery and the next start rolling
+/// the password back.
+#[tokio::test]
+async fn on_sigterm_a_reset_in_flight_over_the_gateway_is_delivered_before_serve_exits() {
+    let mut world = World::start(TOKEN, gateway::DISCORD_HEARTBEAT_INTERVAL_MS).await;
+    world.until("a session", |r| r.live).await;
+    world.serve.logged("connected to the Discord gateway").await;
+    // The DM with the password is held until the test lets it go.
+    world.rest.script(MESSAGES, &[Fault::Hold]);
+    let payload = world.reset_ana();
+    world.gateway.dispatch_interaction(&payload).unwrap();
+    assert!(
+        world.rest.wait_held(1, PATIENCE).await,
+        "the DM reached the stand-in: {:#?}",
+        world.serve.log()
+    );
+    let pid = world.serve.child.id().unwrap();
+    let sent = std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    world
+        .serve
+        .logged("stopping: finishing the interactions in flight")
+        .await;
+    world.rest.release_held();
+    let exited = tokio::time::timeout(PATIENCE, world.serve.child.wait())
+        .await
+        .expect("serve exits once the delivery is done")
+        .unwrap();
+    assert!(exited.success(), "{exited:?}");
+    world
+        .serve
+        .logged("stopped: every delivery in flight finished")
+        .await;
+    let dms = world.rest.dms();
+    assert_eq!(dms.len(), 1, "the DM went out: {dms:?}");
+    let password = dms[0].1.split('`').nth(1).unwrap().to_owned();
+    let edited = world.rest.requests().iter().any(|r| {
+        r.method == "PATCH"
+            && r.path
+                == format!(
+                    "/api/v10/webhooks/{APPLICATION_ID}/{}/messages/@original",
+                    SimulatedDiscord::token_of(&payload)
+                )
+    });
+    assert!(edited, "the deferred answer was edited in");
+    let bot = &world.bot;
+    let unfinished: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM handoffs WHERE finished_at IS NULL")
+            .fetch_one(bot.app.store.pool())
+            .await
+            .unwrap();
+    assert_eq!(
+        unfinished, 0,
+        "no hand-off left for the next start to roll back"
+    );
+    let stored = bot
+        .app
+        .store
+        .password_hash(bot.world.tenant.id, bot.ana.id)
+        .await
+        .unwrap()
+        .expect("the temporary password is stored");
+    assert!(
+        bot.app
+            .hasher
+            .verify(
+                &secrecy::SecretString::from(password),
+                &hallpass::credentials::PasswordHash::parse(&stored.phc).unwrap()
+            )
+            .await
+            .unwrap(),
+        "the delivered password is the one stored: no roll-back"
+    );
 }
