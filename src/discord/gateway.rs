@@ -28,9 +28,12 @@ use tokio::sync::watch;
 use url::Url;
 
 use super::answer::{FirstResponse, Hooks, answer};
-use super::interaction::{Incoming, understand};
+use super::interaction::{Envelope, Incoming, understand};
+use super::response::render_answer;
 use super::rest::DiscordRest;
+use super::verify::REPLAY_MEMORY;
 use crate::app::App;
+use crate::commands::Request;
 
 /// The longest wait between two attempts to ask `GET /gateway`.
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
@@ -156,7 +159,44 @@ pub async fn answer_interaction(
         id: envelope.interaction_id,
         token: envelope.token.clone(),
     };
+    if !first_here(app, &envelope, &callback).await {
+        return;
+    }
     answer(app, Some(rest), *envelope, &callback, hooks).await;
+}
+
+/// Whether this instance is the one to answer `envelope`. Every instance
+/// connected with the bot's token receives every interaction (two `serve`s
+/// with DISCORD_TOKEN, as while a rolling deploy overlaps), so a command
+/// would run once per instance: two resets, two DMs, one of them with a
+/// password that no longer works. The interaction's id is claimed in the
+/// shared replay table, as `/interactions` records it, and the instances
+/// that find it taken leave it. An autocomplete is answered by all: it is
+/// read-only, and Discord takes the first answer.
+async fn first_here(app: &App, envelope: &Envelope, callback: &Callback<'_>) -> bool {
+    if matches!(envelope.request, Request::Autocomplete { .. }) {
+        return true;
+    }
+    let id = envelope.interaction_id;
+    match app.store.first_sighting(id, app.now(), REPLAY_MEMORY).await {
+        Ok(true) => true,
+        Ok(false) => {
+            tracing::info!(
+                interaction = id,
+                "left to the instance that received this interaction first"
+            );
+            false
+        }
+        Err(e) => {
+            // As the endpoint does: told privately, nothing run.
+            tracing::error!(error = %e, "could not claim an interaction from the gateway");
+            let reply = crate::commands::trouble(e);
+            let _ = callback
+                .send(render_answer(&envelope.request, &reply.body))
+                .await;
+            false
+        }
+    }
 }
 
 /// The gateway's first response: `POST /interactions/{id}/{token}/callback`.

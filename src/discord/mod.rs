@@ -24,4 +24,4 @@ pub use response::{
     clip, deferral, deferred_edit, deferred_ephemeral, message, pong, render, render_answer,
 };
 pub use rest::{DiscordRest, DmError, MAX_RETRIES, MAX_WAIT, RestError, RetryPolicy};
-pub use verify::{InteractionVerifier, MAX_SKEW_SECONDS, VerifyError};
+pub use verify::{InteractionVerifier, MAX_SKEW_SECONDS, REPLAY_MEMORY, VerifyError};

@@ -8,6 +8,12 @@ use serenity::interactions_endpoint::Verifier;
 /// How far a request's timestamp may be from our clock.
 pub const MAX_SKEW_SECONDS: i64 = 300;
 
+/// How long an interaction id is remembered (`Store::first_sighting`): a
+/// signed request verifies while its timestamp is within the skew of `now`
+/// either way, so a replay can come up to twice the skew after the original;
+/// a minute more for clocks.
+pub const REPLAY_MEMORY: chrono::Duration = chrono::Duration::seconds(2 * MAX_SKEW_SECONDS + 60);
+
 pub struct InteractionVerifier(Verifier);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -21,13 +21,9 @@ use serde_json::Value;
 use tokio::sync::oneshot;
 
 use crate::commands::Request;
-use crate::discord::MAX_SKEW_SECONDS;
-use crate::discord::{Envelope, FirstResponse, Incoming, answer, parse, pong, render_answer};
-
-/// How long an interaction id is remembered: a signed request verifies while
-/// its timestamp is within the skew of `now` either way, so a replay can come
-/// up to twice the skew after the original; a minute more for clocks.
-const REPLAY_MEMORY: chrono::Duration = chrono::Duration::seconds(2 * MAX_SKEW_SECONDS + 60);
+use crate::discord::{
+    Envelope, FirstResponse, Incoming, REPLAY_MEMORY, answer, parse, pong, render_answer,
+};
 
 pub async fn interactions(
     State(state): State<WebState>,

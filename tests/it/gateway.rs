@@ -2,8 +2,8 @@
 //! websocket is answered through the interaction callback over REST, by the
 //! same handlers as the HTTP endpoint. (The websocket itself is serenity's.)
 
-use hallpass::discord::DiscordRest;
 use hallpass::discord::gateway::answer_interaction;
+use hallpass::discord::{DiscordRest, NoHooks};
 use hallpass::standins::discord as standin;
 use hallpass::standins::simulate::SimulatedDiscord;
 use hallpass::web::Metrics;
@@ -116,5 +116,56 @@ async fn a_slow_gateway_interaction_is_acknowledged_then_edited_and_the_password
     assert_eq!(
         Some(standin.dms()[0].0),
         bot.tess.discord_user_id.map(|d| d.get())
+    );
+}
+
+/// Every instance connected with the bot's token receives every interaction
+/// (two `serve`s with DISCORD_TOKEN on one PostgreSQL database, as while a
+/// rolling deploy overlaps): the reset runs once. One instance claims the
+/// interaction and answers it; the other leaves it, so there is one
+/// acknowledgement, one DM, and its password is the one stored.
+#[tokio::test]
+async fn a_reset_two_instances_receive_over_the_gateway_runs_once() {
+    let bot = Bot::on(crate::helpers::TestDb::postgres().await).await;
+    let mut other = hallpass::app::App::new(
+        hallpass::store::Store::connect(&bot.db.url).await.unwrap(),
+        hallpass::credentials::PasswordHasher::new(
+            hallpass::credentials::HashParams::insecure_fast_for_tests_only(),
+        )
+        .unwrap(),
+        hallpass::app::Settings::default(),
+    );
+    other.clock = bot.clock.clone();
+    let standin = standin::start().await.unwrap();
+    let rest = DiscordRest::new(
+        &standin.url(),
+        Some(&SecretString::from("test-bot-token")),
+        Some(APPLICATION_ID),
+    )
+    .unwrap();
+    let discord = SimulatedDiscord::new([9; 32], APPLICATION_ID);
+    let payload = discord.command(
+        Server::member(&bot.tess),
+        "reset-password",
+        &[("user", &bot.ana.id.to_string())],
+    );
+    let received = interaction(&payload);
+    tokio::join!(
+        answer_interaction(&bot.app, &rest, &received, &NoHooks),
+        answer_interaction(&other, &rest, &received, &NoHooks),
+    );
+    let token = SimulatedDiscord::token_of(&payload);
+    let callbacks = standin
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with(&format!("{token}/callback")))
+        .count();
+    assert_eq!(callbacks, 1, "acknowledged once: {:#?}", standin.requests());
+    let dms = standin.dms();
+    assert_eq!(dms.len(), 1, "one DM: {dms:?}");
+    let password = dms[0].1.split('`').nth(1).unwrap();
+    assert!(
+        bot.holds_password(&bot.ana, password).await,
+        "the DM's password is the one stored"
     );
 }
