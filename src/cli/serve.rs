@@ -88,8 +88,8 @@ pub(super) async fn serve(config: &Config) -> Result<()> {
     } else {
         tracing::info!("ZENDESK_URL is not set: promotion requests queue until it is");
     }
+    start_gateway(config, &app, discord, (&state, stopped.clone()));
     background.spawn(sweep_handoffs(app.clone(), stopped));
-    start_gateway(config, &app, discord, &state);
     let served = listening
         .shutdown_on(async move {
             stop_signal().await;
@@ -148,7 +148,13 @@ fn web_state(
 }
 
 /// The gateway client, in the background, when a bot token is set.
-fn start_gateway(config: &Config, app: &App, discord: Option<Arc<DiscordRest>>, state: &WebState) {
+/// It leaves the gateway when `stop` turns true.
+fn start_gateway(
+    config: &Config,
+    app: &App,
+    discord: Option<Arc<DiscordRest>>,
+    (state, stop): (&WebState, tokio::sync::watch::Receiver<bool>),
+) {
     match (&config.discord_token, discord) {
         (Some(token), Some(rest)) => {
             let (token, app) = (token.clone(), app.clone());
@@ -161,7 +167,7 @@ fn start_gateway(config: &Config, app: &App, discord: Option<Arc<DiscordRest>>, 
             };
             tokio::spawn(async move {
                 // `run` has logged why it stopped, and /healthz reports it.
-                let _ = gateway::run(&api_base, &token, app, answering, health).await;
+                let _ = gateway::run(&api_base, &token, app, answering, (health, stop)).await;
             });
         }
         _ => tracing::warn!(

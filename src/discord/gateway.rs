@@ -218,33 +218,19 @@ impl FirstResponse for Callback<'_> {
 
 /// Connects to the gateway and answers interactions until the client stops
 /// for good (a refused token or intents), publishing its state in `health`
-/// and answering as `answering` says.
+/// and answering as `answering` says; or until `stop` turns true (`serve`
+/// stopping), when it leaves the gateway at once, so that the interactions
+/// sent from then on go to the instances that stay, and returns `Ok`.
 pub async fn run(
     api_base: &Url,
     token: &SecretString,
     app: App,
     answering: Answering,
-    health: GatewayHealth,
+    (health, stop): (GatewayHealth, watch::Receiver<bool>),
 ) -> Result<(), serenity::Error> {
     let http = proxied_http(api_base, token);
-    // Asked here, and retried, because serenity falls back to
-    // wss://gateway.discord.gg when its own `GET /gateway` fails, whatever
-    // DISCORD_API_URL says.
-    let mut wait = Duration::from_secs(1);
-    let ws_url = loop {
-        match http.get_gateway().await {
-            Ok(gateway) => break gateway.url,
-            Err(e) => {
-                let reason = format!("GET /gateway failed: {e}");
-                tracing::warn!(error = %reason, retry_in_s = wait.as_secs(), "cannot reach the Discord gateway yet");
-                health.set(GatewayState::Failed {
-                    reason,
-                    retrying: true,
-                });
-                tokio::time::sleep(wait).await;
-                wait = (wait * 2).min(MAX_BACKOFF);
-            }
-        }
+    let Some(ws_url) = gateway_url(&http, &health, stop.clone()).await else {
+        return Ok(());
     };
     health.set(GatewayState::Connecting);
     // Slash commands need no privileged intents.
@@ -258,8 +244,20 @@ pub async fn run(
         .event_handler(handler)
         .await?;
     *client.ws_url.lock().await = ws_url;
+    let manager = client.shard_manager.clone();
+    let mut stopping = stop.clone();
+    let leave = tokio::spawn(async move {
+        if stopping.wait_for(|stop| *stop).await.is_ok() {
+            tracing::info!("leaving the Discord gateway: this instance is stopping");
+            manager.shutdown_all().await;
+        }
+    });
     let stopped = client.start().await;
+    leave.abort();
     client.shard_manager.shutdown_all().await;
+    if *stop.borrow() {
+        return Ok(());
+    }
     let error = match stopped {
         Ok(()) => serenity::Error::Gateway(GatewayError::Closed(None)),
         Err(e) => e,
@@ -279,6 +277,36 @@ pub async fn run(
         retrying: false,
     });
     Err(error)
+}
+
+/// The websocket's URL, from `GET /gateway` under `DISCORD_API_URL`, asked
+/// until it answers (up to [`MAX_BACKOFF`] apart); `None` once `stop` turns
+/// true. Asked here because serenity falls back to wss://gateway.discord.gg
+/// when its own `GET /gateway` fails, whatever DISCORD_API_URL says.
+async fn gateway_url(
+    http: &Http,
+    health: &GatewayHealth,
+    mut stop: watch::Receiver<bool>,
+) -> Option<String> {
+    let mut wait = Duration::from_secs(1);
+    loop {
+        match http.get_gateway().await {
+            Ok(gateway) => return Some(gateway.url),
+            Err(e) => {
+                let reason = format!("GET /gateway failed: {e}");
+                tracing::warn!(error = %reason, retry_in_s = wait.as_secs(), "cannot reach the Discord gateway yet");
+                health.set(GatewayState::Failed {
+                    reason,
+                    retrying: true,
+                });
+                tokio::select! {
+                    () = tokio::time::sleep(wait) => {}
+                    Ok(_) = stop.wait_for(|stop| *stop) => return None,
+                }
+                wait = (wait * 2).min(MAX_BACKOFF);
+            }
+        }
+    }
 }
 
 /// The serenity client's `Http`: the bot token, sent to `api_base` with the

@@ -444,12 +444,12 @@ async fn a_wrong_token_closed_with_4004_stops_the_client_with_a_clear_error_and_
 }
 
 /// SIGTERM while a reset that came over the gateway is delivering its
-/// password: `serve` waits for it (as for one sent to the HTTP endpoint),
-/// so the DM goes out, the answer is edited in and the password stands,
-/// rather than the process ending mid-delivery and the next start rolling
-/// the password back.
+/// password: `serve` leaves the gateway at once and waits for the delivery
+/// (as for one sent to the HTTP endpoint), so the DM goes out, the answer is
+/// edited in and the password stands, rather than the process ending
+/// mid-delivery and the next start rolling the password back.
 #[tokio::test]
-async fn on_sigterm_a_reset_in_flight_over_the_gateway_is_delivered_before_serve_exits() {
+async fn on_sigterm_serve_leaves_the_gateway_and_delivers_the_reset_in_flight_before_it_exits() {
     let mut world = World::start(TOKEN, gateway::DISCORD_HEARTBEAT_INTERVAL_MS).await;
     world.until("a session", |r| r.live).await;
     world.serve.logged("connected to the Discord gateway").await;
@@ -472,6 +472,11 @@ async fn on_sigterm_a_reset_in_flight_over_the_gateway_is_delivered_before_serve
         .serve
         .logged("stopping: finishing the interactions in flight")
         .await;
+    // It leaves the gateway at once, while the delivery is still held, so
+    // that what Discord sends from now on goes to the instances that stay.
+    world.serve.logged("leaving the Discord gateway").await;
+    let record = world.until("the session closed", |r| !r.live).await;
+    assert_eq!(record.connections.len(), 1, "no reconnect: {record:?}");
     world.rest.release_held();
     let exited = tokio::time::timeout(PATIENCE, world.serve.child.wait())
         .await
