@@ -73,7 +73,9 @@ async fn events(store: &Store) -> (Vec<Written>, Vec<TenantId>, Vec<UserId>, Vec
     (written, tenants, targets, actors)
 }
 
-async fn every_combination_of_filters_reads_exactly_the_events_it_names(store: &Store) {
+async fn every_combination_of_audit_filters_reads_exactly_the_events_it_names_oldest_first(
+    store: &Store,
+) {
     let (written, tenants, targets, actors) = events(store).await;
     let t0 = Utc.with_ymd_and_hms(2026, 12, 2, 9, 0, 0).unwrap();
     let since = t0 + Duration::minutes(7);
@@ -124,20 +126,9 @@ async fn every_combination_of_filters_reads_exactly_the_events_it_names(store: &
     }
 }
 
-#[tokio::test]
-async fn sqlite_every_combination_of_audit_filters_reads_exactly_the_events_it_names_oldest_first()
-{
-    let (_dir, store) = crate::store::migrated_sqlite_for_tests().await;
-    every_combination_of_filters_reads_exactly_the_events_it_names(&store).await;
-}
-
-#[tokio::test]
-async fn postgres_every_combination_of_audit_filters_reads_exactly_the_events_it_names_oldest_first()
- {
-    let (db, store) = PostgresForTests::migrated("hallpass_audit_query").await;
-    every_combination_of_filters_reads_exactly_the_events_it_names(&store).await;
-    db.drop_with(store).await;
-}
+crate::store::store_tests_on_both_backends!(
+    every_combination_of_audit_filters_reads_exactly_the_events_it_names_oldest_first
+);
 
 /// The queries of `/audit user:` (the newest ten) and of a re-import's
 /// conflicts (all of them).

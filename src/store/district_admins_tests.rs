@@ -10,7 +10,7 @@ use sqlx::Row;
 
 use super::{count_district_admins_sql, lock_district_admins_sql};
 use crate::directory::{DistrictId, TenantId, TenantName};
-use crate::store::{Backend, PostgresForTests, Store};
+use crate::store::{Backend, Store};
 
 const STUDENTS: i64 = 20_000;
 
@@ -93,7 +93,9 @@ async fn plans(store: &Store, tenant: TenantId, district: DistrictId) -> Vec<Str
     plans
 }
 
-async fn the_district_admins_are_read_from_their_own_index(store: &Store) {
+async fn a_districts_enabled_district_admins_are_counted_and_locked_from_their_own_index(
+    store: &Store,
+) {
     let (tenant, first, second) = districts(store).await;
     assert_eq!(store.count_district_admins(tenant, first).await.unwrap(), 3);
     assert_eq!(
@@ -113,17 +115,6 @@ async fn the_district_admins_are_read_from_their_own_index(store: &Store) {
     }
 }
 
-#[tokio::test]
-async fn sqlite_a_districts_enabled_district_admins_are_counted_from_their_own_index() {
-    let (_dir, store) = crate::store::migrated_sqlite_for_tests().await;
-    the_district_admins_are_read_from_their_own_index(&store).await;
-    store.close().await;
-}
-
-#[tokio::test]
-async fn postgres_a_districts_enabled_district_admins_are_counted_and_locked_from_their_own_index()
-{
-    let (db, store) = PostgresForTests::migrated("hallpass_admins").await;
-    the_district_admins_are_read_from_their_own_index(&store).await;
-    db.drop_with(store).await;
-}
+crate::store::store_tests_on_both_backends!(
+    a_districts_enabled_district_admins_are_counted_and_locked_from_their_own_index
+);

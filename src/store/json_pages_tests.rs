@@ -119,12 +119,10 @@ async fn row_by_row(store: &Store, tenant: TenantId) -> Vec<User> {
     rows.iter().map(|r| user_from_row(r).unwrap()).collect()
 }
 
-async fn users_in_pages_are_the_users_row_by_row(url: &str) {
-    let store = Store::connect(url).await.unwrap();
-    store.migrate().await.unwrap();
-    let a = people(&store, "a").await;
-    people(&store, "b").await;
-    let expected = row_by_row(&store, a).await;
+async fn users_read_in_pages_of_json_are_the_users_read_row_by_row(store: &Store) {
+    let a = people(store, "a").await;
+    people(store, "b").await;
+    let expected = row_by_row(store, a).await;
     assert_eq!(expected.len(), 4);
     assert!(
         expected
@@ -135,19 +133,18 @@ async fn users_in_pages_are_the_users_row_by_row(url: &str) {
         let read = store.tenant_users_in_pages(a, page).await.unwrap();
         assert_eq!(read, expected, "page size {page}");
     }
-    store.close().await;
 }
 
-async fn roster_values_in_pages_are_every_imported_user_of_the_tenant(url: &str) {
-    let store = Store::connect(url).await.unwrap();
-    store.migrate().await.unwrap();
+async fn roster_values_read_in_pages_are_every_imported_user_of_the_tenant_and_no_other(
+    store: &Store,
+) {
     let bundle =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/oneroster/sample");
     let now = Utc.with_ymd_and_hms(2026, 12, 2, 9, 0, 0).unwrap();
     let mut tenants = Vec::new();
     for name in ["a", "b"] {
         let name = TenantName::parse(name).unwrap();
-        let report = import_oneroster(&store, &name, &bundle, &ImportOptions::default(), now)
+        let report = import_oneroster(store, &name, &bundle, &ImportOptions::default(), now)
             .await
             .unwrap();
         assert!(report.users_created > 3, "{report:?}");
@@ -174,42 +171,13 @@ async fn roster_values_in_pages_are_every_imported_user_of_the_tenant(url: &str)
             "page size {page}"
         );
     }
-    store.close().await;
 }
 
-#[tokio::test]
-async fn sqlite_users_read_in_pages_of_json_are_the_users_read_row_by_row() {
-    let dir = tempfile::tempdir().unwrap();
-    users_in_pages_are_the_users_row_by_row(&format!(
-        "sqlite://{}",
-        dir.path().join("t.db").display()
-    ))
-    .await;
-}
-
-#[tokio::test]
-async fn postgres_users_read_in_pages_of_json_are_the_users_read_row_by_row() {
-    let db = PostgresForTests::create("hallpass_pages").await;
-    users_in_pages_are_the_users_row_by_row(&db.url).await;
-    db.drop_database().await;
-}
-
-#[tokio::test]
-async fn sqlite_roster_values_read_in_pages_are_every_imported_user_of_the_tenant_and_no_other() {
-    let dir = tempfile::tempdir().unwrap();
-    roster_values_in_pages_are_every_imported_user_of_the_tenant(&format!(
-        "sqlite://{}",
-        dir.path().join("t.db").display()
-    ))
-    .await;
-}
-
-#[tokio::test]
-async fn postgres_roster_values_read_in_pages_are_every_imported_user_of_the_tenant_and_no_other() {
-    let db = PostgresForTests::create("hallpass_pages").await;
-    roster_values_in_pages_are_every_imported_user_of_the_tenant(&db.url).await;
-    db.drop_database().await;
-}
+crate::store::store_tests_on_both_backends!(
+    users_read_in_pages_of_json_are_the_users_read_row_by_row,
+    roster_values_read_in_pages_are_every_imported_user_of_the_tenant_and_no_other,
+    every_page_is_a_range_of_the_tenants_own_ids_never_a_sort_nor_other_tenants,
+);
 
 /// Without statistics, PostgreSQL planned each page of a freshly imported
 /// tenant as a sort of the whole tenant; the import gathers them.
@@ -302,7 +270,9 @@ async fn big_and_small(store: &Store) -> TenantId {
 /// a walk of every tenant's rows in the order of a key of their own, which
 /// made reading a small district of a shared database cost the whole
 /// database. PostgreSQL's plan is its generic one, on analyzed tables.
-async fn every_page_is_a_range_of_the_tenants_own_ids(store: &Store) {
+async fn every_page_is_a_range_of_the_tenants_own_ids_never_a_sort_nor_other_tenants(
+    store: &Store,
+) {
     let small = big_and_small(store).await;
     let range: &[&str] = match store.backend() {
         super::Backend::Sqlite => &[
@@ -348,18 +318,4 @@ async fn every_page_is_a_range_of_the_tenants_own_ids(store: &Store) {
             assert!(!plan.contains(never), "{what}:\n{plan}");
         }
     }
-}
-
-#[tokio::test]
-async fn sqlite_every_page_is_a_range_of_the_tenants_own_ids_never_a_sort_nor_other_tenants() {
-    let (_dir, store) = super::migrated_sqlite_for_tests().await;
-    every_page_is_a_range_of_the_tenants_own_ids(&store).await;
-    store.close().await;
-}
-
-#[tokio::test]
-async fn postgres_every_page_is_a_range_of_the_tenants_own_ids_never_a_sort_nor_other_tenants() {
-    let (db, store) = PostgresForTests::migrated("hallpass_pages").await;
-    every_page_is_a_range_of_the_tenants_own_ids(&store).await;
-    db.drop_with(store).await;
 }

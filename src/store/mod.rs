@@ -426,3 +426,33 @@ pub(crate) async fn postgres_generic_plan(
         .collect();
     lines.join("\n")
 }
+
+/// Each named `async fn(&Store)` of the calling module as two tests,
+/// `sqlite::<name>` and `postgres::<name>`, each on a freshly migrated
+/// database of its backend (a temporary SQLite file; a PostgreSQL database
+/// made for it and dropped after), as the integration tests'
+/// `on_both_backends!` does for theirs.
+#[cfg(test)]
+macro_rules! store_tests_on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test]
+              async fn $name() {
+                  let (_dir, store) = $crate::store::migrated_sqlite_for_tests().await;
+                  super::$name(&store).await;
+                  store.close().await;
+              })*
+        }
+        mod postgres {
+            $(#[tokio::test]
+              async fn $name() {
+                  let (db, store) =
+                      $crate::store::PostgresForTests::migrated("hallpass_lib").await;
+                  super::$name(&store).await;
+                  db.drop_with(store).await;
+              })*
+        }
+    };
+}
+#[cfg(test)]
+pub(crate) use store_tests_on_both_backends;

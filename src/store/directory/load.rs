@@ -148,10 +148,8 @@ mod tests {
         first.unwrap()
     }
 
-    async fn every_page_size_reads_the_tenant_whole(url: &str) {
-        let store = Store::connect(url).await.unwrap();
-        store.migrate().await.unwrap();
-        let tenant = two_tenants(&store).await;
+    async fn every_page_size_reads_the_tenant_whole_and_no_other(store: &Store) {
+        let tenant = two_tenants(store).await;
         let users = store.tenant_users(tenant).await.unwrap();
         for page in [1, 3, 7, 100] {
             let mut conn = store.pool.acquire().await.unwrap();
@@ -167,23 +165,9 @@ mod tests {
                 assert_eq!(found, vec![PersonRow::of(user)], "page size {page}");
             }
         }
-        store.close().await;
     }
 
-    #[tokio::test]
-    async fn sqlite_every_page_size_reads_the_tenant_whole_and_no_other() {
-        let dir = tempfile::tempdir().unwrap();
-        every_page_size_reads_the_tenant_whole(&format!(
-            "sqlite://{}",
-            dir.path().join("t.db").display()
-        ))
-        .await;
-    }
-
-    #[tokio::test]
-    async fn postgres_every_page_size_reads_the_tenant_whole_and_no_other() {
-        let db = crate::store::PostgresForTests::create("hallpass_load").await;
-        every_page_size_reads_the_tenant_whole(&db.url).await;
-        db.drop_database().await;
-    }
+    crate::store::store_tests_on_both_backends!(
+        every_page_size_reads_the_tenant_whole_and_no_other
+    );
 }
