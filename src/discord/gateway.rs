@@ -30,10 +30,13 @@ use url::Url;
 use super::answer::{FirstResponse, Hooks, answer};
 use super::interaction::{Envelope, Incoming, understand};
 use super::response::render_answer;
-use super::rest::DiscordRest;
+use super::rest::{DiscordRest, RestError};
 use super::verify::REPLAY_MEMORY;
 use crate::app::App;
 use crate::commands::Request;
+
+/// Discord's error code for a response to an interaction already answered.
+const ALREADY_ACKNOWLEDGED: u64 = 40060;
 
 /// The longest wait between two attempts to ask `GET /gateway`.
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
@@ -209,10 +212,29 @@ struct Callback<'a> {
 #[async_trait]
 impl FirstResponse for Callback<'_> {
     async fn send(&self, response: serde_json::Value) -> Result<(), ()> {
-        self.rest
+        match self
+            .rest
             .create_response(self.id, &self.token, &response)
             .await
-            .map_err(|e| tracing::error!(error = %e, "could not answer an interaction"))
+        {
+            Ok(()) => Ok(()),
+            // Every instance on the gateway answers an autocomplete (see
+            // `first_here`); Discord keeps the first and refuses the rest.
+            Err(RestError::Discord {
+                code: Some(ALREADY_ACKNOWLEDGED),
+                ..
+            }) => {
+                tracing::debug!(
+                    interaction = self.id,
+                    "another instance answered this interaction first"
+                );
+                Err(())
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "could not answer an interaction");
+                Err(())
+            }
+        }
     }
 }
 

@@ -168,4 +168,41 @@ async fn a_reset_two_instances_receive_over_the_gateway_runs_once() {
         bot.holds_password(&bot.ana, password).await,
         "the DM's password is the one stored"
     );
+
+    // An autocomplete, read-only, is answered by both: Discord keeps the
+    // first answer and refuses the second (code 40060), which is no error
+    // of the instance that came second.
+    let captured = crate::capture::Captured::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::DEBUG)
+        .with_ansi(false)
+        .with_writer(captured.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let typing = discord.autocomplete(
+        Server::member(&bot.tess),
+        "whois",
+        "user",
+        &[("user", "an")],
+    );
+    let received = interaction(&typing);
+    tokio::join!(
+        answer_interaction(&bot.app, &rest, &received, &NoHooks),
+        answer_interaction(&other, &rest, &received, &NoHooks),
+    );
+    let token = SimulatedDiscord::token_of(&typing);
+    let mut statuses: Vec<u16> = standin
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with(&format!("{token}/callback")))
+        .map(|r| r.status)
+        .collect();
+    statuses.sort_unstable();
+    assert_eq!(statuses, vec![204, 400], "both answered, the first kept");
+    let log = captured.text();
+    assert!(
+        log.contains("another instance answered this interaction first"),
+        "{log}"
+    );
+    assert!(!log.contains("ERROR"), "{log}");
 }

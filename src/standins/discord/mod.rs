@@ -117,6 +117,9 @@ struct Standin {
     commands: BTreeMap<Option<u64>, Vec<Value>>,
     /// What `GET /gateway` answers (a gateway stand-in's URL); unset: 404.
     gateway_url: Option<String>,
+    /// Interactions whose callback was answered: Discord takes one
+    /// response an interaction and refuses the next with code 40060.
+    acknowledged: std::collections::BTreeSet<String>,
     /// How many requests are recorded; tests wait on it instead of polling.
     recorded: tokio::sync::watch::Sender<usize>,
     /// Scripted faults ([`DiscordStandIn::script`]).

@@ -152,6 +152,9 @@ async fn parse_body(headers: &HeaderMap, body: Bytes) -> Result<Body, Answer> {
     }
 }
 
+/// Discord's error code for a second response to one interaction.
+pub const ALREADY_ACKNOWLEDGED: u64 = 40060;
+
 fn route(
     state: &mut Standin,
     method: &Method,
@@ -185,7 +188,14 @@ fn route(
         }
         ("POST", ["webhooks", app, token]) => webhook_message(state, app, token, body, files),
         // The first answer to an interaction that came over the gateway.
-        ("POST", ["interactions", _id, _token, "callback"]) => match body["type"].as_u64() {
+        ("POST", ["interactions", id, _token, "callback"]) => match body["type"].as_u64() {
+            Some(1 | 4 | 5 | 6 | 7 | 8 | 9) if !state.acknowledged.insert((*id).to_owned()) => {
+                Answer::error(
+                    StatusCode::BAD_REQUEST,
+                    ALREADY_ACKNOWLEDGED,
+                    "Interaction has already been acknowledged.",
+                )
+            }
             Some(1 | 4 | 5 | 6 | 7 | 8 | 9) => {
                 Answer(StatusCode::NO_CONTENT, Value::Null, Vec::new())
             }
