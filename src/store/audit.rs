@@ -167,7 +167,7 @@ fn json_column(row: &AnyRow, name: &str) -> Result<Option<Value>, StoreError> {
     .transpose()
 }
 
-fn event_from_row(row: &AnyRow) -> Result<AuditEvent, StoreError> {
+pub(super) fn event_from_row(row: &AnyRow) -> Result<AuditEvent, StoreError> {
     Ok(AuditEvent {
         seq: row.try_get("seq")?,
         id: row.try_get("id")?,
@@ -205,111 +205,6 @@ impl Store {
         let rows = audit_statement(query).fetch_all(&self.pool).await?;
         rows.iter().map(event_from_row).collect()
     }
-
-    /// Hands `each` the events matching `query`, oldest first, and stops at
-    /// the first error it returns. For `hallpass audit`, whose dump of a
-    /// district's log is millions of events: [`Store::audit_events`] would
-    /// hold them all in memory, and one statement streamed to the end would
-    /// hold one read transaction for as long as the reader takes (`hallpass
-    /// audit | less` left open), keeping SQLite from resetting its
-    /// write-ahead log and PostgreSQL's vacuum from cleaning up behind it.
-    /// So the log is read in pages of [`DUMP_PAGE`] events, one statement
-    /// each ([`audit_dump_sql`]), up to the newest event when the dump
-    /// began: every event committed before then is printed, once.
-    pub async fn for_each_audit_event<E: From<StoreError>>(
-        &self,
-        query: &AuditQuery,
-        each: impl FnMut(AuditEvent) -> Result<(), E>,
-    ) -> Result<(), E> {
-        self.for_each_audit_event_in_pages(query, DUMP_PAGE, each)
-            .await
-    }
-
-    pub(super) async fn for_each_audit_event_in_pages<E: From<StoreError>>(
-        &self,
-        query: &AuditQuery,
-        page: i64,
-        mut each: impl FnMut(AuditEvent) -> Result<(), E>,
-    ) -> Result<(), E> {
-        if query.limit.is_some() {
-            for event in self.audit_events(query).await? {
-                each(event)?;
-            }
-            return Ok(());
-        }
-        let newest: Option<i64> = sqlx::query_scalar("SELECT MAX(seq) FROM audit_events")
-            .fetch_one(&self.pool)
-            .await
-            .map_err(StoreError::from)?;
-        let Some(newest) = newest else {
-            return Ok(());
-        };
-        let (sql, binds) = audit_dump_sql(query);
-        let mut after = 0_i64;
-        loop {
-            let rows = with_binds(sql.clone(), binds.clone(), None)
-                .bind(after)
-                .bind(newest)
-                .bind(page)
-                .fetch_all(&self.pool)
-                .await
-                .map_err(StoreError::from)?;
-            let full = rows.len() as i64 == page;
-            for row in &rows {
-                let event = event_from_row(row)?;
-                after = event.seq;
-                each(event)?;
-            }
-            if !full {
-                return Ok(());
-            }
-        }
-    }
-}
-
-/// Events a statement of [`Store::for_each_audit_event`] reads.
-pub(super) const DUMP_PAGE: i64 = 1_000;
-
-/// The statement reading one page of a dump of `query`'s events (its limit
-/// aside), and the values it binds first; then come the seq the page starts
-/// after, the newest seq of the dump and the page size. Each page is a range
-/// of the log's own order (its primary key) whatever the filters: they are
-/// compared through an expression no index serves and from which no planner
-/// infers `IS NOT NULL` (`COALESCE(column, '')`; PostgreSQL read `x || ''`
-/// as proof enough to scan the partial index of events with an actor), so
-/// neither backend takes a district's events from another index and sorts
-/// them all for every page. A dump walks the log once.
-pub(super) fn audit_dump_sql(query: &AuditQuery) -> (String, Vec<String>) {
-    let mut conditions = Vec::new();
-    let mut binds = Vec::new();
-    let mut filter = |column: &str, op: &str, value: Option<String>| {
-        if let Some(value) = value {
-            binds.push(value);
-            conditions.push(format!("COALESCE({column}, '') {op} ${}", binds.len()));
-        }
-    };
-    filter("a.tenant_id", "=", query.tenant_id.map(|t| t.to_string()));
-    filter(
-        "a.target_user_id",
-        "=",
-        query.target_user_id.map(|u| u.to_string()),
-    );
-    filter(
-        "a.actor_user_id",
-        "=",
-        query.actor_user_id.map(|u| u.to_string()),
-    );
-    filter("a.at", ">=", query.since.map(time::encode));
-    filter("a.at", "<", query.until.map(time::encode));
-    let n = binds.len();
-    conditions.push(format!("a.seq > ${} AND a.seq <= ${}", n + 1, n + 2));
-    let sql = format!(
-        "SELECT {EVENT_COLUMNS} FROM audit_events a LEFT JOIN tenants t ON t.id = a.tenant_id \
-         WHERE {} ORDER BY a.seq LIMIT ${}",
-        conditions.join(" AND "),
-        n + 3
-    );
-    (sql, binds)
 }
 
 /// The statement of [`audit_query_sql`] with its values bound.
@@ -337,7 +232,7 @@ pub(super) fn with_binds(
     statement
 }
 
-const EVENT_COLUMNS: &str = "a.seq, a.id, t.name AS tenant_name, a.at, a.actor_user_id, \
+pub(super) const EVENT_COLUMNS: &str = "a.seq, a.id, t.name AS tenant_name, a.at, a.actor_user_id, \
      a.actor_discord_id, a.actor_label, a.action, a.target_user_id, a.target_label, a.outcome, \
      a.reason, a.before_json, a.after_json, a.guild_id, a.channel_id, a.interaction_id, a.api_caller";
 
@@ -350,31 +245,10 @@ const EVENT_COLUMNS: &str = "a.seq, a.id, t.name AS tenant_name, a.at, a.actor_u
 /// events on SQLite, growing with the log). With the conditions it has, the
 /// newest events about a user are one range of `audit_by_target`.
 pub(super) fn audit_query_sql(query: &AuditQuery) -> (String, Vec<String>) {
-    let mut conditions = Vec::new();
-    let mut binds = Vec::new();
-    let mut filter = |condition: &str, value: Option<String>| {
-        if let Some(value) = value {
-            binds.push(value);
-            conditions.push(format!("{condition} ${}", binds.len()));
-        }
-    };
-    filter("a.tenant_id =", query.tenant_id.map(|t| t.to_string()));
-    filter(
-        "a.target_user_id =",
-        query.target_user_id.map(|u| u.to_string()),
-    );
-    filter(
-        "a.actor_user_id =",
-        query.actor_user_id.map(|u| u.to_string()),
-    );
-    filter("a.at >=", query.since.map(time::encode));
-    filter("a.at <", query.until.map(time::encode));
-    let filters = match conditions.is_empty() {
-        true => String::new(),
-        false => format!(" WHERE {}", conditions.join(" AND ")),
-    };
+    let (conditions, binds) = filters(query, str::to_owned);
     let select = format!(
-        "SELECT {EVENT_COLUMNS} FROM audit_events a LEFT JOIN tenants t ON t.id = a.tenant_id{filters}"
+        "SELECT {EVENT_COLUMNS} FROM audit_events a LEFT JOIN tenants t ON t.id = a.tenant_id{}",
+        where_clause(&conditions)
     );
     let sql = match query.limit {
         Some(_) => format!(
@@ -385,6 +259,50 @@ pub(super) fn audit_query_sql(query: &AuditQuery) -> (String, Vec<String>) {
     };
     (sql, binds)
 }
+
+/// The conditions of the filters `query` sets, each column written as
+/// `column` makes it (`a.tenant_id`, or an expression of it), and their
+/// values in order, numbered `$1`, `$2`, … in the conditions.
+pub(super) fn filters(
+    query: &AuditQuery,
+    column: impl Fn(&str) -> String,
+) -> (Vec<String>, Vec<String>) {
+    let mut conditions = Vec::new();
+    let mut binds = Vec::new();
+    let mut filter = |name: &str, op: &str, value: Option<String>| {
+        if let Some(value) = value {
+            binds.push(value);
+            conditions.push(format!("{} {op} ${}", column(name), binds.len()));
+        }
+    };
+    filter("a.tenant_id", "=", query.tenant_id.map(|t| t.to_string()));
+    filter(
+        "a.target_user_id",
+        "=",
+        query.target_user_id.map(|u| u.to_string()),
+    );
+    filter(
+        "a.actor_user_id",
+        "=",
+        query.actor_user_id.map(|u| u.to_string()),
+    );
+    filter("a.at", ">=", query.since.map(time::encode));
+    filter("a.at", "<", query.until.map(time::encode));
+    (conditions, binds)
+}
+
+/// ` WHERE c1 AND c2 …`, or nothing for no conditions.
+pub(super) fn where_clause(conditions: &[String]) -> String {
+    match conditions.is_empty() {
+        true => String::new(),
+        false => format!(" WHERE {}", conditions.join(" AND ")),
+    }
+}
+
+#[path = "audit_dump.rs"]
+mod dump;
+#[cfg(test)]
+pub(super) use dump::{audit_dump_sql, audit_dump_start_sql};
 
 #[cfg(test)]
 #[path = "audit_index_tests.rs"]

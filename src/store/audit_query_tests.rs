@@ -11,7 +11,7 @@
 use chrono::{Duration, TimeZone, Utc};
 use sqlx::Row;
 
-use super::{audit_dump_sql, audit_query_sql, with_binds};
+use super::{audit_dump_sql, audit_dump_start_sql, audit_query_sql, with_binds};
 use crate::audit::{Action, AuditActor, AuditEntry, AuditQuery, Origin};
 use crate::directory::{DiscordUserId, TenantId, TenantName, UserId};
 use crate::store::{PostgresForTests, Store, StoreError};
@@ -238,6 +238,21 @@ async fn sqlite_every_page_of_an_audit_dump_is_a_range_of_the_logs_order_never_a
         );
         assert!(!plan.contains("TEMP B-TREE"), "{sql}\n{plan}");
     }
+    // A district's dump since a time starts from the first event at or
+    // after it, found in audit_by_time, not by walking the log from its start.
+    let (sql, binds) = audit_dump_start_sql(&dumps()[2]).unwrap();
+    let rows = with_binds(format!("EXPLAIN QUERY PLAN {sql}"), binds, None)
+        .fetch_all(&mut *conn)
+        .await
+        .unwrap();
+    let plan: Vec<String> = rows.iter().map(|r| r.get::<String, _>(3)).collect();
+    let plan = plan.join("\n");
+    assert!(
+        plan.contains("audit_by_time (tenant_id=? AND at>?)"),
+        "{sql}\n{plan}"
+    );
+    assert!(audit_dump_start_sql(&dumps()[0]).is_none());
+    assert!(audit_dump_start_sql(&dumps()[1]).is_none());
     drop(conn);
     store.close().await;
 }
