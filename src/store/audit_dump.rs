@@ -98,8 +98,12 @@ pub(in crate::store) fn audit_dump_start_sql(query: &AuditQuery) -> Option<(Stri
         return None;
     }
     let (conditions, binds) = filters(query, str::to_owned);
+    // `seq + 0`, not `seq`: for MIN of the key itself PostgreSQL walks the
+    // primary key from the oldest event until one matches (108 ms for a
+    // district with nothing since the time, in a log of 200,000), where the
+    // filters' own index answers in 0.1 ms.
     let sql = format!(
-        "SELECT MIN(a.seq) AS first FROM audit_events a{}",
+        "SELECT MIN(a.seq + 0) AS first FROM audit_events a{}",
         where_clause(&conditions)
     );
     Some((sql, binds))

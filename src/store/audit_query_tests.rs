@@ -261,7 +261,7 @@ async fn sqlite_every_page_of_an_audit_dump_is_a_range_of_the_logs_order_never_a
 async fn postgres_the_newest_events_about_a_user_are_one_range_of_the_target_index_and_a_dump_pages_the_key_in_the_generic_plan()
  {
     let (db, store) = PostgresForTests::migrated("hallpass_audit_plan").await;
-    // A log of 20,000 events about 2,000 users, with statistics.
+    // A log of 21,000 events about 3,000 users, with statistics.
     let now = Utc.with_ymd_and_hms(2026, 12, 2, 9, 0, 0).unwrap();
     let tenant = store
         .create_tenant(&TenantName::parse("big").unwrap(), now)
@@ -272,6 +272,16 @@ async fn postgres_the_newest_events_about_a_user_are_one_range_of_the_target_ind
         "INSERT INTO audit_events (id, tenant_id, at, actor_label, action, target_user_id, outcome) \
          SELECT 'e' || n, $1, '2026-12-02T09:00:00Z', 'roster import', 'user.create', 'u' || (n % 2000), \
          'applied' FROM generate_series(1, 20000) AS n",
+    )
+    .bind(tenant.to_string())
+    .execute(store.pool())
+    .await
+    .unwrap();
+    // And the newest day's thousand, at the end of the log.
+    sqlx::query(
+        "INSERT INTO audit_events (id, tenant_id, at, actor_label, action, target_user_id, outcome) \
+         SELECT 'n' || n, $1, '2026-12-03T09:00:00Z', 'roster import', 'user.create', 'u' || n, \
+         'applied' FROM generate_series(1, 1000) AS n",
     )
     .bind(tenant.to_string())
     .execute(store.pool())
@@ -296,6 +306,23 @@ async fn postgres_the_newest_events_about_a_user_are_one_range_of_the_target_ind
             assert!(!plan.contains("Seq Scan on audit_events"), "{sql}\n{plan}");
         }
     }
+    // Where a dump of the newest day starts is found from the filters, not
+    // by walking the primary key through the older 20,000 until one matches.
+    let (sql, binds) = audit_dump_start_sql(&AuditQuery {
+        tenant_id: Some(tenant),
+        since: Some(Utc.with_ymd_and_hms(2026, 12, 3, 0, 0, 0).unwrap()),
+        ..AuditQuery::default()
+    })
+    .unwrap();
+    let plan: Vec<String> = with_binds(format!("EXPLAIN {sql}"), binds, None)
+        .fetch_all(&mut *conn)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get::<String, _>(0))
+        .collect();
+    let plan = plan.join("\n");
+    assert!(!plan.contains("audit_events_pkey"), "{sql}\n{plan}");
     // Every page of a dump is a range of the primary key, never a sort.
     for query in dumps() {
         let (sql, custom) = dump_plan(&mut conn, "EXPLAIN", 0, &query).await;
