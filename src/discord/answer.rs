@@ -44,6 +44,10 @@ pub trait Hooks: Send + Sync {
     /// an interaction id: the worst of the entries its handling wrote
     /// (failed, then refused, then applied), `None` when it wrote none.
     fn outcome(&self, _command: &'static str, _audited: Option<Outcome>) {}
+    /// A gateway session began: `identified` (a new session: the first, or
+    /// after Discord invalidated the last) or `resumed` (after a drop,
+    /// nothing missed).
+    fn gateway_session(&self, _how: &'static str) {}
 }
 
 /// Hooks that count nothing (the gateway).

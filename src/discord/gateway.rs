@@ -110,6 +110,7 @@ struct Handler {
 impl EventHandler for Handler {
     async fn ready(&self, _ctx: Context, ready: Ready) {
         self.health.set(GatewayState::Connected);
+        self.answering.hooks.gateway_session("identified");
         if self.readies.fetch_add(1, Ordering::SeqCst) == 0 {
             tracing::info!(bot = %ready.user.name, guilds = ready.guilds.len(), "connected to the Discord gateway");
         } else {
@@ -122,6 +123,7 @@ impl EventHandler for Handler {
 
     async fn resume(&self, _ctx: Context, _resumed: ResumedEvent) {
         self.health.set(GatewayState::Connected);
+        self.answering.hooks.gateway_session("resumed");
         tracing::info!("resumed the Discord gateway session");
     }
 

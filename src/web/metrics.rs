@@ -53,6 +53,11 @@ struct StateLabels {
     state: &'static str,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct HowLabels {
+    how: &'static str,
+}
+
 /// The gateway client's states, as `hallpass_gateway_state` labels them.
 const GATEWAY_STATES: [&str; 3] = ["connected", "connecting", "failed"];
 
@@ -88,6 +93,7 @@ pub struct Metrics {
     outbox_depth: Gauge,
     outbox_oldest: Gauge<f64, AtomicU64>,
     gateway: Family<StateLabels, Gauge>,
+    gateway_sessions: Family<HowLabels, Counter>,
 }
 
 fn latency_histogram() -> Histogram {
@@ -158,6 +164,12 @@ impl Default for Metrics {
             "1 for the Discord gateway client's state (connected, connecting, failed), 0 for the others; absent without DISCORD_TOKEN",
             gateway.clone(),
         );
+        let gateway_sessions = Family::<HowLabels, Counter>::default();
+        registry.register(
+            "hallpass_gateway_sessions",
+            "Discord gateway sessions begun, by how (identified: a new one; resumed: after a drop, nothing missed)",
+            gateway_sessions.clone(),
+        );
         Self {
             registry,
             interactions,
@@ -170,6 +182,7 @@ impl Default for Metrics {
             outbox_depth,
             outbox_oldest,
             gateway,
+            gateway_sessions,
         }
     }
 }
@@ -286,6 +299,16 @@ impl Hooks for Metrics {
             Some(AuditOutcome::Applied) | None => Outcome::Allowed,
         };
         Metrics::outcome(self, command, outcome);
+    }
+
+    fn gateway_session(&self, how: &'static str) {
+        let how = match how {
+            "identified" | "resumed" => how,
+            _ => "other",
+        };
+        self.gateway_sessions
+            .get_or_create(&HowLabels { how })
+            .inc();
     }
 }
 

@@ -359,6 +359,14 @@ async fn after_a_dropped_socket_the_client_resumes_and_no_interaction_is_answere
         world.serve.healthz().await,
         (200, "ok\ngateway: connected\n".to_owned())
     );
+    world
+        .serve
+        .metrics_with(&[
+            "hallpass_gateway_sessions_total{how=\"identified\"} 1",
+            "hallpass_gateway_sessions_total{how=\"resumed\"} 1",
+            "hallpass_interactions_total{kind=\"command\",command=\"reset-password\"} 3",
+        ])
+        .await;
 }
 
 #[tokio::test]
@@ -400,6 +408,10 @@ async fn after_op_9_invalid_session_the_client_identifies_again_and_keeps_answer
     world.gateway.dispatch_interaction(&second).unwrap();
     world.assert_reset_answered(&second, 1).await;
     assert_eq!(world.callbacks(&first), 1);
+    world
+        .serve
+        .metrics_with(&["hallpass_gateway_sessions_total{how=\"identified\"} 2"])
+        .await;
 }
 
 #[tokio::test]
