@@ -30,13 +30,10 @@ use url::Url;
 use super::answer::{FirstResponse, Hooks, answer};
 use super::interaction::{Envelope, Incoming, understand};
 use super::response::render_answer;
-use super::rest::{DiscordRest, RestError};
+use super::rest::{ALREADY_ACKNOWLEDGED, DiscordRest, RestError};
 use super::verify::REPLAY_MEMORY;
 use crate::app::App;
 use crate::commands::Request;
-
-/// Discord's error code for a response to an interaction already answered.
-const ALREADY_ACKNOWLEDGED: u64 = 40060;
 
 /// The longest wait between two attempts to ask `GET /gateway`.
 const MAX_BACKOFF: Duration = Duration::from_secs(60);

@@ -23,5 +23,7 @@ pub use interaction::{Envelope, Incoming, parse, understand};
 pub use response::{
     clip, deferral, deferred_edit, deferred_ephemeral, message, pong, render, render_answer,
 };
-pub use rest::{DiscordRest, DmError, MAX_RETRIES, MAX_WAIT, RestError, RetryPolicy};
+pub use rest::{
+    ALREADY_ACKNOWLEDGED, DiscordRest, DmError, MAX_RETRIES, MAX_WAIT, RestError, RetryPolicy,
+};
 pub use verify::{InteractionVerifier, MAX_SKEW_SECONDS, REPLAY_MEMORY, VerifyError};

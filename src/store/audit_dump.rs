@@ -117,7 +117,8 @@ pub(in crate::store) fn audit_dump_start_sql(query: &AuditQuery) -> Option<(Stri
 /// infers `IS NOT NULL` (`COALESCE(column, '')`; PostgreSQL read `x || ''`
 /// as proof enough to scan the partial index of events with an actor), so
 /// neither backend takes a district's events from another index and sorts
-/// them all for every page. A dump walks the log once, from its start.
+/// them all for every page. A dump walks the log once, from where
+/// [`audit_dump_start_sql`] says it starts.
 pub(in crate::store) fn audit_dump_sql(query: &AuditQuery) -> (String, Vec<String>) {
     let (mut conditions, binds) = filters(query, |column| format!("COALESCE({column}, '')"));
     let n = binds.len();

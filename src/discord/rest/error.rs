@@ -7,6 +7,10 @@ use thiserror::Error;
 /// Discord's JSON error codes for "this user does not take DMs from the bot".
 pub(super) const DM_CLOSED_CODES: &[u64] = &[50007, 50278];
 
+/// Discord's JSON error code for a response to an interaction that was
+/// already answered (Discord keeps the first response and refuses the rest).
+pub const ALREADY_ACKNOWLEDGED: u64 = 40060;
+
 /// Everything that can go wrong talking to Discord. No variant carries a URL,
 /// a token or a message's content. Causes are `source()`s, not repeated in
 /// the message, so `{:#}` (anyhow) prints each once.

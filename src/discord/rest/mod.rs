@@ -39,7 +39,7 @@ use url::Url;
 
 use crate::commands::Attachment;
 
-pub use error::{DmError, RestError};
+pub use error::{ALREADY_ACKNOWLEDGED, DmError, RestError};
 #[cfg(test)]
 use messages::{EPHEMERAL, message};
 #[cfg(test)]

@@ -152,9 +152,6 @@ async fn parse_body(headers: &HeaderMap, body: Bytes) -> Result<Body, Answer> {
     }
 }
 
-/// Discord's error code for a second response to one interaction.
-pub const ALREADY_ACKNOWLEDGED: u64 = 40060;
-
 fn route(
     state: &mut Standin,
     method: &Method,
@@ -192,7 +189,7 @@ fn route(
             Some(1 | 4 | 5 | 6 | 7 | 8 | 9) if !state.acknowledged.insert((*id).to_owned()) => {
                 Answer::error(
                     StatusCode::BAD_REQUEST,
-                    ALREADY_ACKNOWLEDGED,
+                    crate::discord::ALREADY_ACKNOWLEDGED,
                     "Interaction has already been acknowledged.",
                 )
             }
