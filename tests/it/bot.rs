@@ -117,6 +117,17 @@ impl Bot {
         }
     }
 
+    /// Another instance on the bot's database, as a second `serve` is: its
+    /// own connections and randomness, the same clock.
+    pub async fn another_instance(&self) -> App {
+        let store = hallpass::store::Store::connect(&self.db.url).await.unwrap();
+        let hasher = PasswordHasher::new(HashParams::insecure_fast_for_tests_only()).unwrap();
+        let mut app = App::new(store, hasher, Settings::default());
+        app.clock = self.clock.clone();
+        app.random = Arc::new(Randomness::seeded(8));
+        app
+    }
+
     pub fn inv(user: &User) -> Invocation {
         Invocation {
             guild: Some(DiscordGuildId::new(GUILD)),

@@ -9,16 +9,15 @@
 
 use std::time::Duration;
 
-use hallpass::discord::DiscordRest;
 use hallpass::discord::NoHooks;
 use hallpass::discord::gateway::answer_interaction;
 use hallpass::standins::discord as standin;
 use hallpass::standins::simulate::SimulatedDiscord;
-use secrecy::SecretString;
 use serde_json::{Value, json};
 use serenity::all::Interaction;
 
 use crate::bot::Bot;
+use crate::gateway::gateway_rest;
 use crate::interactions::{APPLICATION_ID, Server};
 
 /// What the edit form answers to an id it cannot read.
@@ -106,15 +105,6 @@ async fn a_click_is_counted_as_a_button_under_the_command_of_its_form() {
         metrics.contains("hallpass_interactions_total{kind=\"button\",command=\"edit-user\"} 1"),
         "{metrics}"
     );
-}
-
-fn gateway_rest(standin: &standin::DiscordStandIn) -> DiscordRest {
-    DiscordRest::new(
-        &standin.url(),
-        Some(&SecretString::from("test-bot-token")),
-        Some(APPLICATION_ID),
-    )
-    .unwrap()
 }
 
 #[tokio::test]

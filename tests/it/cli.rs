@@ -326,23 +326,40 @@ async fn serve_warns_at_start_up_that_dms_need_a_bot_token_and_that_the_api_is_o
     assert!(api.contains("/api/v1 is open"), "{api}");
 }
 
+/// `events` audit entries, each about 400 bytes as a JSON line, their
+/// reasons `event 0 …`, `event 1 …` in order.
+async fn write_long_log(db: &TestDb, events: usize) {
+    for n in 0..events {
+        let mut entry =
+            crate::helpers::cli_audit(hallpass::audit::Action::PasswordReset, crate::helpers::t0());
+        entry.reason = Some(format!("event {n} {}", "x".repeat(300)));
+        db.store.append_audit(&entry).await.unwrap();
+    }
+}
+
+/// `hallpass audit --json` with its output and errors piped to the test.
+fn audit_json_piped(db: &TestDb) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_hallpass"))
+        .args(["audit", "--json"])
+        .env("DATABASE_URL", &db.url)
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
 /// `hallpass audit` prints the log as it reads it, oldest first, and when
 /// its reader stops early (`hallpass audit | head`) it ends quietly, exit 0,
 /// rather than panicking on the closed pipe.
 #[tokio::test]
 async fn audit_prints_a_long_log_oldest_first_and_ends_quietly_when_its_reader_goes() {
     use std::io::{BufRead, BufReader, Read};
-    use std::process::Stdio;
 
     let db = TestDb::sqlite().await;
     // About 600 KB of JSON lines: far more than a pipe holds.
     const EVENTS: usize = 1_500;
-    for n in 0..EVENTS {
-        let mut entry =
-            crate::helpers::cli_audit(hallpass::audit::Action::PasswordReset, crate::helpers::t0());
-        entry.reason = Some(format!("event {n} {}", "x".repeat(300)));
-        db.store.append_audit(&entry).await.unwrap();
-    }
+    write_long_log(&db, EVENTS).await;
     let all = hallpass(&db, &["audit", "--json"]);
     assert!(all.status.success(), "{}", stderr(&all));
     let reasons: Vec<String> = stdout(&all)
@@ -358,14 +375,7 @@ async fn audit_prints_a_long_log_oldest_first_and_ends_quietly_when_its_reader_g
         assert!(reason.starts_with(&format!("event {n} ")), "{n}: {reason}");
     }
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_hallpass"))
-        .args(["audit", "--json"])
-        .env("DATABASE_URL", &db.url)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = audit_json_piped(&db);
     let mut first = String::new();
     BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut first)
@@ -392,25 +402,12 @@ async fn audit_prints_a_long_log_oldest_first_and_ends_quietly_when_its_reader_g
 #[tokio::test]
 async fn audit_waiting_on_a_slow_reader_holds_no_transaction_and_prints_the_log_as_it_began() {
     use std::io::{BufRead, BufReader, Read};
-    use std::process::Stdio;
 
     let db = TestDb::sqlite().await;
     // About 1.2 MB of JSON lines, three pages: the pipe holds 64 KiB.
     const EVENTS: usize = 3_000;
-    for n in 0..EVENTS {
-        let mut entry =
-            crate::helpers::cli_audit(hallpass::audit::Action::PasswordReset, crate::helpers::t0());
-        entry.reason = Some(format!("event {n} {}", "x".repeat(300)));
-        db.store.append_audit(&entry).await.unwrap();
-    }
-    let mut child = Command::new(env!("CARGO_BIN_EXE_hallpass"))
-        .args(["audit", "--json"])
-        .env("DATABASE_URL", &db.url)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    write_long_log(&db, EVENTS).await;
+    let mut child = audit_json_piped(&db);
     let mut out = BufReader::new(child.stdout.take().unwrap());
     let mut first = String::new();
     out.read_line(&mut first).unwrap();

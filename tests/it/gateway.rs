@@ -13,6 +13,16 @@ use serenity::all::Interaction;
 use crate::bot::Bot;
 use crate::interactions::{APPLICATION_ID, Server};
 
+/// The REST client the gateway answers through, sent to `standin`.
+pub(crate) fn gateway_rest(standin: &standin::DiscordStandIn) -> DiscordRest {
+    DiscordRest::new(
+        &standin.url(),
+        Some(&SecretString::from("test-bot-token")),
+        Some(APPLICATION_ID),
+    )
+    .unwrap()
+}
+
 fn interaction(payload: &serde_json::Value) -> Interaction {
     serde_json::from_value(payload.clone()).unwrap()
 }
@@ -21,12 +31,7 @@ fn interaction(payload: &serde_json::Value) -> Interaction {
 async fn a_gateway_interaction_is_answered_through_the_callback_with_the_same_reply() {
     let bot = Bot::new().await;
     let standin = standin::start().await.unwrap();
-    let rest = DiscordRest::new(
-        &standin.url(),
-        Some(&SecretString::from("test-bot-token")),
-        Some(APPLICATION_ID),
-    )
-    .unwrap();
+    let rest = gateway_rest(&standin);
     let discord = SimulatedDiscord::new([9; 32], APPLICATION_ID);
     let payload = discord.command(
         Server::member(&bot.tess),
@@ -68,12 +73,7 @@ async fn a_gateway_interaction_is_answered_through_the_callback_with_the_same_re
 async fn a_slow_gateway_interaction_is_acknowledged_then_edited_and_the_password_goes_by_dm() {
     let bot = Bot::new().await;
     let standin = standin::start().await.unwrap();
-    let rest = DiscordRest::new(
-        &standin.url(),
-        Some(&SecretString::from("test-bot-token")),
-        Some(APPLICATION_ID),
-    )
-    .unwrap();
+    let rest = gateway_rest(&standin);
     let discord = SimulatedDiscord::new([9; 32], APPLICATION_ID);
     let payload = discord.command(
         Server::member(&bot.tess),
@@ -127,22 +127,9 @@ async fn a_slow_gateway_interaction_is_acknowledged_then_edited_and_the_password
 #[tokio::test]
 async fn a_reset_two_instances_receive_over_the_gateway_runs_once() {
     let bot = Bot::on(crate::helpers::TestDb::postgres().await).await;
-    let mut other = hallpass::app::App::new(
-        hallpass::store::Store::connect(&bot.db.url).await.unwrap(),
-        hallpass::credentials::PasswordHasher::new(
-            hallpass::credentials::HashParams::insecure_fast_for_tests_only(),
-        )
-        .unwrap(),
-        hallpass::app::Settings::default(),
-    );
-    other.clock = bot.clock.clone();
+    let other = bot.another_instance().await;
     let standin = standin::start().await.unwrap();
-    let rest = DiscordRest::new(
-        &standin.url(),
-        Some(&SecretString::from("test-bot-token")),
-        Some(APPLICATION_ID),
-    )
-    .unwrap();
+    let rest = gateway_rest(&standin);
     let discord = SimulatedDiscord::new([9; 32], APPLICATION_ID);
     let payload = discord.command(
         Server::member(&bot.tess),
