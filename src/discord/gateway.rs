@@ -66,7 +66,10 @@ impl Default for GatewayHealth {
 }
 
 impl GatewayState {
-    /// The state without its reason: `connected`, `connecting` or `failed`.
+    /// Every [`GatewayState::label`].
+    pub const LABELS: [&'static str; 3] = ["connected", "connecting", "failed"];
+
+    /// The state without its reason: one of [`GatewayState::LABELS`].
     pub fn label(&self) -> &'static str {
         match self {
             Self::Connecting => "connecting",

@@ -52,7 +52,7 @@ impl RosterWrite {
 impl Store {
     /// Every user of the tenant, with or without a `source_id`: the import
     /// needs them all to find records by `sourcedId` and taken logins. Read
-    /// in pages of JSON by login ([`read_pages`]), so the raw rows of a large
+    /// in pages of JSON by id ([`read_pages`]), so the raw rows of a large
     /// tenant are never all held at once beside the records made from them.
     #[tracing::instrument(skip(self))]
     pub(crate) async fn tenant_users(&self, tenant: TenantId) -> Result<Vec<User>, StoreError> {

@@ -22,6 +22,7 @@ use prometheus_client::registry::Registry;
 use crate::audit::Outcome as AuditOutcome;
 use crate::commands::Route;
 use crate::discord::Hooks;
+use crate::discord::gateway::GatewayState;
 
 /// The content type of [`Metrics::render`].
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
@@ -57,9 +58,6 @@ struct StateLabels {
 struct HowLabels {
     how: &'static str,
 }
-
-/// The gateway client's states, as `hallpass_gateway_state` labels them.
-const GATEWAY_STATES: [&str; 3] = ["connected", "connecting", "failed"];
 
 type Histograms = Family<CommandLabels, Histogram, fn() -> Histogram>;
 
@@ -252,9 +250,9 @@ impl Metrics {
     }
 
     /// Sets the gateway state gauges (read from the client's health at
-    /// scrape time): `state` is one of [`GATEWAY_STATES`].
+    /// scrape time): `state` is one of the client's state labels.
     pub fn gateway(&self, state: &str) {
-        for label in GATEWAY_STATES {
+        for label in GatewayState::LABELS {
             self.gateway
                 .get_or_create(&StateLabels { state: label })
                 .set(i64::from(label == state));
