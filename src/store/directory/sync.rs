@@ -104,11 +104,18 @@ pub(super) fn candidates(table: &str, columns: &str, tenant: &str, snapshot: &st
 /// PostgreSQL: the people of tenant `$1` written by a transaction snapshot
 /// `$2` could not see, at most `$3`, each row with the statement's own
 /// snapshot (`snap`; one row with no person when there is none).
+///
+/// Each changed id is looked up by the primary key on its own (`LATERAL`,
+/// kept from being flattened by `OFFSET 0`), whatever the estimates: joined
+/// as `u.id IN (…)`, the plan made without the values (which a prepared
+/// statement may keep) hashed the changed ids and scanned the whole of
+/// `users` against them, since it cannot know how few rows changed.
 pub(super) fn unseen_people_sql() -> String {
     format!(
         "SELECT pg_current_snapshot()::text AS snap, {PERSON_COLUMNS} FROM (SELECT 1) one \
-         LEFT JOIN users u ON u.id IN (SELECT r.id FROM ({}) r \
-         WHERE NOT pg_visible_in_snapshot(r.written_by, $2::pg_snapshot)) LIMIT $3",
+         LEFT JOIN (SELECT r.id FROM ({}) r \
+         WHERE NOT pg_visible_in_snapshot(r.written_by, $2::pg_snapshot)) w ON true \
+         LEFT JOIN LATERAL (SELECT * FROM users x WHERE x.id = w.id OFFSET 0) u ON true LIMIT $3",
         candidates("users", "c.id, c.written_by", "$1", "$2")
     )
 }
