@@ -41,6 +41,8 @@ mod search;
 mod signins;
 #[cfg(test)]
 mod sqlite_build_tests;
+#[cfg(test)]
+mod test_support;
 mod time;
 mod user_rows;
 mod users;
@@ -71,6 +73,11 @@ pub use users::{NewUser, UserChanges, UserRecord};
 pub(crate) use class_import::{ClassImport, EnrollmentRow, RosterUserRef};
 pub(crate) use roster::{RosterWrite, RosterWriter};
 pub(crate) use roster_values::RosterValues;
+#[cfg(test)]
+pub(crate) use test_support::{
+    PostgresForTests, migrated_sqlite_for_tests, postgres_generic_plan,
+    store_tests_on_both_backends,
+};
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
@@ -314,145 +321,3 @@ async fn open_pool(
         .await
         .map_err(StoreError::Connect)
 }
-
-/// A migrated SQLite store in a temporary file, for the tests of this crate
-/// (keep the directory as long as the store).
-#[cfg(test)]
-#[allow(clippy::unwrap_used)]
-pub(crate) async fn migrated_sqlite_for_tests() -> (tempfile::TempDir, Store) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::connect(&format!("sqlite://{}", dir.path().join("t.db").display()))
-        .await
-        .unwrap();
-    store.migrate().await.unwrap();
-    (dir, store)
-}
-
-/// A fresh, empty PostgreSQL database on the test server
-/// (`HALLPASS_TEST_POSTGRES_URL`, else the local one), for the tests of this
-/// crate; [`PostgresForTests::drop_database`] removes it.
-#[cfg(test)]
-pub(crate) struct PostgresForTests {
-    pub url: String,
-    name: String,
-    admin: Store,
-}
-
-#[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used)]
-impl PostgresForTests {
-    pub(crate) async fn create(prefix: &str) -> Self {
-        let admin_url = std::env::var("HALLPASS_TEST_POSTGRES_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-        let name = format!("{prefix}_{}", uuid::Uuid::new_v4().simple());
-        let admin = Store::connect(&admin_url)
-            .await
-            .expect("PostgreSQL is required for this test");
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(admin.pool())
-            .await
-            .unwrap();
-        let base = admin_url
-            .rsplit_once('/')
-            .map(|(base, _)| base.to_owned())
-            .unwrap();
-        Self {
-            url: format!("{base}/{name}"),
-            name,
-            admin,
-        }
-    }
-
-    /// A fresh database with the migrations applied, and the store on it;
-    /// end with [`PostgresForTests::drop_with`].
-    pub(crate) async fn migrated(prefix: &str) -> (Self, Store) {
-        let db = Self::create(prefix).await;
-        let store = Store::connect(&db.url).await.unwrap();
-        store.migrate().await.unwrap();
-        (db, store)
-    }
-
-    /// Closes `store` and removes the database.
-    pub(crate) async fn drop_with(self, store: Store) {
-        store.close().await;
-        self.drop_database().await;
-    }
-
-    pub(crate) async fn drop_database(self) {
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "DROP DATABASE {} WITH (FORCE)",
-            self.name
-        )))
-        .execute(self.admin.pool())
-        .await
-        .unwrap();
-        self.admin.close().await;
-    }
-}
-
-/// PostgreSQL's generic plan of `sql`, whose parameters `$1, $2, …` have the
-/// types `types`: the plan a prepared statement may keep after its fifth
-/// execution, made without its values (`PREPARE`, then `EXPLAIN EXECUTE`
-/// under `force_generic_plan`). `EXPLAIN` of the statement with values bound
-/// plans it for those values, whatever `plan_cache_mode` says.
-#[cfg(test)]
-#[allow(clippy::unwrap_used)]
-pub(crate) async fn postgres_generic_plan(
-    conn: &mut sqlx::AnyConnection,
-    sql: &str,
-    types: &[&str],
-) -> String {
-    let nulls = vec!["NULL"; types.len()].join(", ");
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-        "SET plan_cache_mode = force_generic_plan; PREPARE hallpass_generic ({}) AS {sql}",
-        types.join(", ")
-    )))
-    .execute(&mut *conn)
-    .await
-    .unwrap();
-    let rows = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-        "EXPLAIN EXECUTE hallpass_generic ({nulls})"
-    )))
-    .fetch_all(&mut *conn)
-    .await
-    .unwrap();
-    sqlx::raw_sql("DEALLOCATE hallpass_generic; RESET plan_cache_mode")
-        .execute(&mut *conn)
-        .await
-        .unwrap();
-    let lines: Vec<String> = rows
-        .iter()
-        .map(|row| sqlx::Row::get::<String, _>(row, 0))
-        .collect();
-    lines.join("\n")
-}
-
-/// Each named `async fn(&Store)` of the calling module as two tests,
-/// `sqlite::<name>` and `postgres::<name>`, each on a freshly migrated
-/// database of its backend (a temporary SQLite file; a PostgreSQL database
-/// made for it and dropped after), as the integration tests'
-/// `on_both_backends!` does for theirs.
-#[cfg(test)]
-macro_rules! store_tests_on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test]
-              async fn $name() {
-                  let (_dir, store) = $crate::store::migrated_sqlite_for_tests().await;
-                  super::$name(&store).await;
-                  store.close().await;
-              })*
-        }
-        mod postgres {
-            $(#[tokio::test]
-              async fn $name() {
-                  let (db, store) =
-                      $crate::store::PostgresForTests::migrated("hallpass_lib").await;
-                  super::$name(&store).await;
-                  db.drop_with(store).await;
-              })*
-        }
-    };
-}
-#[cfg(test)]
-pub(crate) use store_tests_on_both_backends;
