@@ -8,9 +8,11 @@
 use std::process::Stdio;
 use std::time::Duration;
 
+use hallpass::audit::Action;
+use hallpass::directory::DiscordGuildId;
 use hallpass::standins::discord::{self as standin, DiscordStandIn, Fault, MESSAGES};
 use hallpass::standins::gateway::{self, GatewayRecord, GatewayStandIn};
-use hallpass::standins::simulate::SimulatedDiscord;
+use hallpass::standins::simulate::{self as standin_member, SimulatedDiscord};
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
@@ -18,6 +20,7 @@ use tokio::sync::watch;
 use url::Url;
 
 use crate::bot::Bot;
+use crate::helpers::{cli_audit, t0};
 use crate::interactions::{APPLICATION_ID, Server};
 
 const TOKEN: &str = "test-gateway-token.secret-part";
@@ -156,12 +159,24 @@ struct World {
 
 impl World {
     async fn start(token: &str, heartbeat_interval_ms: u64) -> Self {
-        let bot = Bot::new().await;
-        let rest = standin::start().await.unwrap();
         let gateway = gateway::start_with(TOKEN, APPLICATION_ID, heartbeat_interval_ms)
             .await
             .unwrap();
-        rest.serve_gateway(&gateway.url());
+        Self::on(gateway, token).await
+    }
+
+    /// As `start`, for a bot in so many guilds that Discord requires `shards`.
+    async fn sharded(shards: u64) -> Self {
+        let gateway = gateway::start_sharded(TOKEN, APPLICATION_ID, shards)
+            .await
+            .unwrap();
+        Self::on(gateway, TOKEN).await
+    }
+
+    async fn on(gateway: GatewayStandIn, token: &str) -> Self {
+        let bot = Bot::new().await;
+        let rest = standin::start().await.unwrap();
+        rest.serve_gateway(&gateway);
         let serve = Serve::start(&bot, &rest, token).await;
         Self {
             bot,
@@ -186,8 +201,13 @@ impl World {
 
     /// `/reset-password` for ana by tess, as an interaction payload.
     fn reset_ana(&self) -> Value {
+        self.reset_ana_in(Server::member(&self.bot.tess))
+    }
+
+    /// The same, sent by `tess` as a member of another server.
+    fn reset_ana_in(&self, tess: standin_member::Member<'_>) -> Value {
         self.discord.command(
-            Server::member(&self.bot.tess),
+            tess,
             "reset-password",
             &[("user", &self.bot.ana.id.to_string())],
         )
@@ -286,7 +306,8 @@ async fn reset_password_over_the_gateway_websocket_is_acknowledged_dmed_and_edit
         record.identifies,
         vec![gateway::Identify {
             token_accepted: true,
-            intents: 1
+            intents: 1,
+            shard: [0, 1],
         }],
         "one IDENTIFY with the token and GUILDS only"
     );
@@ -525,4 +546,69 @@ async fn on_sigterm_serve_leaves_the_gateway_and_delivers_the_reset_in_flight_be
         bot.holds_password(&bot.ana, &password).await,
         "the delivered password is the one stored: no roll-back"
     );
+}
+
+/// A bot in more servers than one shard may carry (Discord requires a shard
+/// per 2,500 and closes a lone IDENTIFY with 4011): `serve` connects every
+/// shard `GET /gateway/bot` recommends, says it is connected only once all
+/// are, and answers the interactions each one carries, a server's going to
+/// the shard `(guild_id >> 22) % shards`.
+#[tokio::test]
+async fn a_bot_that_needs_two_shards_connects_both_and_answers_the_servers_of_each() {
+    let mut world = World::sharded(2).await;
+    // A second server of the same tenant, carried by shard 1 (4242 is on 0).
+    let other_guild = 1_u64 << 22;
+    world
+        .bot
+        .app
+        .store
+        .bind_guild(
+            DiscordGuildId::new(other_guild),
+            world.bot.world.tenant.id,
+            cli_audit(Action::GuildBind, t0()),
+        )
+        .await
+        .unwrap();
+    world.serve.logged("shard=0/2").await;
+    // Serenity starts shards 5 seconds apart: while only one is up, part of
+    // the servers would go unheard, and /healthz says so.
+    if world.gateway.record().live_shards < 2 {
+        assert_eq!(
+            world.serve.healthz().await,
+            (200, "ok\ngateway: connecting\n".to_owned())
+        );
+    }
+    let record = world.until("both shards", |r| r.live).await;
+    let mut shards: Vec<[u64; 2]> = record.identifies.iter().map(|i| i.shard).collect();
+    shards.sort_unstable();
+    assert_eq!(shards, vec![[0, 2], [1, 2]], "{record:?}");
+    assert!(record.closes_sent.is_empty(), "{record:?}");
+    world.serve.logged("shard=1/2").await;
+    let connected = async {
+        while world.serve.healthz().await.1 != "ok\ngateway: connected\n" {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    tokio::time::timeout(PATIENCE, connected)
+        .await
+        .expect("/healthz says connected once both shards are");
+
+    let on_shard_0 = world.reset_ana();
+    let tess = world.bot.tess.discord_user_id.unwrap().get();
+    let on_shard_1 = world.reset_ana_in(standin_member::Member {
+        guild: other_guild,
+        user: tess,
+        username: "tess",
+    });
+    world.gateway.dispatch_interaction(&on_shard_0).unwrap();
+    world.assert_reset_answered(&on_shard_0, 0).await;
+    world.gateway.dispatch_interaction(&on_shard_1).unwrap();
+    world.assert_reset_answered(&on_shard_1, 1).await;
+    world
+        .serve
+        .metrics_with(&[
+            "hallpass_gateway_sessions_total{how=\"identified\"} 2",
+            "hallpass_gateway_state{state=\"connected\"} 1",
+        ])
+        .await;
 }

@@ -3,16 +3,20 @@
 //! by the same code as the HTTP endpoint, with the answer sent over REST.
 //!
 //! The client is built on a serenity [`Http`] sent to `DISCORD_API_URL` (as
-//! the REST client is), so `GET /gateway` asks the configured base and the
-//! websocket goes where that answer says (serenity appends `?v=10`; it
-//! resumes on the same URL, not on READY's `resume_gateway_url`). Its state
-//! (connecting, connected, failed with a reason) is logged and published in a
-//! [`GatewayHealth`] that `/healthz` reads. Reconnects are serenity's: a
-//! resume at once, a new IDENTIFY at most every 5 seconds (its shard queuer);
-//! a refused token (close 4004) or refused intents stop the client for good.
+//! the REST client is), so `GET /gateway/bot` asks the configured base and
+//! the websocket goes where that answer says (serenity appends `?v=10`; it
+//! resumes on the same URL, not on READY's `resume_gateway_url`). It connects
+//! as many shards as that answer recommends (Discord requires one per 2,500
+//! guilds, and closes an IDENTIFY with 4011 below that), each a session of
+//! its own carrying its share of the guilds; the count is read at start, and
+//! Discord's recommendation leaves room to grow (about one shard per 1,000
+//! guilds). Its state (connecting, connected once every shard is, failed
+//! with a reason) is logged and published in a [`GatewayHealth`] that
+//! `/healthz` reads. Reconnects are serenity's: a resume at once, a new
+//! IDENTIFY at most every 5 seconds (its shard queuer); a refused token
+//! (close 4004) or refused intents stop the client for good.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
@@ -35,7 +39,10 @@ use super::verify::REPLAY_MEMORY;
 use crate::app::App;
 use crate::commands::Request;
 
-/// The longest wait between two attempts to ask `GET /gateway`.
+mod shards;
+use shards::Shards;
+
+/// The longest wait between two attempts to ask `GET /gateway/bot`.
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
 
 /// Where the gateway connection stands, as `/healthz` reports it (and
@@ -44,7 +51,7 @@ const MAX_BACKOFF: Duration = Duration::from_secs(60);
 pub enum GatewayState {
     /// Starting, or between a lost connection and its resume.
     Connecting,
-    /// A session is established (after READY or RESUMED).
+    /// Every shard has a session established (after READY or RESUMED).
     Connected,
     /// Not connected, and why (no secret in it); retrying when `retrying`.
     Failed { reason: String, retrying: bool },
@@ -103,34 +110,41 @@ struct Handler {
     app: App,
     answering: Answering,
     health: GatewayHealth,
-    readies: AtomicU32,
+    shards: Shards,
 }
 
 #[async_trait]
 impl EventHandler for Handler {
-    async fn ready(&self, _ctx: Context, ready: Ready) {
-        self.health.set(GatewayState::Connected);
+    async fn ready(&self, ctx: Context, ready: Ready) {
+        let shard = ctx.shard_id.0;
+        let again = self.shards.up(shard);
+        self.health.set(self.shards.state());
         self.answering.hooks.gateway_session("identified");
-        if self.readies.fetch_add(1, Ordering::SeqCst) == 0 {
-            tracing::info!(bot = %ready.user.name, guilds = ready.guilds.len(), "connected to the Discord gateway");
-        } else {
+        let shard = self.shards.name(shard);
+        if again {
             tracing::info!(
-                bot = %ready.user.name,
+                bot = %ready.user.name, %shard,
                 "re-identified with the Discord gateway: a new session (interactions sent while disconnected are lost)"
             );
+        } else {
+            tracing::info!(bot = %ready.user.name, %shard, guilds = ready.guilds.len(), "connected to the Discord gateway");
         }
     }
 
-    async fn resume(&self, _ctx: Context, _resumed: ResumedEvent) {
-        self.health.set(GatewayState::Connected);
+    async fn resume(&self, ctx: Context, _resumed: ResumedEvent) {
+        self.shards.up(ctx.shard_id.0);
+        self.health.set(self.shards.state());
         self.answering.hooks.gateway_session("resumed");
-        tracing::info!("resumed the Discord gateway session");
+        let shard = self.shards.name(ctx.shard_id.0);
+        tracing::info!(%shard, "resumed the Discord gateway session");
     }
 
     async fn shard_stage_update(&self, _ctx: Context, update: ShardStageUpdateEvent) {
         if update.old == ConnectionStage::Connected && update.new != ConnectionStage::Connected {
-            self.health.set(GatewayState::Connecting);
-            tracing::warn!(stage = ?update.new, "lost the Discord gateway connection: reconnecting");
+            self.shards.down(update.shard_id.0);
+            self.health.set(self.shards.state());
+            let shard = self.shards.name(update.shard_id.0);
+            tracing::warn!(stage = ?update.new, %shard, "lost the Discord gateway connection: reconnecting");
         }
     }
 
@@ -253,16 +267,19 @@ pub async fn run(
     (health, stop): (GatewayHealth, watch::Receiver<bool>),
 ) -> Result<(), serenity::Error> {
     let http = proxied_http(api_base, token);
-    let Some(ws_url) = gateway_url(&http, &health, stop.clone()).await else {
+    let Some((ws_url, shards)) = bot_gateway(&http, &health, stop.clone()).await else {
         return Ok(());
     };
     health.set(GatewayState::Connecting);
+    if shards > 1 {
+        tracing::info!(shards, "connecting the shards Discord recommends");
+    }
     // Slash commands need no privileged intents.
     let handler = Handler {
         app,
         answering,
         health: health.clone(),
-        readies: AtomicU32::new(0),
+        shards: Shards::new(shards),
     };
     let mut client = ClientBuilder::new_with_http(http, GatewayIntents::GUILDS)
         .event_handler(handler)
@@ -276,7 +293,7 @@ pub async fn run(
             manager.shutdown_all().await;
         }
     });
-    let stopped = client.start().await;
+    let stopped = client.start_shards(shards).await;
     leave.abort();
     client.shard_manager.shutdown_all().await;
     if *stop.borrow() {
@@ -303,21 +320,22 @@ pub async fn run(
     Err(error)
 }
 
-/// The websocket's URL, from `GET /gateway` under `DISCORD_API_URL`, asked
-/// until it answers (up to [`MAX_BACKOFF`] apart); `None` once `stop` turns
-/// true. Asked here because serenity falls back to wss://gateway.discord.gg
-/// when its own `GET /gateway` fails, whatever DISCORD_API_URL says.
-async fn gateway_url(
+/// The websocket's URL and the recommended number of shards, from `GET
+/// /gateway/bot` under `DISCORD_API_URL`, asked until it answers (up to
+/// [`MAX_BACKOFF`] apart); `None` once `stop` turns true. Asked here because
+/// serenity falls back to wss://gateway.discord.gg when its own `GET
+/// /gateway` fails, whatever DISCORD_API_URL says.
+async fn bot_gateway(
     http: &Http,
     health: &GatewayHealth,
     mut stop: watch::Receiver<bool>,
-) -> Option<String> {
+) -> Option<(String, u32)> {
     let mut wait = Duration::from_secs(1);
     loop {
-        match http.get_gateway().await {
-            Ok(gateway) => return Some(gateway.url),
+        match http.get_bot_gateway().await {
+            Ok(gateway) => return Some((gateway.url, gateway.shards.max(1))),
             Err(e) => {
-                let reason = format!("GET /gateway failed: {e}");
+                let reason = format!("GET /gateway/bot failed: {e}");
                 tracing::warn!(error = %reason, retry_in_s = wait.as_secs(), "cannot reach the Discord gateway yet");
                 health.set(GatewayState::Failed {
                     reason,

@@ -117,6 +117,8 @@ struct Standin {
     commands: BTreeMap<Option<u64>, Vec<Value>>,
     /// What `GET /gateway` answers (a gateway stand-in's URL); unset: 404.
     gateway_url: Option<String>,
+    /// The shards `GET /gateway/bot` recommends.
+    gateway_shards: u64,
     /// Interactions whose callback was answered: Discord takes one
     /// response an interaction and refuses the next with code 40060.
     acknowledged: std::collections::BTreeSet<String>,
@@ -235,10 +237,13 @@ impl DiscordStandIn {
             .unwrap_or_default()
     }
 
-    /// Answers `GET /gateway` and `GET /gateway/bot` with `url` (a gateway
-    /// stand-in's `ws://127.0.0.1:PORT`), as Discord answers with its gateway.
-    pub fn serve_gateway(&self, url: &Url) {
-        lock(&self.state).gateway_url = Some(url.as_str().trim_end_matches('/').to_owned());
+    /// Answers `GET /gateway` and `GET /gateway/bot` with `gateway`'s URL
+    /// (`ws://127.0.0.1:PORT`), as Discord answers with its gateway, and
+    /// `/gateway/bot` with the shards it requires.
+    pub fn serve_gateway(&self, gateway: &crate::standins::gateway::GatewayStandIn) {
+        let mut state = lock(&self.state);
+        state.gateway_url = Some(gateway.url().as_str().trim_end_matches('/').to_owned());
+        state.gateway_shards = gateway.shards();
     }
 
     /// From now on, every DM is refused with 403 and this JSON error code

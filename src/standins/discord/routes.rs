@@ -205,8 +205,8 @@ fn route(
     }
 }
 
-/// `GET /gateway` (`{url}`) and `GET /gateway/bot` (with one shard and the
-/// session start limit), when a gateway stand-in is served.
+/// `GET /gateway` (`{url}`) and `GET /gateway/bot` (with the recommended
+/// shards and the session start limit), when a gateway stand-in is served.
 fn gateway(state: &Standin, bot: bool) -> Answer {
     let Some(url) = &state.gateway_url else {
         return Answer::error(StatusCode::NOT_FOUND, 0, "404: Not Found");
@@ -216,7 +216,7 @@ fn gateway(state: &Standin, bot: bool) -> Answer {
     }
     Answer::ok(json!({
         "url": url,
-        "shards": 1,
+        "shards": state.gateway_shards.max(1),
         "session_start_limit": { "total": 1000, "remaining": 999, "reset_after": 14_400_000, "max_concurrency": 1 },
     }))
 }

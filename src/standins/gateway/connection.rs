@@ -70,17 +70,14 @@ pub(super) async fn connection(shared: Arc<Shared>, stream: TcpStream) {
     }
 }
 
-/// The socket went away: if it carried the live session, nothing is live now.
+/// The socket went away: if it carried a shard's live session, that shard
+/// is not live now.
 fn forget_socket(shared: &Shared, sender: &mpsc::UnboundedSender<Control>) {
     let mut state = lock(shared);
-    if state
-        .current
-        .as_ref()
-        .is_some_and(|(_, s)| s.same_channel(sender))
-    {
-        state.current = None;
-        drop(state);
-        shared.record.send_modify(|r| r.live = false);
+    let before = state.current.len();
+    state.current.retain(|_, (_, s)| !s.same_channel(sender));
+    if state.current.len() != before {
+        publish_live(shared, &state);
     }
 }
 
@@ -120,12 +117,23 @@ fn identify(shared: &Shared, sender: &mpsc::UnboundedSender<Control>, d: &Value)
     ) else {
         return vec![Reply::Close(4002, "Error while decoding payload.")];
     };
+    let shard = match d.get("shard") {
+        None | Some(Value::Null) => Some([0, 1]),
+        Some(shard) => shard.as_array().and_then(|s| match s.as_slice() {
+            [id, count] => Some([id.as_u64()?, count.as_u64()?]),
+            _ => None,
+        }),
+    };
+    let Some(shard) = shard else {
+        return vec![Reply::Close(4002, "Error while decoding payload.")];
+    };
     let mut state = lock(shared);
     let token_accepted = token_matches(&state.token, token);
     shared.record.send_modify(|r| {
         r.identifies.push(Identify {
             token_accepted,
             intents,
+            shard,
         });
     });
     if !token_accepted {
@@ -133,6 +141,12 @@ fn identify(shared: &Shared, sender: &mpsc::UnboundedSender<Control>, d: &Value)
     }
     if intents & PRIVILEGED_INTENTS != 0 {
         return vec![Reply::Close(4014, "Disallowed intent(s).")];
+    }
+    if shard[0] >= shard[1] {
+        return vec![Reply::Close(4010, "Invalid shard.")];
+    }
+    if shard[1] < state.shards {
+        return vec![Reply::Close(4011, "Sharding required.")];
     }
     let session_id = format!("standin-session-{}", state.next_session);
     state.next_session += 1;
@@ -156,7 +170,7 @@ fn identify(shared: &Shared, sender: &mpsc::UnboundedSender<Control>, d: &Value)
             "guilds": [],
             "session_id": session_id,
             "resume_gateway_url": state.url.as_str().trim_end_matches('/'),
-            "shard": [0, 1],
+            "shard": shard,
             "application": { "id": state.application_id.to_string(), "flags": 0 },
             "private_channels": [],
             "presences": [],
@@ -170,16 +184,16 @@ fn identify(shared: &Shared, sender: &mpsc::UnboundedSender<Control>, d: &Value)
     state.sessions.insert(
         session_id.clone(),
         Session {
+            shard,
             seq: 1,
             dispatches: vec![(1, ready.clone())],
         },
     );
-    state.current = Some((session_id.clone(), sender.clone()));
-    drop(state);
-    shared.record.send_modify(|r| {
-        r.sessions.push(session_id);
-        r.live = true;
-    });
+    state
+        .current
+        .insert(shard[0], (session_id.clone(), sender.clone()));
+    shared.record.send_modify(|r| r.sessions.push(session_id));
+    publish_live(shared, &state);
     vec![Reply::Frame(ready)]
 }
 
@@ -220,15 +234,14 @@ fn resume(shared: &Shared, sender: &mpsc::UnboundedSender<Control>, d: &Value) -
         json!({ "op": 0, "t": "RESUMED", "s": session.seq, "d": { "_trace": ["[\"hallpass-standin\"]"] } })
             .to_string(),
     ));
-    *current = Some((session_id.to_owned(), sender.clone()));
-    drop(state);
+    current.insert(session.shard[0], (session_id.to_owned(), sender.clone()));
     shared.record.send_modify(|r| {
         r.resumes.push(Resume {
             session_id: session_id.to_owned(),
             seq,
             accepted: true,
         });
-        r.live = true;
     });
+    publish_live(shared, &state);
     replies
 }

@@ -13,6 +13,14 @@
 //! number, then RESUMED, or answers op 9 `false` for an unknown session. The
 //! test supplies `INTERACTION_CREATE` payloads and, on demand, drops the
 //! socket without a close frame, sends op 7 RECONNECT or op 9 INVALID SESSION.
+//!
+//! Sharding as Discord does it: the stand-in is started with the number of
+//! shards the bot's guilds need ([`start_sharded`]; `GET /gateway/bot`
+//! recommends it); an IDENTIFY's `shard: [id, count]` (absent: `[0, 1]`) is
+//! refused with close 4010 "Invalid shard." when `id >= count`, and with 4011
+//! "Sharding required." when `count` is below that number. Each shard has its
+//! own session and socket; a guild's interactions go to the shard
+//! `(guild_id >> 22) % count`, direct messages to shard 0.
 //! Everything the client sends is recorded in a [`GatewayRecord`] a test can
 //! wait on. Dispatches go out uncompressed text even though serenity asks for
 //! `compress` in IDENTIFY: Discord compresses only some payloads, and serenity
@@ -54,6 +62,8 @@ pub struct Identify {
     /// Whether the token was the expected one (with or without `Bot `).
     pub token_accepted: bool,
     pub intents: u64,
+    /// `[shard_id, num_shards]` as sent (`[0, 1]` when absent).
+    pub shard: [u64; 2],
 }
 
 /// One RESUME (op 6) as the stand-in received it.
@@ -80,9 +90,11 @@ pub struct GatewayRecord {
     pub closes_sent: Vec<u16>,
     /// Close frames the client sent, by code.
     pub closes_received: Vec<u16>,
-    /// `true` while a session is established on a live socket (after READY
-    /// or RESUMED, until it is dropped, invalidated or closed).
+    /// `true` while every shard has a session established on a live socket
+    /// (after READY or RESUMED, until it is dropped, invalidated or closed).
     pub live: bool,
+    /// How many shards have a session on a live socket.
+    pub live_shards: usize,
 }
 
 /// What the test asks of the live connection.
@@ -93,6 +105,8 @@ enum Control {
 }
 
 struct Session {
+    /// `[shard_id, num_shards]` of the IDENTIFY that started it.
+    shard: [u64; 2],
     seq: u64,
     /// Every numbered dispatch of the session, for replay on RESUME.
     dispatches: Vec<(u64, String)>,
@@ -103,9 +117,11 @@ struct State {
     application_id: u64,
     heartbeat_interval_ms: u64,
     url: Url,
+    /// The fewest shards the bot's guilds fit in (`GET /gateway/bot`'s `shards`).
+    shards: u64,
     sessions: HashMap<String, Session>,
-    /// The session on the live socket, and the way to that socket.
-    current: Option<(String, mpsc::UnboundedSender<Control>)>,
+    /// By shard id: the session on the live socket, and the way to that socket.
+    current: HashMap<u64, (String, mpsc::UnboundedSender<Control>)>,
     next_session: u64,
 }
 
@@ -133,6 +149,25 @@ pub async fn start_with(
     application_id: u64,
     heartbeat_interval_ms: u64,
 ) -> std::io::Result<GatewayStandIn> {
+    start_configured(token, application_id, heartbeat_interval_ms, 1).await
+}
+
+/// As [`start`], for a bot in so many guilds that it needs `shards` shards:
+/// an IDENTIFY with fewer is closed with 4011.
+pub async fn start_sharded(
+    token: &str,
+    application_id: u64,
+    shards: u64,
+) -> std::io::Result<GatewayStandIn> {
+    start_configured(token, application_id, DISCORD_HEARTBEAT_INTERVAL_MS, shards).await
+}
+
+async fn start_configured(
+    token: &str,
+    application_id: u64,
+    heartbeat_interval_ms: u64,
+    shards: u64,
+) -> std::io::Result<GatewayStandIn> {
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let address: SocketAddr = listener.local_addr()?;
     let url = Url::parse(&format!("ws://{address}")).map_err(std::io::Error::other)?;
@@ -143,8 +178,9 @@ pub async fn start_with(
             application_id,
             heartbeat_interval_ms,
             url: url.clone(),
+            shards: shards.max(1),
             sessions: HashMap::new(),
-            current: None,
+            current: HashMap::new(),
             next_session: 1,
         }),
         record,
@@ -164,6 +200,11 @@ impl GatewayStandIn {
         self.url.clone()
     }
 
+    /// The number of shards `GET /gateway/bot` recommends.
+    pub fn shards(&self) -> u64 {
+        lock(&self.shared).shards
+    }
+
     /// What the client has done so far.
     pub fn record(&self) -> GatewayRecord {
         self.shared.record.borrow().clone()
@@ -180,14 +221,26 @@ impl GatewayStandIn {
     }
 
     /// Dispatches `INTERACTION_CREATE` with `interaction` (an interaction
-    /// object as Discord sends it) in the current session: at once on a live
-    /// socket, or on RESUME when the socket is down. Returns its sequence
-    /// number; `None` when there is no session to dispatch in.
+    /// object as Discord sends it) in the current session of the shard its
+    /// guild belongs to: at once on a live socket, or on RESUME when the
+    /// socket is down. Returns its sequence number; `None` when that shard
+    /// has no session to dispatch in.
     pub fn dispatch_interaction(&self, interaction: &Value) -> Option<u64> {
+        let guild = interaction["guild_id"]
+            .as_str()
+            .and_then(|g| g.parse::<u64>().ok());
         let mut state = lock(&self.shared);
-        let (session_id, live) = match &state.current {
-            Some((id, sender)) => (id.clone(), Some(sender.clone())),
-            None => (latest_session(&state)?, None),
+        let live = state
+            .current
+            .values()
+            .find(|(id, _)| {
+                let shard = state.sessions.get(id).map(|s| s.shard);
+                shard.is_some_and(|shard| shard_of(guild, shard[1]) == shard[0])
+            })
+            .map(|(id, sender)| (id.clone(), sender.clone()));
+        let (session_id, live) = match live {
+            Some((id, sender)) => (id, Some(sender)),
+            None => (latest_session(&state, guild)?, None),
         };
         let session = state.sessions.get_mut(&session_id)?;
         session.seq += 1;
@@ -201,33 +254,37 @@ impl GatewayStandIn {
         Some(seq)
     }
 
-    /// Drops the live socket without a closing handshake, as a network
-    /// failure does; the session stays resumable.
+    /// Drops every live socket without a closing handshake, as a network
+    /// failure does; the sessions stay resumable.
     pub fn drop_connection(&self) {
-        if let Some((_, sender)) = self.take_current() {
+        for (_, sender) in self.take_current() {
             let _ = sender.send(Control::Drop);
         }
     }
 
-    /// Sends op 7 RECONNECT: the client should reconnect and resume.
+    /// Sends op 7 RECONNECT on every live socket: the client should
+    /// reconnect and resume.
     pub fn send_reconnect(&self) {
-        if let Some((_, sender)) = self.take_current() {
+        for (_, sender) in self.take_current() {
             let _ = sender.send(Control::Frame(opcode(7, Value::Null)));
         }
     }
 
-    /// Sends op 9 INVALID SESSION with `d: false` and forgets the session: the
-    /// client must identify again.
+    /// Sends op 9 INVALID SESSION with `d: false` on every live socket and
+    /// forgets their sessions: the client must identify again.
     pub fn invalidate_session(&self) {
-        if let Some((session_id, sender)) = self.take_current() {
+        for (session_id, sender) in self.take_current() {
             lock(&self.shared).sessions.remove(&session_id);
             let _ = sender.send(Control::Frame(opcode(9, json!(false))));
         }
     }
 
-    fn take_current(&self) -> Option<(String, mpsc::UnboundedSender<Control>)> {
-        let current = lock(&self.shared).current.take();
-        self.shared.record.send_modify(|r| r.live = false);
+    fn take_current(&self) -> Vec<(String, mpsc::UnboundedSender<Control>)> {
+        let current: Vec<_> = lock(&self.shared).current.drain().map(|(_, c)| c).collect();
+        self.shared.record.send_modify(|r| {
+            r.live = false;
+            r.live_shards = 0;
+        });
         current
     }
 }
@@ -235,21 +292,49 @@ impl GatewayStandIn {
 impl Drop for GatewayStandIn {
     fn drop(&mut self) {
         self.task.abort();
-        if let Some((_, sender)) = lock(&self.shared).current.take() {
+        for (_, (_, sender)) in lock(&self.shared).current.drain() {
             let _ = sender.send(Control::Drop);
         }
     }
+}
+
+/// The shard of `count` that carries `guild`'s events, as Discord computes
+/// it; direct messages (no guild) go to shard 0.
+fn shard_of(guild: Option<u64>, count: u64) -> u64 {
+    guild.map_or(0, |g| (g >> 22) % count.max(1))
+}
+
+/// Publishes how many shards are live (after `state.current` changed): all
+/// are when every shard of the count the client identified with (at least
+/// the count required) has a live session.
+fn publish_live(shared: &Shared, state: &State) {
+    let counts = state
+        .current
+        .values()
+        .filter_map(|(id, _)| state.sessions.get(id));
+    let shards = counts.map(|s| s.shard[1]).fold(state.shards, u64::max);
+    let live_shards = state.current.len();
+    shared.record.send_modify(|r| {
+        r.live_shards = live_shards;
+        r.live = live_shards as u64 >= shards;
+    });
 }
 
 fn lock(shared: &Shared) -> MutexGuard<'_, State> {
     shared.state.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// The most recently started session still known (for dispatches while the
-/// socket is down).
-fn latest_session(state: &State) -> Option<String> {
+/// The most recently started session still known of the shard that carries
+/// `guild` (for dispatches while its socket is down).
+fn latest_session(state: &State, guild: Option<u64>) -> Option<String> {
     let number = |id: &String| id.rsplit('-').next().and_then(|n| n.parse::<u64>().ok());
-    state.sessions.keys().max_by_key(|id| number(id)).cloned()
+    state
+        .sessions
+        .iter()
+        .filter(|(_, s)| shard_of(guild, s.shard[1]) == s.shard[0])
+        .map(|(id, _)| id)
+        .max_by_key(|id| number(id))
+        .cloned()
 }
 
 /// A non-dispatch payload: `s` and `t` are null, as Discord sends them.
