@@ -12,7 +12,7 @@ use hallpass::audit::Action;
 use hallpass::directory::DiscordGuildId;
 use hallpass::standins::discord::{self as standin, DiscordStandIn, Fault, MESSAGES};
 use hallpass::standins::gateway::{self, GatewayRecord, GatewayStandIn};
-use hallpass::standins::simulate::{self as standin_member, SimulatedDiscord};
+use hallpass::standins::simulate::{Member, SimulatedDiscord};
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
@@ -24,6 +24,9 @@ use crate::helpers::{cli_audit, t0};
 use crate::interactions::{APPLICATION_ID, Server};
 
 const TOKEN: &str = "test-gateway-token.secret-part";
+/// A second server of the bot's tenant, carried by shard 1 of 2 (its id
+/// `>> 22` is 1; the bot's own server, 4242, is on shard 0).
+const SECOND_SERVER: u64 = 1 << 22;
 /// A generous bound on any one awaited event, so a broken build fails
 /// instead of hanging; the events themselves are awaited, not timed.
 const PATIENCE: Duration = Duration::from_secs(120);
@@ -201,16 +204,38 @@ impl World {
 
     /// `/reset-password` for ana by tess, as an interaction payload.
     fn reset_ana(&self) -> Value {
-        self.reset_ana_in(Server::member(&self.bot.tess))
+        self.reset_ana_as(Server::member(&self.bot.tess))
     }
 
-    /// The same, sent by `tess` as a member of another server.
-    fn reset_ana_in(&self, tess: standin_member::Member<'_>) -> Value {
+    /// The same, sent by tess in the tenant's second server ([`SECOND_SERVER`]).
+    fn reset_ana_in_the_second_server(&self) -> Value {
+        self.reset_ana_as(Member {
+            guild: SECOND_SERVER,
+            user: self.bot.tess.discord_user_id.unwrap().get(),
+            username: "tess",
+        })
+    }
+
+    fn reset_ana_as(&self, tess: Member<'_>) -> Value {
         self.discord.command(
             tess,
             "reset-password",
             &[("user", &self.bot.ana.id.to_string())],
         )
+    }
+
+    /// Binds [`SECOND_SERVER`] to the bot's tenant.
+    async fn bind_the_second_server(&self) {
+        self.bot
+            .app
+            .store
+            .bind_guild(
+                DiscordGuildId::new(SECOND_SERVER),
+                self.bot.world.tenant.id,
+                cli_audit(Action::GuildBind, t0()),
+            )
+            .await
+            .unwrap();
     }
 
     /// The requests to the interaction's callback so far.
@@ -556,19 +581,7 @@ async fn on_sigterm_serve_leaves_the_gateway_and_delivers_the_reset_in_flight_be
 #[tokio::test]
 async fn a_bot_that_needs_two_shards_connects_both_and_answers_the_servers_of_each() {
     let mut world = World::sharded(2).await;
-    // A second server of the same tenant, carried by shard 1 (4242 is on 0).
-    let other_guild = 1_u64 << 22;
-    world
-        .bot
-        .app
-        .store
-        .bind_guild(
-            DiscordGuildId::new(other_guild),
-            world.bot.world.tenant.id,
-            cli_audit(Action::GuildBind, t0()),
-        )
-        .await
-        .unwrap();
+    world.bind_the_second_server().await;
     world.serve.logged("shard=0/2").await;
     // Serenity starts shards 5 seconds apart: while only one is up, part of
     // the servers would go unheard, and /healthz says so.
@@ -594,12 +607,7 @@ async fn a_bot_that_needs_two_shards_connects_both_and_answers_the_servers_of_ea
         .expect("/healthz says connected once both shards are");
 
     let on_shard_0 = world.reset_ana();
-    let tess = world.bot.tess.discord_user_id.unwrap().get();
-    let on_shard_1 = world.reset_ana_in(standin_member::Member {
-        guild: other_guild,
-        user: tess,
-        username: "tess",
-    });
+    let on_shard_1 = world.reset_ana_in_the_second_server();
     world.gateway.dispatch_interaction(&on_shard_0).unwrap();
     world.assert_reset_answered(&on_shard_0, 0).await;
     world.gateway.dispatch_interaction(&on_shard_1).unwrap();
