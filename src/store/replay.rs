@@ -114,7 +114,14 @@ impl Store {
                 .bind(time::encode(now - memory))
                 .execute(&self.writer)
                 .await?;
-            self.prune_directory_log().await?;
+            // Not on this interaction's time: after a large import the log
+            // has up to a district's worth of entries to drop.
+            let store = self.clone();
+            tokio::spawn(async move {
+                if let Err(e) = store.prune_directory_log().await {
+                    tracing::warn!(error = %e, "could not prune the directory's change log");
+                }
+            });
         }
         Ok(true)
     }

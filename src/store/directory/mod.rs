@@ -25,6 +25,8 @@ mod sync;
 #[cfg(test)]
 mod plan_tests;
 #[cfg(test)]
+mod prune_tests;
+#[cfg(test)]
 mod tests;
 
 use std::collections::HashMap;
