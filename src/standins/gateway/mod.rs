@@ -21,6 +21,7 @@
 //! "Sharding required." when `count` is below that number. Each shard has its
 //! own session and socket; a guild's interactions go to the shard
 //! `(guild_id >> 22) % count`, direct messages to shard 0.
+//!
 //! Everything the client sends is recorded in a [`GatewayRecord`] a test can
 //! wait on. Dispatches go out uncompressed text even though serenity asks for
 //! `compress` in IDENTIFY: Discord compresses only some payloads, and serenity
