@@ -37,6 +37,7 @@ mod reset_tokens;
 mod roster;
 mod roster_values;
 mod rows;
+mod scratch;
 mod search;
 mod signins;
 #[cfg(test)]
@@ -67,6 +68,8 @@ pub use outbox::{ClaimedDelivery, RetryPlan};
 pub use promotion_listing::PromotionListing;
 pub use promotions::{NewPromotion, PromotionError, PromotionRequest, PromotionState};
 pub use reset_tokens::ResetTokenError;
+#[doc(hidden)]
+pub use scratch::{ScratchDatabase, test_postgres_url};
 pub use search::SearchScope;
 pub use users::{NewUser, UserChanges, UserRecord};
 

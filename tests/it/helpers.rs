@@ -7,20 +7,20 @@ use hallpass::audit::{Action, AuditActor, AuditEntry, Origin};
 use hallpass::directory::{
     District, Grade, Login, PersonName, Place, Role, School, Tenant, TenantName, Title, User,
 };
-use hallpass::store::{NewUser, Store};
+use hallpass::store::{NewUser, ScratchDatabase, Store};
 
 /// Where the PostgreSQL tests create their databases. A test that cannot reach
 /// it fails: it never skips.
 pub fn postgres_admin_url() -> String {
-    std::env::var("HALLPASS_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+    hallpass::store::test_postgres_url()
 }
 
 pub struct TestDb {
     pub store: Store,
     pub url: String,
     _dir: Option<tempfile::TempDir>,
-    pg_name: Option<String>,
+    /// Dropped (with the database) after the store.
+    _pg: Option<ScratchDatabase>,
 }
 
 impl TestDb {
@@ -33,63 +33,26 @@ impl TestDb {
             store,
             url,
             _dir: Some(dir),
-            pg_name: None,
+            _pg: None,
         }
     }
 
     pub async fn postgres() -> Self {
         let admin = postgres_admin_url();
-        let name = format!("hallpass_test_{}", uuid::Uuid::new_v4().simple());
-        let admin_store = Store::connect(&admin).await.unwrap_or_else(|e| {
-            panic!("PostgreSQL is required for this test and did not answer at {admin}: {e}")
-        });
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(admin_store.pool())
+        let db = ScratchDatabase::create(&admin, "hallpass_test")
             .await
-            .unwrap();
-        admin_store.close().await;
-        let base = admin
-            .rsplit_once('/')
-            .map(|(base, _)| base.to_owned())
-            .unwrap();
-        let url = format!("{base}/{name}");
+            .unwrap_or_else(|e| {
+                panic!("PostgreSQL is required for this test and did not answer at {admin}: {e}")
+            });
+        let url = db.url().to_owned();
         let store = Store::connect(&url).await.unwrap();
         store.migrate().await.unwrap();
         Self {
             store,
             url,
             _dir: None,
-            pg_name: Some(name),
+            _pg: Some(db),
         }
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        let Some(name) = self.pg_name.take() else {
-            return;
-        };
-        // Dropping needs async I/O; do it on a runtime of its own so it also
-        // works while the test's runtime is shutting down.
-        let _ = std::thread::spawn(move || {
-            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            else {
-                return;
-            };
-            rt.block_on(async move {
-                if let Ok(admin) = Store::connect(&postgres_admin_url()).await {
-                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                    )))
-                    .execute(admin.pool())
-                    .await;
-                    admin.close().await;
-                }
-            });
-        })
-        .join();
     }
 }
 
