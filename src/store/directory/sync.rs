@@ -348,6 +348,9 @@ impl Store {
             .fetch_one(&self.pool)
             .await?;
         let below = top - LOG_KEPT;
+        if below < 1 {
+            return Ok(());
+        }
         loop {
             let mut tx = self.begin_write().await?;
             let lowest: Option<i64> = sqlx::query_scalar("SELECT MIN(seq) FROM directory_changes")
